@@ -1,0 +1,204 @@
+// Package apitest runs authtrail's HTTP API in-process over a real embedded
+// JetStream server, in the style of net/http/httptest, and gives tests a
+// cookie-keeping client and access to the events written.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authtrail/authtrail/api"
+	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/domain/password"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/natstest"
+)
+
+// Clock is a settable clock safe for concurrent requests.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func NewClock(t time.Time) *Clock { return &Clock{t: t} }
+
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// Options tune a test server; zero values give the demo sign-in experience,
+// cheap password hashing and a clock fixed at 2026-11-23 10:00 UTC.
+type Options struct {
+	Settings *settings.SignInExperience
+	Clock    *Clock
+	// Store: use this store (e.g. one on a data dir kept across a restart).
+	Store    *eventstore.Store
+	Hasher   *password.Hasher
+	Breached password.Breached
+	TTL      time.Duration
+}
+
+// CookieKey is the fixed cookie key of test servers, so an interaction
+// survives a server restart in a test.
+var CookieKey = bytes.Repeat([]byte{7}, 32)
+
+// CheapHasher hashes with tiny argon2id parameters to keep tests fast.
+func CheapHasher() *password.Hasher {
+	return password.NewHasherWithParams(password.Params{Memory: 64, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}, 0, nil)
+}
+
+// Server is a running in-process API.
+type Server struct {
+	*httptest.Server
+	Store *eventstore.Store
+	Clock *Clock
+}
+
+// NewServer starts the API; everything is stopped when the test ends.
+func NewServer(t testing.TB, o Options) *Server {
+	t.Helper()
+	if o.Store == nil {
+		o.Store = natstest.NewStore(t)
+	}
+	if o.Clock == nil {
+		o.Clock = NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
+	}
+	if o.Hasher == nil {
+		o.Hasher = CheapHasher()
+	}
+	if o.TTL == 0 {
+		o.TTL = time.Hour
+	}
+	sie := settings.Default()
+	if o.Settings != nil {
+		sie = *o.Settings
+	}
+	srv, err := api.New(context.Background(), o.Store, api.Options{
+		Experience: experience.Config{
+			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
+		},
+		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return &Server{Server: ts, Store: o.Store, Clock: o.Clock}
+}
+
+// Client is a browser-like client: it keeps the interaction cookie.
+type Client struct {
+	t testing.TB
+	// Base is the server URL requests go to; a test may point it at a
+	// restarted server (cookies are kept per host, not per port).
+	Base string
+	HTTP *http.Client
+}
+
+// Client returns a new client with an empty cookie jar.
+func (s *Server) Client(t testing.TB) *Client {
+	jar, _ := cookiejar.New(nil)
+	return &Client{t: t, Base: s.URL, HTTP: &http.Client{Jar: jar}}
+}
+
+// Response is a decoded answer.
+type Response struct {
+	Status int
+	Body   []byte
+	Header http.Header
+}
+
+// Code is the error code of a JSON error body, or "".
+func (r *Response) Code() string {
+	var e struct {
+		Code string `json:"code"`
+	}
+	_ = json.Unmarshal(r.Body, &e)
+	return e.Code
+}
+
+// JSON decodes the body into a map.
+func (r *Response) JSON() map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal(r.Body, &m)
+	return m
+}
+
+// Do sends a request; body is JSON-encoded unless it is a string or nil.
+func (c *Client) Do(method, path string, body any) *Response {
+	c.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = bytes.NewBufferString(b)
+	default:
+		data, err := json.Marshal(b)
+		if err != nil {
+			c.t.Fatalf("apitest: encode body: %v", err)
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, c.Base+path, rd)
+	if err != nil {
+		c.t.Fatalf("apitest: %v", err)
+	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		c.t.Fatalf("apitest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return &Response{Status: resp.StatusCode, Body: data, Header: resp.Header}
+}
+
+// EventTypes lists the types of the events on subject, oldest first.
+func (s *Server) EventTypes(t testing.TB, subject string) []string {
+	t.Helper()
+	envs, _, err := s.Store.Load(context.Background(), subject)
+	if err != nil {
+		t.Fatalf("apitest: load %s: %v", subject, err)
+	}
+	out := make([]string, len(envs))
+	for i, e := range envs {
+		out[i] = e.Type
+	}
+	return out
+}
+
+// InteractionID is the interaction id in the client's cookie, or "".
+func (c *Client) InteractionID() string {
+	req, _ := http.NewRequest(http.MethodGet, c.Base, nil)
+	for _, ck := range c.HTTP.Jar.Cookies(req.URL) {
+		if ck.Name == experience.CookieName {
+			id, _, _ := strings.Cut(ck.Value, ".")
+			return id
+		}
+	}
+	return ""
+}

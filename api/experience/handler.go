@@ -1,0 +1,81 @@
+// Package experience serves Logto's Experience API (/api/experience/*) over
+// the event store: every step loads the interaction's events, decides with
+// the pure domain functions and appends the outcome.
+package experience
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/password"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/gorilla/mux"
+)
+
+// Config is the Experience API's part of the server configuration.
+type Config struct {
+	Settings  settings.SignInExperience
+	TTL       time.Duration // interaction lifetime
+	ReturnURL string        // submit's redirectTo base (spec §6, decision 5)
+	CookieKey []byte        // signs the _interaction cookie
+	// SecureCookie marks the cookie Secure (the server is reached over https).
+	SecureCookie bool
+}
+
+// Handler serves the Experience API.
+type Handler struct {
+	cfg      Config
+	store    *eventstore.Store
+	users    *accounts.Users
+	hasher   *password.Hasher
+	breached password.Breached
+	clock    domain.Clock
+	ids      domain.IDs
+	log      *slog.Logger
+}
+
+// Deps are the Handler's collaborators; Clock, IDs and Log have defaults.
+type Deps struct {
+	Store    *eventstore.Store
+	Users    *accounts.Users
+	Hasher   *password.Hasher
+	Breached password.Breached // nil: no breached-password list
+	Clock    domain.Clock
+	IDs      domain.IDs
+	Log      *slog.Logger
+}
+
+// New builds the handler.
+func New(cfg Config, d Deps) *Handler {
+	if d.Clock == nil {
+		d.Clock = domain.SystemClock{}
+	}
+	if d.IDs == nil {
+		d.IDs = domain.RandomIDs{}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
+		clock: d.Clock, ids: d.IDs, log: d.Log}
+}
+
+// Register mounts the routes under /api/experience.
+func (h *Handler) Register(r *mux.Router) {
+	s := r.PathPrefix("/api/experience").Subrouter()
+	s.HandleFunc("", h.start).Methods(http.MethodPut)
+	s.HandleFunc("/interaction-event", h.switchEvent).Methods(http.MethodPut)
+	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)
+	s.HandleFunc("/identification", h.identify).Methods(http.MethodPost)
+	s.HandleFunc("/submit", h.submit).Methods(http.MethodPost)
+	s.HandleFunc("/profile", h.stageProfile).Methods(http.MethodPost)
+	s.HandleFunc("/profile/password", h.resetPassword).Methods(http.MethodPut)
+	s.HandleFunc("/verification/password", h.verifyPassword).Methods(http.MethodPost)
+	s.HandleFunc("/verification/new-password-identity", h.verifyNewPasswordIdentity).Methods(http.MethodPost)
+}
+
+func (h *Handler) sie() *settings.SignInExperience { return &h.cfg.Settings }

@@ -1,0 +1,163 @@
+package experience
+
+import (
+	"context"
+	"net/http"
+	"slices"
+
+	"github.com/authtrail/authtrail/api/httpx"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/eventstore"
+)
+
+var interactionEvents = []string{settings.EventSignIn, settings.EventRegister, settings.EventForgotPassword}
+
+type eventBody struct {
+	InteractionEvent string  `json:"interactionEvent"`
+	CaptchaToken     *string `json:"captchaToken"`
+}
+
+func decodeEvent(r *http.Request) (eventBody, error) {
+	var body eventBody
+	if err := httpx.Decode(r, &body); err != nil {
+		return body, err
+	}
+	if !slices.Contains(interactionEvents, body.InteractionEvent) {
+		return body, httpx.Invalid("body", `"interactionEvent" must be SignIn, Register or ForgotPassword`)
+	}
+	return body, nil
+}
+
+// start serves PUT /api/experience (spec §1.1): a request without a valid
+// cookie for a live interaction begins a new one.
+func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+	body, err := decodeEvent(r)
+	if err == nil && body.CaptchaToken != nil {
+		err = domain.E("session.captcha_failed") // no captcha provider is in scope (spec §6, decision 3)
+	}
+	if err != nil {
+		httpx.Error(w, r, h.log, err)
+		return
+	}
+	now := h.clock.Now()
+	id := h.interactionID(r)
+	err = h.store.Run(r.Context(), h.meta(r, id), func(tx *eventstore.Tx) error {
+		if id != "" {
+			subject := eventstore.MustSubject(interaction.AggregateType, id)
+			envs, err := tx.Load(r.Context(), subject)
+			if err != nil {
+				return err
+			}
+			events, err := eventstore.Decode(envs, interaction.Events)
+			if err != nil {
+				return err
+			}
+			if st := interaction.Fold(events); st.Started && now.Before(st.ExpiresAt) && !st.Completed {
+				tx.Append(subject, interaction.Start(body.InteractionEvent, now, h.cfg.TTL)...)
+				return nil
+			}
+		}
+		id = h.ids.NewID()
+		tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(body.InteractionEvent, now, h.cfg.TTL)...)
+		return nil
+	})
+	if err != nil {
+		httpx.Error(w, r, h.log, storeError(err))
+		return
+	}
+	h.setCookie(w, id)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// switchEvent serves PUT /api/experience/interaction-event (spec §1.2).
+func (h *Handler) switchEvent(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, "interaction-event", func(ctx context.Context, s *step) (reply, error) {
+		body, err := decodeEvent(r)
+		if err != nil {
+			return reply{}, err
+		}
+		events, err := interaction.SwitchEvent(s.State, h.sie(), body.InteractionEvent)
+		if err != nil {
+			return reply{}, err
+		}
+		s.append(events...)
+		return reply{status: http.StatusNoContent}, nil
+	})
+}
+
+// getInteraction serves GET /api/experience/interaction: the sanitized
+// state, without digests.
+func (h *Handler) getInteraction(w http.ResponseWriter, r *http.Request) {
+	id := h.interactionID(r)
+	if id == "" {
+		httpx.Error(w, r, h.log, domain.E("session.not_found"))
+		return
+	}
+	envs, _, err := h.store.Load(r.Context(), eventstore.MustSubject(interaction.AggregateType, id))
+	if err != nil {
+		httpx.Error(w, r, h.log, err)
+		return
+	}
+	events, err := eventstore.Decode(envs, interaction.Events)
+	if err != nil {
+		httpx.Error(w, r, h.log, err)
+		return
+	}
+	st := interaction.Fold(events)
+	switch {
+	case st.Cleared:
+		httpx.Error(w, r, h.log, domain.E("session.interaction_not_found"))
+	case !st.Active(h.clock.Now()):
+		httpx.Error(w, r, h.log, domain.E("session.not_found"))
+	default:
+		httpx.JSON(w, http.StatusOK, sanitize(st))
+	}
+}
+
+type publicRecord struct {
+	ID         string                  `json:"id"`
+	Type       string                  `json:"type"`
+	Identifier *interaction.Identifier `json:"identifier,omitempty"`
+	Verified   bool                    `json:"verified"`
+}
+
+type publicProfile struct {
+	Username     *string        `json:"username,omitempty"`
+	PrimaryEmail *string        `json:"primaryEmail,omitempty"`
+	PrimaryPhone *string        `json:"primaryPhone,omitempty"`
+	Name         *string        `json:"name,omitempty"`
+	Avatar       *string        `json:"avatar,omitempty"`
+	Profile      map[string]any `json:"profile,omitempty"`
+	CustomData   map[string]any `json:"customData,omitempty"`
+	Submitted    bool           `json:"submitted,omitempty"`
+}
+
+type publicInteraction struct {
+	InteractionEvent    string          `json:"interactionEvent"`
+	UserID              string          `json:"userId,omitempty"`
+	Profile             publicProfile   `json:"profile"`
+	VerificationRecords []publicRecord  `json:"verificationRecords"`
+	MFA                 map[string]any  `json:"mfa"`
+	Captcha             map[string]bool `json:"captcha"`
+}
+
+func sanitize(st interaction.State) publicInteraction {
+	p := st.Profile
+	out := publicInteraction{
+		InteractionEvent: st.Event,
+		UserID:           st.UserID,
+		Profile: publicProfile{Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone,
+			Name: p.Name, Avatar: p.Avatar, Profile: p.Profile, CustomData: p.CustomData, Submitted: p.Submitted},
+		VerificationRecords: []publicRecord{},
+		MFA:                 map[string]any{},
+		Captcha:             map[string]bool{"verified": false, "skipped": false},
+	}
+	for _, rec := range st.Records {
+		out.VerificationRecords = append(out.VerificationRecords, publicRecord{
+			ID: rec.ID, Type: rec.Type, Identifier: rec.Identifier, Verified: rec.Verified,
+		})
+	}
+	return out
+}

@@ -1,0 +1,140 @@
+package experience
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/httpx"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/domain/username"
+)
+
+type profileBody struct {
+	Type           string                     `json:"type"`
+	Value          *string                    `json:"value"`
+	VerificationID *string                    `json:"verificationId"`
+	Values         map[string]json.RawMessage `json:"values"`
+}
+
+var extraProfileKey = regexp.MustCompile(`^[\dA-Za-z]+$`)
+
+// decodeProfile guards the discriminated union of POST /profile (spec §1.5).
+func decodeProfile(r *http.Request) (profileBody, map[string]any, error) {
+	var body profileBody
+	if err := httpx.Decode(r, &body); err != nil {
+		return body, nil, err
+	}
+	switch body.Type {
+	case "username":
+		if body.Value == nil || !username.Pattern.MatchString(*body.Value) {
+			return body, nil, httpx.Invalid("body", `"value" must be a username`)
+		}
+	case "password":
+		if body.Value == nil {
+			return body, nil, httpx.Invalid("body", `"value" is required`)
+		}
+	case "email", "phone", "social":
+		if body.VerificationID == nil {
+			return body, nil, httpx.Invalid("body", `"verificationId" is required`)
+		}
+	case "extraProfile":
+		if body.Values == nil {
+			return body, nil, httpx.Invalid("body", `"values" is required`)
+		}
+		values := make(map[string]any, len(body.Values))
+		for k, raw := range body.Values {
+			if !extraProfileKey.MatchString(k) {
+				return body, nil, httpx.Invalid("body", `"values" keys must be alphanumeric`)
+			}
+			var v any
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return body, nil, httpx.Invalid("body", err.Error())
+			}
+			values[k] = v
+		}
+		return body, values, nil
+	default:
+		return body, nil, httpx.Invalid("body", `"type" is not a profile type`)
+	}
+	return body, nil, nil
+}
+
+var recordTypeOfProfile = map[string]string{
+	"email": interaction.RecordEmailCode, "phone": interaction.RecordPhoneCode, "social": interaction.RecordSocial,
+}
+
+// stageProfile serves POST /profile (spec §1.5).
+func (h *Handler) stageProfile(w http.ResponseWriter, r *http.Request) {
+	body, values, bodyErr := decodeProfile(r)
+	pws := h.passwords(r.Context())
+	h.serve(w, r, "profile", func(ctx context.Context, s *step) (reply, error) {
+		if bodyErr != nil {
+			return reply{}, bodyErr
+		}
+		u, err := h.identifiedUser(ctx, s)
+		if err != nil {
+			return reply{}, err
+		}
+		var events []domain.Event
+		switch body.Type {
+		case "username":
+			key := h.sie().UsernamePolicy.WithDefaults().Normalize(*body.Value)
+			var owner string
+			if owner, err = accounts.Owner(ctx, s.tx, user.KindUsername, key); err != nil {
+				return reply{}, err
+			}
+			events, err = interaction.StageUsername(s.State, h.sie(), u, *body.Value, owner != "" && (u == nil || owner != u.ID))
+		case "password":
+			events, err = interaction.StagePassword(s.State, u, *body.Value, pws)
+		case "extraProfile":
+			events, err = interaction.StageExtraProfile(s.State, values)
+		default:
+			events, err = interaction.StageVerifiedIdentifier(s.State, recordTypeOfProfile[body.Type], *body.VerificationID)
+		}
+		if err != nil {
+			return reply{}, err
+		}
+		s.append(events...)
+		return reply{status: http.StatusNoContent}, nil
+	})
+}
+
+// resetPassword serves PUT /profile/password (spec §1.6).
+func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Password *string `json:"password"`
+	}
+	bodyErr := httpx.Decode(r, &body)
+	if bodyErr == nil && body.Password == nil {
+		bodyErr = httpx.Invalid("body", `"password" is required`)
+	}
+	pws := h.passwords(r.Context())
+	h.serve(w, r, "profile.password", func(ctx context.Context, s *step) (reply, error) {
+		if bodyErr != nil {
+			return reply{}, bodyErr
+		}
+		u, err := h.identifiedUser(ctx, s)
+		if err != nil {
+			return reply{}, err
+		}
+		events, err := interaction.ResetPassword(s.State, u, *body.Password, pws)
+		if err != nil {
+			return reply{}, err
+		}
+		s.append(events...)
+		return reply{status: http.StatusNoContent}, nil
+	})
+}
+
+// identifiedUser loads the interaction's user, or nil before identification.
+func (h *Handler) identifiedUser(ctx context.Context, s *step) (*user.State, error) {
+	if !s.State.Identified() {
+		return nil, nil
+	}
+	return accounts.Load(ctx, s.tx, s.State.UserID)
+}

@@ -1,0 +1,63 @@
+package experience
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+)
+
+// submit serves POST /submit (spec §1.4): the staged profile is written to
+// the user and the interaction is closed in one atomic append, so a second
+// concurrent submit conflicts, is decided again and finds the interaction
+// consumed.
+func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
+	h.serve(w, r, "submit", func(ctx context.Context, s *step) (reply, error) {
+		u, err := h.identifiedUser(ctx, s)
+		if err != nil {
+			return reply{}, err
+		}
+		in := interaction.SubmitInput{User: u, InteractionID: s.ID, Now: h.clock.Now()}
+		usernameKey := ""
+		if staged := s.State.Profile.Username; staged != nil && u != nil {
+			usernameKey = h.sie().UsernamePolicy.WithDefaults().Normalize(*staged)
+			owner, err := accounts.Owner(ctx, s.tx, user.KindUsername, usernameKey)
+			if err != nil {
+				return reply{}, err
+			}
+			in.UsernameTaken = owner != "" && owner != u.ID
+		}
+		out, err := interaction.Submit(s.State, h.sie(), in)
+		if err != nil {
+			return reply{}, err
+		}
+		s.append(out.Interaction...)
+		if len(out.User) > 0 {
+			s.tx.Append(accounts.Subject(u.ID), out.User...)
+		}
+		if out.ClaimUsername != "" {
+			accounts.Claim(s.tx, user.KindUsername, usernameKey, u.ID)
+		}
+		if s.State.Event == settings.EventForgotPassword {
+			return reply{status: http.StatusNoContent}, nil
+		}
+		return reply{http.StatusOK, map[string]string{"redirectTo": h.redirectTo(s.ID)}}, nil
+	})
+}
+
+// redirectTo is the configured return URL with the interaction id appended
+// (spec §6, decision 5).
+func (h *Handler) redirectTo(interactionID string) string {
+	u, err := url.Parse(h.cfg.ReturnURL)
+	if err != nil {
+		return h.cfg.ReturnURL
+	}
+	q := u.Query()
+	q.Set("interaction", interactionID)
+	u.RawQuery = q.Encode()
+	return u.String()
+}

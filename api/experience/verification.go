@@ -1,0 +1,151 @@
+package experience
+
+import (
+	"context"
+	"net/http"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/httpx"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/sentinel"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/domain/username"
+	"github.com/authtrail/authtrail/eventstore"
+)
+
+type identifierBody struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+type passwordBody struct {
+	Identifier *identifierBody `json:"identifier"`
+	Password   string          `json:"password"`
+}
+
+var (
+	emailPattern = regexp.MustCompile(`^\S+@\S+\.\S+$`)
+	phonePattern = regexp.MustCompile(`^\d+$`)
+
+	signInIdentifiers = []string{settings.IdentifierUsername, settings.IdentifierEmail, settings.IdentifierPhone}
+)
+
+// decodePasswordBody guards a password verification body; a new identity
+// takes a username only, which must match usernameRegEx.
+func decodePasswordBody(r *http.Request, newIdentity bool) (passwordBody, error) {
+	var body passwordBody
+	if err := httpx.Decode(r, &body); err != nil {
+		return body, err
+	}
+	if body.Identifier == nil {
+		return body, httpx.Invalid("body", `"identifier" is required`)
+	}
+	id := body.Identifier
+	switch {
+	case newIdentity && id.Type != settings.IdentifierUsername,
+		!newIdentity && !slices.Contains(signInIdentifiers, id.Type):
+		return body, httpx.Invalid("body", `"identifier.type" is not allowed`)
+	case newIdentity && !username.Pattern.MatchString(id.Value),
+		id.Value == "",
+		id.Type == settings.IdentifierEmail && !emailPattern.MatchString(id.Value),
+		id.Type == settings.IdentifierPhone && !phonePattern.MatchString(id.Value):
+		return body, httpx.Invalid("body", `"identifier.value" is invalid`)
+	case body.Password == "":
+		return body, httpx.Invalid("body", `"password" is required`)
+	}
+	return body, nil
+}
+
+// lookupKey is the kind and normalised value an identifier is claimed under.
+func (h *Handler) lookupKey(id identifierBody) (string, string) {
+	switch id.Type {
+	case settings.IdentifierEmail:
+		return user.KindEmail, user.NormalizeEmail(id.Value)
+	case settings.IdentifierPhone:
+		return user.KindPhone, user.NormalizePhone(id.Value)
+	}
+	return user.KindUsername, h.sie().UsernamePolicy.WithDefaults().Normalize(id.Value)
+}
+
+// verifyPassword serves POST /verification/password (spec §1.10).
+func (h *Handler) verifyPassword(w http.ResponseWriter, r *http.Request) {
+	body, bodyErr := decodePasswordBody(r, false)
+	verificationID := h.ids.NewID()
+	pws := h.passwords(r.Context())
+	h.serve(w, r, "verification.password", func(ctx context.Context, s *step) (reply, error) {
+		if bodyErr != nil {
+			return reply{}, bodyErr
+		}
+		kind, key := h.lookupKey(*body.Identifier)
+		sentinelSubject := eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(sentinel.PoolIdentifier, kind+":"+key))
+		envs, err := s.tx.Load(ctx, sentinelSubject)
+		if err != nil {
+			return reply{}, err
+		}
+		events, err := eventstore.Decode(envs, sentinel.Events)
+		if err != nil {
+			return reply{}, err
+		}
+		guard := sentinel.Fold(events)
+		u, err := accounts.Lookup(ctx, s.tx, kind, key)
+		if err != nil {
+			return reply{}, err
+		}
+		matched := false
+		switch {
+		case guard.LockedAt(h.clock.Now()):
+			// Locked whatever the password: skip the hash, the answer is the same.
+		case u != nil && u.HasPassword():
+			matched = pws.Matches(body.Password, u.PasswordDigest)
+		default:
+			pws.decoy(body.Password)
+		}
+		sie := h.sie()
+		out := interaction.VerifyPassword(interaction.PasswordAttempt{
+			VerificationID: verificationID,
+			Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
+			User:           u, Matched: matched, Sentinel: guard,
+			Policy: sentinel.Policy{
+				MaxAttempts:     sie.SentinelPolicy.MaxAttempts,
+				LockoutDuration: time.Duration(sie.SentinelPolicy.LockoutDuration) * time.Minute,
+			},
+			Expiration: sie.PasswordExpiration, Now: h.clock.Now(),
+		})
+		if len(out.Sentinel) > 0 {
+			s.tx.Append(sentinelSubject, out.Sentinel...)
+		}
+		if out.Err != nil {
+			s.recordFailure(out.Interaction...)
+			return reply{}, out.Err
+		}
+		s.append(out.Interaction...)
+		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
+	})
+}
+
+// verifyNewPasswordIdentity serves POST /verification/new-password-identity (spec §1.11).
+func (h *Handler) verifyNewPasswordIdentity(w http.ResponseWriter, r *http.Request) {
+	body, bodyErr := decodePasswordBody(r, true)
+	verificationID := h.ids.NewID()
+	pws := h.passwords(r.Context())
+	h.serve(w, r, "verification.new-password-identity", func(ctx context.Context, s *step) (reply, error) {
+		if bodyErr != nil {
+			return reply{}, bodyErr
+		}
+		kind, key := h.lookupKey(*body.Identifier)
+		owner, err := accounts.Owner(ctx, s.tx, kind, key)
+		if err != nil {
+			return reply{}, err
+		}
+		events, err := interaction.VerifyNewPasswordIdentity(verificationID, body.Identifier.Value, body.Password, owner != "", pws)
+		if err != nil {
+			return reply{}, err
+		}
+		s.append(events...)
+		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
+	})
+}

@@ -1,0 +1,63 @@
+// Package api assembles authtrail's HTTP surface: the Experience API, the
+// health check, and the middleware every request passes through.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/httpx"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/gorilla/mux"
+)
+
+// Server routes requests to the APIs.
+type Server struct {
+	router *mux.Router
+	log    *slog.Logger
+	ready  atomic.Bool
+}
+
+// NewServer mounts the Experience API. The health check answers 503 until
+// SetReady(true).
+func NewServer(exp *experience.Handler, log *slog.Logger) *Server {
+	s := &Server{router: mux.NewRouter(), log: log}
+	s.router.HandleFunc("/healthz", s.health).Methods(http.MethodGet)
+	exp.Register(s.router)
+	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		httpx.JSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+	})
+	return s
+}
+
+// SetReady flips the health check once the store, projections and HTTP are up.
+func (s *Server) SetReady(ready bool) { s.ready.Store(ready) }
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) {
+	if !s.ready.Load() {
+		httpx.Error(w, r, s.log, domain.E("request.unavailable"))
+		return
+	}
+	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// ServeHTTP adds a request id (the events' correlation id) and turns a panic
+// into Logto's bare 500 instead of a dropped connection.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Request-Id") == "" {
+		r.Header.Set("X-Request-Id", domain.RandomIDs{}.NewID())
+	}
+	w.Header().Set("X-Request-Id", r.Header.Get("X-Request-Id"))
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
+			httpx.JSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error."})
+		}
+	}()
+	s.router.ServeHTTP(w, r)
+}

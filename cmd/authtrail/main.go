@@ -1,0 +1,44 @@
+// Command authtrail runs the event-sourced authentication engine.
+//
+//	authtrail serve [--config FILE] [--http-addr ADDR] [--data-dir DIR] [--nats-url URL]
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage: authtrail <command> [flags]
+
+commands:
+  serve    run the server (embedded NATS in ./data, HTTP on 127.0.0.1:3001 by default)
+
+Run "authtrail serve -h" for the flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run dispatches a command and returns the process exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "authtrail: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authtrail/authtrail/api"
+	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/domain/password"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// shutdownGrace bounds how long in-flight requests may take to drain.
+const shutdownGrace = 15 * time.Second
+
+// serve runs the server until ctx ends (SIGTERM or interrupt), then drains
+// and returns 0. A bad configuration is one line on stderr and exit 1.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configPath := fs.String("config", "", "YAML config file (see config.example.yaml)")
+	httpAddr := fs.String("http-addr", "", "listen address, overrides http.addr")
+	dataDir := fs.String("data-dir", "", "embedded NATS store and generated keys, overrides nats.dataDir")
+	natsURL := fs.String("nats-url", "", "external NATS server(s), overrides nats.url; empty runs the embedded server")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg, err := LoadConfig(*configPath)
+	if err == nil {
+		override(&cfg.HTTP.Addr, *httpAddr)
+		override(&cfg.NATS.DataDir, *dataDir)
+		override(&cfg.NATS.URL, *natsURL)
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := runServer(ctx, cfg, log, stdout); err != nil {
+		log.Error("authtrail stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func override(dst *string, flagValue string) {
+	if flagValue != "" {
+		*dst = flagValue
+	}
+}
+
+// runServer starts NATS (embedded or external), the event store and HTTP,
+// serves until ctx ends, then drains in that order reversed.
+func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writer) error {
+	keys, err := loadKeys(cfg)
+	if err != nil {
+		return err
+	}
+	nc, ns, err := connectNATS(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := nc.Drain(); err != nil {
+			log.Warn("nats drain", "err", err)
+		}
+		if ns != nil {
+			embedded.Shutdown(ns)
+		}
+	}()
+	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	store, err := eventstore.Open(openCtx, nc, eventstore.Config{Replicas: cfg.NATS.Replicas})
+	if err != nil {
+		return err
+	}
+	sie := cfg.SignInExperience
+	sie.ApplyDefaults()
+	var breached password.Breached
+	if rejects := sie.PasswordPolicy.Rejects; rejects.Pwned != nil && *rejects.Pwned {
+		if breached, err = password.LoadBreachedList(rejects.BreachedListFile); err != nil {
+			return err
+		}
+	}
+	public, _ := url.Parse(cfg.HTTP.PublicURL)
+	srv, err := api.New(openCtx, store, api.Options{
+		Experience: experience.Config{
+			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
+			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
+		},
+		Breached: breached, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return err
+	}
+	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- httpServer.Serve(ln) }()
+	srv.SetReady(true)
+	log.Info("authtrail serving", "addr", ln.Addr().String(), "nats", natsMode(cfg), "dataDir", cfg.NATS.DataDir)
+	fmt.Fprintf(stdout, "authtrail listening on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	srv.SetReady(false)
+	drainCtx, cancelDrain := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancelDrain()
+	if err := httpServer.Shutdown(drainCtx); err != nil {
+		return err
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// connectNATS embeds a server in the data dir, or connects to nats.url.
+func connectNATS(cfg Config, log *slog.Logger) (*nats.Conn, *server.Server, error) {
+	if cfg.NATS.URL != "" {
+		nc, err := nats.Connect(cfg.NATS.URL, nats.Name("authtrail"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
+		if err != nil {
+			return nil, nil, fmt.Errorf("connect to %s: %w", cfg.NATS.URL, err)
+		}
+		return nc, nil, nil
+	}
+	ns, err := embedded.Start(embedded.Options{DataDir: cfg.NATS.DataDir, SyncAlways: cfg.NATS.SyncAlways, ServerName: "authtrail"})
+	if err != nil {
+		return nil, nil, err
+	}
+	nc, err := embedded.Connect(ns, "authtrail")
+	if err != nil {
+		embedded.Shutdown(ns)
+		return nil, nil, err
+	}
+	if !cfg.NATS.SyncAlways {
+		log.Warn("nats.syncAlways is off: acknowledged events can be lost on a power failure")
+	}
+	return nc, ns, nil
+}
+
+func natsMode(cfg Config) string {
+	if cfg.NATS.URL != "" {
+		return "external"
+	}
+	return "embedded"
+}

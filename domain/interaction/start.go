@@ -1,0 +1,28 @@
+package interaction
+
+import (
+	"time"
+
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/settings"
+)
+
+// Start begins or restarts an interaction (experience spec §1.1). A restart
+// drops every record, the user and the profile, and gets a fresh lifetime.
+func Start(event string, now time.Time, ttl time.Duration) []domain.Event {
+	return []domain.Event{&Started{Event: event, ExpiresAt: now.Add(ttl)}}
+}
+
+// SwitchEvent changes the interaction event (experience spec §1.2).
+func SwitchEvent(s State, sie *settings.SignInExperience, to string) ([]domain.Event, error) {
+	if !sie.AllowsEvent(to) {
+		return nil, domain.E("auth.forbidden")
+	}
+	if (s.Event == settings.EventForgotPassword) != (to == settings.EventForgotPassword) {
+		return nil, domain.E("session.not_supported_for_forgot_password")
+	}
+	if s.Event == to {
+		return nil, nil
+	}
+	return []domain.Event{&EventSwitched{From: s.Event, To: to}}, nil
+}

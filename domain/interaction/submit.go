@@ -1,0 +1,85 @@
+package interaction
+
+import (
+	"time"
+
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+)
+
+// SubmitInput holds the facts a submit decides on.
+type SubmitInput struct {
+	User *user.State // the identified user
+	// UsernameTaken says the staged username is owned by another user.
+	UsernameTaken bool
+	InteractionID string
+	Now           time.Time
+}
+
+// SubmitOutcome is what a submit writes: to the interaction and to the user,
+// in one atomic append.
+type SubmitOutcome struct {
+	Interaction []domain.Event
+	User        []domain.Event
+	// ClaimUsername is a newly staged username to claim, or "".
+	ClaimUsername string
+}
+
+// Submit finishes an interaction (experience spec §1.4, §2.8).
+func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutcome, error) {
+	if !s.Identified() || in.User == nil || !in.User.Exists {
+		return SubmitOutcome{}, domain.E("session.identifier_not_found")
+	}
+	u := in.User
+	if s.Event == settings.EventForgotPassword {
+		if s.Profile.PasswordDigest == nil {
+			return SubmitOutcome{}, domain.E("user.new_password_required_in_profile")
+		}
+		return SubmitOutcome{
+			User: []domain.Event{&user.PasswordChanged{
+				Digest: *s.Profile.PasswordDigest, Reason: user.PasswordReset, At: in.Now, InteractionID: in.InteractionID,
+			}},
+			Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}},
+		}, nil
+	}
+	p := &s.Profile
+	if p.Username != nil {
+		if u.Username != "" {
+			return SubmitOutcome{}, domain.E("user.username_exists_in_profile")
+		}
+		if in.UsernameTaken {
+			return SubmitOutcome{}, domain.E("user.username_already_in_use")
+		}
+	}
+	if p.PasswordDigest != nil && u.HasPassword() {
+		return SubmitOutcome{}, domain.E("user.password_exists_in_profile")
+	}
+	if missing := MissingProfile(sie, u, p, s.Event == settings.EventRegister); len(missing) > 0 {
+		return SubmitOutcome{}, domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
+	}
+	out := SubmitOutcome{Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}}}
+	if update := profileUpdate(p, in.InteractionID); update != nil {
+		out.User = append(out.User, update)
+		if p.Username != nil {
+			out.ClaimUsername = *p.Username
+		}
+	}
+	if p.PasswordDigest != nil {
+		out.User = append(out.User, &user.PasswordChanged{
+			Digest: *p.PasswordDigest, Reason: user.PasswordSet, At: in.Now, InteractionID: in.InteractionID,
+		})
+	}
+	return out, nil
+}
+
+func profileUpdate(p *Profile, interactionID string) *user.ProfileUpdated {
+	if p.Username == nil && p.PrimaryEmail == nil && p.PrimaryPhone == nil && p.Name == nil && p.Avatar == nil &&
+		len(p.Profile) == 0 && len(p.CustomData) == 0 {
+		return nil
+	}
+	return &user.ProfileUpdated{
+		Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone, Name: p.Name,
+		Avatar: p.Avatar, Profile: p.Profile, CustomData: p.CustomData, InteractionID: interactionID,
+	}
+}

@@ -1,0 +1,107 @@
+// Package embedded runs a nats-server with JetStream inside the authtrail
+// process, for single-node deployments, development and tests.
+package embedded
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+)
+
+// readyTimeout bounds how long Start waits for the server to accept
+// connections; recovering a large store can take a while.
+const readyTimeout = 10 * time.Second
+
+// Options configures the embedded server.
+type Options struct {
+	// DataDir holds the JetStream file store.
+	DataDir string
+	// SyncAlways fsyncs every write before it is acknowledged
+	// (the server's "sync_interval: always").
+	SyncAlways bool
+	// ServerName names the server; required once it joins a cluster.
+	ServerName string
+	// Listen is a "host:port" for external clients; "" accepts in-process
+	// connections only.
+	Listen string
+}
+
+// Start runs a JetStream-enabled server and waits until it accepts
+// connections.
+func Start(opts Options) (*server.Server, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("embedded: DataDir is required")
+	}
+	sopts := &server.Options{
+		ServerName: opts.ServerName,
+		JetStream:  true,
+		StoreDir:   opts.DataDir,
+		SyncAlways: opts.SyncAlways,
+		DontListen: opts.Listen == "",
+		NoLog:      true,
+		// The host process owns signal handling.
+		NoSigs: true,
+	}
+	if opts.Listen != "" {
+		host, port, err := splitHostPort(opts.Listen)
+		if err != nil {
+			return nil, err
+		}
+		sopts.Host, sopts.Port = host, port
+	}
+	ns, err := server.NewServer(sopts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: new server: %w", err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(readyTimeout) {
+		Shutdown(ns)
+		return nil, fmt.Errorf("embedded: server not ready after %s", readyTimeout)
+	}
+	return ns, nil
+}
+
+func splitHostPort(listen string) (string, int, error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, fmt.Errorf("embedded: listen address %q: %w", listen, err)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil {
+		return "", 0, fmt.Errorf("embedded: listen port %q: %w", portText, err)
+	}
+	return host, port, nil
+}
+
+// Connect opens a named in-process connection to ns. Each component should
+// get its own connection, because some libraries close or drain the
+// connection they are given.
+func Connect(ns *server.Server, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect("",
+		nats.InProcessServer(ns),
+		nats.Name(name),
+		// An in-process server only "disconnects" while shutting down or
+		// restarting; keep trying rather than giving up on the component.
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(100*time.Millisecond),
+		nats.RetryOnFailedConnect(false),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("embedded: connect %q: %w", name, err)
+	}
+	return nc, nil
+}
+
+// Shutdown stops ns and waits until it has released its store.
+func Shutdown(ns *server.Server) {
+	if ns == nil {
+		return
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+}

@@ -1,0 +1,126 @@
+package eventstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Header names of the event envelope. nats.go does not canonicalise header
+// names, so they are spelled here once and used everywhere.
+const (
+	HeaderMsgID         = jetstream.MsgIDHeader // "Nats-Msg-Id": the event id, for dedup
+	HeaderWatermillUUID = "_watermill_message_uuid"
+	HeaderType          = "Ev-Type"
+	HeaderSchema        = "Ev-Schema"
+	HeaderAggType       = "Ev-Agg-Type"
+	HeaderAggID         = "Ev-Agg-Id"
+	HeaderAggVersion    = "Ev-Agg-Version"
+	HeaderTime          = "Ev-Time"
+	HeaderActor         = "Ev-Actor"
+	HeaderCorrelationID = "correlation_id" // watermill's key, so its middleware finds it
+	HeaderCausationID   = "Ev-Causation-Id"
+)
+
+// DefaultSchema is the schema version of events that do not declare one.
+const DefaultSchema = 1
+
+// Envelope is one stored event with its metadata. Envelopes handed out by
+// the store are shared with its cache: treat them, and Data, as read-only.
+type Envelope struct {
+	ID            string
+	Type          string
+	Schema        int
+	AggType       string
+	AggID         string
+	AggVersion    uint64 // 1..n within the aggregate
+	Time          time.Time
+	Actor         string
+	CorrelationID string
+	CausationID   string
+	Subject       string
+	Seq           uint64 // stream sequence: the global order and the OCC token
+	Data          json.RawMessage
+}
+
+// Metadata is recorded on every event of an append.
+type Metadata struct {
+	Time          time.Time // zero means now
+	Actor         string
+	CorrelationID string
+	CausationID   string
+}
+
+// schemaVersioned is implemented by events whose payload shape has changed.
+type schemaVersioned interface {
+	SchemaVersion() int
+}
+
+func (e *Envelope) toMsg() *nats.Msg {
+	msg := nats.NewMsg(e.Subject)
+	h := msg.Header
+	h.Set(HeaderMsgID, e.ID)
+	h.Set(HeaderWatermillUUID, e.ID)
+	h.Set(HeaderType, e.Type)
+	h.Set(HeaderSchema, strconv.Itoa(e.Schema))
+	h.Set(HeaderAggType, e.AggType)
+	h.Set(HeaderAggID, e.AggID)
+	h.Set(HeaderAggVersion, strconv.FormatUint(e.AggVersion, 10))
+	h.Set(HeaderTime, e.Time.Format(time.RFC3339Nano))
+	setIfPresent(h, HeaderActor, e.Actor)
+	setIfPresent(h, HeaderCorrelationID, e.CorrelationID)
+	setIfPresent(h, HeaderCausationID, e.CausationID)
+	msg.Data = e.Data
+	return msg
+}
+
+func setIfPresent(h nats.Header, key, value string) {
+	if value != "" {
+		h.Set(key, value)
+	}
+}
+
+// envelopeFromMsg rebuilds an envelope from a stored message. Missing
+// headers are left zero; malformed ones are an error, since they mean the
+// message was not written by this package.
+func envelopeFromMsg(m *jetstream.RawStreamMsg) (Envelope, error) {
+	h := m.Header
+	env := Envelope{
+		ID:            h.Get(HeaderMsgID),
+		Type:          h.Get(HeaderType),
+		Schema:        DefaultSchema,
+		AggType:       h.Get(HeaderAggType),
+		AggID:         h.Get(HeaderAggID),
+		Actor:         h.Get(HeaderActor),
+		CorrelationID: h.Get(HeaderCorrelationID),
+		CausationID:   h.Get(HeaderCausationID),
+		Subject:       m.Subject,
+		Seq:           m.Sequence,
+		Data:          json.RawMessage(m.Data),
+	}
+	var err error
+	if v := h.Get(HeaderSchema); v != "" {
+		if env.Schema, err = strconv.Atoi(v); err != nil {
+			return Envelope{}, malformed(m, HeaderSchema, err)
+		}
+	}
+	if v := h.Get(HeaderAggVersion); v != "" {
+		if env.AggVersion, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return Envelope{}, malformed(m, HeaderAggVersion, err)
+		}
+	}
+	if v := h.Get(HeaderTime); v != "" {
+		if env.Time, err = time.Parse(time.RFC3339Nano, v); err != nil {
+			return Envelope{}, malformed(m, HeaderTime, err)
+		}
+	}
+	return env, nil
+}
+
+func malformed(m *jetstream.RawStreamMsg, header string, err error) error {
+	return fmt.Errorf("eventstore: message %d on %s: malformed %s: %w", m.Sequence, m.Subject, header, err)
+}

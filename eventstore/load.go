@@ -1,0 +1,113 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/authtrail/authtrail/domain"
+)
+
+// Load returns the events of one aggregate in order, and the stream
+// sequence of the last one (0 when there are none, which is also the
+// expected sequence for its first append).
+func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, error) {
+	if _, _, err := ParseSubject(subject); err != nil {
+		return nil, 0, err
+	}
+	last, err := s.lastMsg(ctx, subject)
+	if errors.Is(err, ErrNotFound) {
+		return nil, 0, nil
+	}
+	if err != nil {
+		return nil, 0, err
+	}
+	cached, cachedSeq, ok := s.cache.get(subject)
+	switch {
+	case ok && cachedSeq == last.Sequence:
+		return cached, cachedSeq, nil
+	case ok && cachedSeq > last.Sequence:
+		// Only a recreated stream can be behind the cache: forget it.
+		s.cache.drop(subject)
+		cached, cachedSeq = nil, 0
+	}
+	tail, err := s.readRange(ctx, subject, cachedSeq+1, last)
+	if err != nil {
+		return nil, 0, err
+	}
+	envs := slices.Concat(cached, tail)
+	s.cache.put(subject, envs, last.Sequence)
+	return slices.Clip(envs), last.Sequence, nil
+}
+
+// readRange reads the events of subject from sequence from up to and
+// including last, which the caller has already fetched.
+func (s *Store) readRange(ctx context.Context, subject string, from uint64, last *jetstream.RawStreamMsg) ([]Envelope, error) {
+	var envs []Envelope
+	for seq := from; seq < last.Sequence; {
+		// With a subject, GetMsg answers the first message on it at or
+		// after seq, so gaps left by other aggregates cost nothing.
+		msg, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: read %s at %d: %w", subject, seq, err)
+		}
+		if msg.Sequence >= last.Sequence {
+			break
+		}
+		env, err := envelopeFromMsg(msg)
+		if err != nil {
+			return nil, err
+		}
+		envs = append(envs, env)
+		seq = msg.Sequence + 1
+	}
+	env, err := envelopeFromMsg(last)
+	if err != nil {
+		return nil, err
+	}
+	return append(envs, env), nil
+}
+
+// Last returns the most recent event of subject, or ErrNotFound. It suits
+// subjects read only for their latest state, such as a unique value's claim.
+func (s *Store) Last(ctx context.Context, subject string) (*Envelope, error) {
+	if _, _, err := ParseSubject(subject); err != nil {
+		return nil, err
+	}
+	msg, err := s.lastMsg(ctx, subject)
+	if err != nil {
+		return nil, err
+	}
+	env, err := envelopeFromMsg(msg)
+	if err != nil {
+		return nil, err
+	}
+	return &env, nil
+}
+
+func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
+	msg, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, subject)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: last message of %s: %w", subject, err)
+	}
+	return msg, nil
+}
+
+// Decode turns envelopes into the domain events they carry.
+func Decode(envs []Envelope, reg domain.Registry) ([]domain.Event, error) {
+	events := make([]domain.Event, 0, len(envs))
+	for _, env := range envs {
+		ev, err := reg.Decode(env.Type, env.Data)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: event %s (seq %d): %w", env.ID, env.Seq, err)
+		}
+		events = append(events, ev)
+	}
+	return events, nil
+}

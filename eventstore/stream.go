@@ -1,0 +1,160 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/authtrail/authtrail/domain"
+)
+
+// Defaults for Config.
+const (
+	DefaultStream                = "EVENTS"
+	DefaultCacheSize             = 10_000
+	DefaultMaxEventsPerAggregate = 100_000
+)
+
+// Config configures the event store.
+type Config struct {
+	// Replicas of the stream: 1 for a single node, 3 for a cluster. Default 1.
+	Replicas int
+	// Stream is the stream's name. Default "EVENTS".
+	Stream string
+	// CacheSize is how many aggregates Load keeps in memory. Default 10000;
+	// negative disables the cache.
+	CacheSize int
+	// MaxEventsPerAggregate caps one subject, so a runaway aggregate is
+	// refused (ErrAggregateFull) rather than growing without bound.
+	// Default 100000.
+	MaxEventsPerAggregate int
+}
+
+func (c Config) withDefaults() Config {
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = DefaultCacheSize
+	}
+	if c.MaxEventsPerAggregate <= 0 {
+		c.MaxEventsPerAggregate = DefaultMaxEventsPerAggregate
+	}
+	return c
+}
+
+// Store appends events to and loads them from the JetStream event stream.
+// It is safe for concurrent use.
+type Store struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	name   string
+	cache  *cache
+	ids    domain.IDs
+}
+
+// Open creates or updates the event stream and returns a store on it.
+func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: jetstream: %w", err)
+	}
+	stream, err := ensureStream(ctx, js, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Store{
+		js:     js,
+		stream: stream,
+		name:   cfg.Stream,
+		cache:  newCache(cfg.CacheSize),
+		ids:    domain.RandomIDs{},
+	}, nil
+}
+
+// JetStream returns the JetStream context the store uses.
+func (s *Store) JetStream() jetstream.JetStream { return s.js }
+
+// Stream returns the name of the event stream.
+func (s *Store) Stream() string { return s.name }
+
+// streamConfig is the event stream's configuration. The reasons for each
+// setting are in the architecture notes, Part B §3(g).
+func streamConfig(cfg Config) jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:      cfg.Stream,
+		Subjects:  []string{SubjectPrefix + ".>"},
+		Storage:   jetstream.FileStorage,
+		Replicas:  cfg.Replicas,
+		Retention: jetstream.LimitsPolicy,
+		MaxAge:    0,
+		// DiscardOld would silently drop the oldest events of an aggregate.
+		Discard:              jetstream.DiscardNew,
+		MaxMsgsPerSubject:    int64(cfg.MaxEventsPerAggregate),
+		DiscardNewPerSubject: true,
+		Duplicates:           2 * time.Minute,
+		DenyDelete:           true,
+		DenyPurge:            true,
+		AllowAtomicPublish:   true,
+		// Direct gets may be answered by a stale replica; reads go to the
+		// leader so a load sees every acknowledged append.
+		AllowDirect: false,
+		Compression: jetstream.S2Compression,
+	}
+}
+
+// ensureStream creates the stream, or brings an existing one to our
+// settings while keeping those we do not manage (description, metadata...).
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg Config) (jetstream.Stream, error) {
+	want := streamConfig(cfg)
+	stream, err := js.Stream(ctx, want.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		stream, err = js.CreateStream(ctx, want)
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: create stream %s: %w", want.Name, err)
+		}
+		return stream, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: look up stream %s: %w", want.Name, err)
+	}
+	have := stream.CachedInfo().Config
+	merged := overlay(have, want)
+	if reflect.DeepEqual(have, merged) {
+		return stream, nil
+	}
+	stream, err = js.UpdateStream(ctx, merged)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: stream %s exists with other settings and the server refused to update it: %w", want.Name, err)
+	}
+	return stream, nil
+}
+
+// overlay returns have with every setting the store depends on taken from
+// want.
+func overlay(have, want jetstream.StreamConfig) jetstream.StreamConfig {
+	have.Subjects = want.Subjects
+	have.Storage = want.Storage
+	have.Replicas = want.Replicas
+	have.Retention = want.Retention
+	have.MaxAge = want.MaxAge
+	have.Discard = want.Discard
+	have.MaxMsgsPerSubject = want.MaxMsgsPerSubject
+	have.DiscardNewPerSubject = want.DiscardNewPerSubject
+	have.Duplicates = want.Duplicates
+	have.DenyDelete = want.DenyDelete
+	have.DenyPurge = want.DenyPurge
+	have.AllowAtomicPublish = want.AllowAtomicPublish
+	have.AllowDirect = want.AllowDirect
+	have.Compression = want.Compression
+	return have
+}

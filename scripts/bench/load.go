@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// result is one measured load: operations completed and their latencies.
+type result struct {
+	ops       int
+	elapsed   time.Duration
+	latencies []time.Duration
+}
+
+func (r result) perSecond() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
+func (r result) percentile(p float64) time.Duration {
+	if len(r.latencies) == 0 {
+		return 0
+	}
+	s := slices.Clone(r.latencies)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(p*float64(len(s))))]
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("%8.1f/s  p50 %-10v p99 %-10v (%d ops)", r.perSecond(),
+		r.percentile(0.50).Round(10*time.Microsecond), r.percentile(0.99).Round(10*time.Microsecond), r.ops)
+}
+
+// load runs op from n workers for d and collects latencies. A failed
+// operation stops the measurement: figures from a broken run mean nothing.
+func load(ctx context.Context, n int, d time.Duration, op func(ctx context.Context, worker int) error) (result, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		all   []time.Duration
+		first error
+		wg    sync.WaitGroup
+	)
+	begin := time.Now()
+	deadline := begin.Add(d)
+	for w := 0; w < n; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var mine []time.Duration
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				t := time.Now()
+				if err := op(ctx, w); err != nil {
+					mu.Lock()
+					if first == nil && !errors.Is(err, context.Canceled) {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+					break
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			all = append(all, mine...)
+			mu.Unlock()
+		}(w)
+	}
+	wg.Wait()
+	return result{ops: len(all), elapsed: time.Since(begin), latencies: all}, first
+}
