@@ -1,0 +1,186 @@
+package main
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+)
+
+func (cc ConnectorsConfig) validate() error {
+	if err := cc.Email.validate(); err != nil {
+		return err
+	}
+	if err := cc.SMS.validate(); err != nil {
+		return err
+	}
+	ids, targets := map[string]string{}, map[string]string{}
+	for i, social := range cc.Social {
+		if err := social.validate(fmt.Sprintf("connectors.social[%d]", i), ids, targets); err != nil {
+			return err
+		}
+	}
+	ids = map[string]string{}
+	for i, sso := range cc.SSO {
+		if err := sso.validate(fmt.Sprintf("connectors.sso[%d]", i), ids); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *EmailConnectorConfig) validate() error {
+	if e == nil {
+		return nil
+	}
+	if err := checkConfigEnum("connectors.email.type", e.Type, "smtp", "console"); err != nil {
+		return err
+	}
+	if e.Type == "console" {
+		if e.SMTP != nil {
+			return configErrorf("connectors.email.smtp", "only used with type smtp")
+		}
+		return nil
+	}
+	if e.SMTP == nil {
+		return configErrorf("connectors.email.smtp", "missing (required with type smtp)")
+	}
+	s := e.SMTP
+	if s.Host == "" {
+		return configErrorf("connectors.email.smtp.host", "missing")
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		return configErrorf("connectors.email.smtp.port", "%d is not a TCP port", s.Port)
+	}
+	if _, err := mail.ParseAddress(s.From); err != nil {
+		return configErrorf("connectors.email.smtp.from", "%q is not an email address", s.From)
+	}
+	return checkConfigEnum("connectors.email.smtp.tls", s.TLS, "none", "starttls", "implicit")
+}
+
+func (s *SMSConnectorConfig) validate() error {
+	if s == nil {
+		return nil
+	}
+	if err := checkConfigEnum("connectors.sms.type", s.Type, "http", "console"); err != nil {
+		return err
+	}
+	if s.Type == "console" {
+		if s.HTTP != nil {
+			return configErrorf("connectors.sms.http", "only used with type http")
+		}
+		return nil
+	}
+	if s.HTTP == nil {
+		return configErrorf("connectors.sms.http", "missing (required with type http)")
+	}
+	for name := range s.HTTP.Headers {
+		if name == "" || strings.ContainsAny(name, " :\r\n") {
+			return configErrorf("connectors.sms.http.headers", "%q is not a header name", name)
+		}
+	}
+	return checkConfigURL("connectors.sms.http.url", s.HTTP.URL, true)
+}
+
+// connectorIDPattern keeps ids safe inside API paths (/social/{connectorId}).
+var connectorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// checkConnectorID requires a path-safe id not used earlier in the same list.
+func checkConnectorID(key, id string, ids map[string]string) error {
+	if !connectorIDPattern.MatchString(id) {
+		return configErrorf(key+".id", "%q is not an id of letters, digits, - and _", id)
+	}
+	if earlier, taken := ids[id]; taken {
+		return configErrorf(key+".id", "%q is already used by %s", id, earlier)
+	}
+	ids[id] = key
+	return nil
+}
+
+func (s SocialConnectorConfig) validate(key string, ids, targets map[string]string) error {
+	if err := checkConnectorID(key, s.ID, ids); err != nil {
+		return err
+	}
+	if err := checkConfigEnum(key+".type", s.Type, "oidc", "oauth2"); err != nil {
+		return err
+	}
+	if s.Target == "" {
+		return configErrorf(key+".target", "missing (the identity key, e.g. google)")
+	}
+	// Logto keys a user's social identities by target, so two connectors
+	// cannot share one.
+	if earlier, taken := targets[s.Target]; taken {
+		return configErrorf(key+".target", "%q is already used by %s", s.Target, earlier)
+	}
+	targets[s.Target] = key
+	if s.ClientID == "" {
+		return configErrorf(key+".clientId", "missing")
+	}
+	endpoints := []struct{ name, value string }{
+		{"issuer", s.Issuer}, {"authorizationEndpoint", s.AuthorizationEndpoint},
+		{"tokenEndpoint", s.TokenEndpoint}, {"userinfoEndpoint", s.UserinfoEndpoint},
+	}
+	for _, e := range endpoints {
+		// oidc discovers the endpoints from the issuer; oauth2 has no discovery.
+		required := s.Type == "oidc" && e.name == "issuer" || s.Type == "oauth2" && e.name != "issuer"
+		if e.value == "" && !required {
+			continue
+		}
+		if err := checkConfigURL(key+"."+e.name, e.value, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s SSOConnectorConfig) validate(key string, ids map[string]string) error {
+	if err := checkConnectorID(key, s.ID, ids); err != nil {
+		return err
+	}
+	if err := checkConfigEnum(key+".type", s.Type, "oidc", "saml"); err != nil {
+		return err
+	}
+	if s.ConnectorName == "" {
+		return configErrorf(key+".connectorName", "missing (shown to users)")
+	}
+	for i, domain := range s.Domains {
+		if !isConfigDomain(domain) {
+			return configErrorf(fmt.Sprintf("%s.domains[%d]", key, i), "%q is not a domain such as acme.com", domain)
+		}
+	}
+	switch {
+	case s.Type == "oidc" && s.SAML != nil:
+		return configErrorf(key+".saml", "only used with type saml")
+	case s.Type == "saml" && s.OIDC != nil:
+		return configErrorf(key+".oidc", "only used with type oidc")
+	case s.Type == "oidc" && s.OIDC == nil:
+		return configErrorf(key+".oidc", "missing (required with type oidc)")
+	case s.Type == "saml" && s.SAML == nil:
+		return configErrorf(key+".saml", "missing (required with type saml)")
+	case s.Type == "oidc":
+		if s.OIDC.ClientID == "" {
+			return configErrorf(key+".oidc.clientId", "missing")
+		}
+		return checkConfigURL(key+".oidc.issuer", s.OIDC.Issuer, true)
+	}
+	if (s.SAML.IDPMetadataURL == "") == (s.SAML.IDPMetadataXML == "") {
+		return configErrorf(key+".saml", "set exactly one of idpMetadataUrl and idpMetadataXml")
+	}
+	if s.SAML.IDPMetadataURL != "" {
+		return checkConfigURL(key+".saml.idpMetadataUrl", s.SAML.IDPMetadataURL, true)
+	}
+	return nil
+}
+
+func isConfigDomain(domain string) bool {
+	if domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
+		return false
+	}
+	for _, r := range domain {
+		isAlnum := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+		if !isAlnum && r != '-' && r != '.' {
+			return false
+		}
+	}
+	return true
+}

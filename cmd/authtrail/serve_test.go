@@ -1,0 +1,126 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is written by the server goroutine and read by the test.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var listening = regexp.MustCompile(`listening on (http://\S+)`)
+
+// startServe runs "authtrail serve args..." and waits for its address.
+func startServe(t *testing.T, args ...string) (base string, stop func() int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"serve", "--http-addr", "127.0.0.1:0"}, args...), &stdout, io.Discard)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
+			return m[1], func() int { cancel(); return <-done }
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("serve exited %d before listening", code)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	cancel()
+	t.Fatal("serve did not start")
+	return "", nil
+}
+
+func TestServeAndDrain(t *testing.T) {
+	dir := t.TempDir()
+	base, stop := startServe(t, "--data-dir", dir)
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/experience", strings.NewReader(`{"interactionEvent":"SignIn"}`))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("start: %v %v", resp, err)
+	}
+	cookie := resp.Header.Get("Set-Cookie")
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d after the signal, want 0", code)
+	}
+	for _, key := range []string{"cookie.key", "encryption.key"} {
+		info, err := os.Stat(filepath.Join(dir, "secrets", key))
+		if err != nil || info.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v", key, info, err)
+		}
+	}
+
+	// A restart on the same data dir keeps the cookie key and the interaction.
+	base, stop = startServe(t, "--data-dir", dir)
+	defer stop()
+	req, _ = http.NewRequest(http.MethodGet, base+"/api/experience/interaction", nil)
+	req.Header.Set("Cookie", strings.Split(cookie, ";")[0])
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("interaction after restart: %v %v", resp, err)
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(path, []byte("signInExperience:\n  signInMode: Sometimes\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, args := range map[string][]string{
+		"bad enum":        {"serve", "--config", path},
+		"unreadable file": {"serve", "--config", filepath.Join(dir, "missing.yaml")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			if code := run(context.Background(), args, io.Discard, &stderr); code != 1 {
+				t.Fatalf("exit %d, want 1", code)
+			}
+			out := strings.TrimSpace(stderr.String())
+			if strings.Count(out, "\n") != 0 || !strings.HasPrefix(out, "config: ") {
+				t.Fatalf("want one config line, got %q", out)
+			}
+			if name == "bad enum" && !strings.Contains(out, "signInExperience.signInMode") {
+				t.Fatalf("line does not name the key: %q", out)
+			}
+		})
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if code := run(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+}
