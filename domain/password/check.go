@@ -102,27 +102,28 @@ func countCharacterTypes(pw string) (types int, supported bool) {
 	return types, true
 }
 
-// restrictedCodes marks every character covered by a repetition, sequence,
-// banned word or piece of user info that starts at some position, and reports
-// the codes found only when the marked characters leave fewer than
-// restrictedTolerance free ones (and always at least 2 marked).
+// restrictedCodes finds, at every position, the repetition, sequence, banned
+// word and piece of user info starting there, and reports their codes only
+// when they cover more than max(1, len-3) characters: a password keeping
+// restrictedTolerance characters outside them all passes.
 func restrictedCodes(units []uint16, rejects RejectsPolicy, info UserInfo) []string {
-	if len(units) == 0 {
-		return nil
-	}
 	lowered := lowerUnits(units)
 	words := loweredNeedles(rejects.Words)
 	infoNeedles := userInfoNeedles(info)
 	repetitions := repetitionRuns(units)
 
-	covered := make([]bool, len(units))
+	// Fragments are found left to right, so the covered characters before
+	// coveredEnd form no gap that a later fragment could fill: counting the
+	// part past coveredEnd is enough, and stays linear for long runs.
+	covered, coveredEnd := 0, 0
 	var codes []string
 	mark := func(start, length int, code string) {
 		if length <= 0 {
 			return
 		}
-		for i := start; i < start+length; i++ {
-			covered[i] = true
+		if end := start + length; end > coveredEnd {
+			covered += end - max(start, coveredEnd)
+			coveredEnd = end
 		}
 		for _, c := range codes {
 			if c == code {
@@ -147,13 +148,7 @@ func restrictedCodes(units []uint16, rejects RejectsPolicy, info UserInfo) []str
 		}
 	}
 
-	marked := 0
-	for _, c := range covered {
-		if c {
-			marked++
-		}
-	}
-	if marked > max(1, len(units)-restrictedTolerance) {
+	if covered > max(1, len(units)-restrictedTolerance) {
 		return codes
 	}
 	return nil
