@@ -2,13 +2,19 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
 	"log/slog"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
 )
 
 // Options assemble the HTTP surface over an open event store. Clock, IDs
@@ -20,6 +26,11 @@ type Options struct {
 	Clock      domain.Clock
 	IDs        domain.IDs
 	Log        *slog.Logger
+	// EncryptionKey is the server's 32-byte key; code hashes use a key
+	// derived from it.
+	EncryptionKey []byte
+	// Random feeds codes and keys (crypto/rand when nil).
+	Random io.Reader
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -35,8 +46,25 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
+	if len(o.EncryptionKey) != 32 {
+		return nil, errors.New("api: the encryption key must be 32 bytes")
+	}
+	keys, err := codekeys.Open(ctx, store.JetStream(), store.Replicas())
+	if err != nil {
+		return nil, err
+	}
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
+		Codes: CodeHasher(o.EncryptionKey), CodeKeys: keys, Random: o.Random,
 	})
 	return NewServer(exp, o.Log), nil
+}
+
+// CodeHasher keys verification-code hashes with a key derived from the
+// server's encryption key; the key id names the derived key, so a rotated
+// key is recognisable in stored digests.
+func CodeHasher(encryptionKey []byte) *code.Hasher {
+	key := code.DeriveKey(encryptionKey, "authtrail code hmac v1")
+	sum := sha256.Sum256(key)
+	return code.NewHasher("k"+hex.EncodeToString(sum[:4]), key)
 }

@@ -54,11 +54,12 @@ func (c Config) withDefaults() Config {
 // Store appends events to and loads them from the JetStream event stream.
 // It is safe for concurrent use.
 type Store struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	name   string
-	cache  *cache
-	ids    domain.IDs
+	js       jetstream.JetStream
+	stream   jetstream.Stream
+	name     string
+	replicas int
+	cache    *cache
+	ids      domain.IDs
 }
 
 // Open creates or updates the event stream and returns a store on it.
@@ -73,11 +74,12 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		js:     js,
-		stream: stream,
-		name:   cfg.Stream,
-		cache:  newCache(cfg.CacheSize),
-		ids:    domain.RandomIDs{},
+		js:       js,
+		stream:   stream,
+		name:     cfg.Stream,
+		replicas: cfg.Replicas,
+		cache:    newCache(cfg.CacheSize),
+		ids:      domain.RandomIDs{},
 	}, nil
 }
 
@@ -86,6 +88,9 @@ func (s *Store) JetStream() jetstream.JetStream { return s.js }
 
 // Stream returns the name of the event stream.
 func (s *Store) Stream() string { return s.name }
+
+// Replicas is the stream's replica count, for companion buckets and streams.
+func (s *Store) Replicas() int { return s.replicas }
 
 // streamConfig is the event stream's configuration. The reasons for each
 // setting are in the architecture notes, Part B §3(g).

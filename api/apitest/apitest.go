@@ -57,9 +57,12 @@ type Options struct {
 	TTL      time.Duration
 }
 
-// CookieKey is the fixed cookie key of test servers, so an interaction
-// survives a server restart in a test.
-var CookieKey = bytes.Repeat([]byte{7}, 32)
+// CookieKey and EncryptionKey are the fixed keys of test servers, so an
+// interaction survives a server restart in a test.
+var (
+	CookieKey     = bytes.Repeat([]byte{7}, 32)
+	EncryptionKey = bytes.Repeat([]byte{9}, 32)
+)
 
 // CheapHasher hashes with tiny argon2id parameters to keep tests fast.
 func CheapHasher() *password.Hasher {
@@ -96,7 +99,7 @@ func NewServer(t testing.TB, o Options) *Server {
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
 		},
-		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock,
+		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {

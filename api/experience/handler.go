@@ -4,15 +4,19 @@
 package experience
 
 import (
+	"crypto/rand"
+	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/gorilla/mux"
 )
 
@@ -24,6 +28,9 @@ type Config struct {
 	CookieKey []byte        // signs the _interaction cookie
 	// SecureCookie marks the cookie Secure (the server is reached over https).
 	SecureCookie bool
+	// EmailConnector and SMSConnector say which message connectors exist;
+	// a code send without one answers 501 connector.not_found.
+	EmailConnector, SMSConnector bool
 }
 
 // Handler serves the Experience API.
@@ -36,6 +43,9 @@ type Handler struct {
 	clock    domain.Clock
 	ids      domain.IDs
 	log      *slog.Logger
+	codes    *code.Hasher
+	codeKeys *codekeys.Store
+	random   io.Reader
 }
 
 // Deps are the Handler's collaborators; Clock, IDs and Log have defaults.
@@ -47,6 +57,11 @@ type Deps struct {
 	Clock    domain.Clock
 	IDs      domain.IDs
 	Log      *slog.Logger
+	// Codes hashes verification codes; CodeKeys keeps their sealing keys.
+	Codes    *code.Hasher
+	CodeKeys *codekeys.Store
+	// Random feeds codes and keys (crypto/rand when nil).
+	Random io.Reader
 }
 
 // New builds the handler.
@@ -60,8 +75,11 @@ func New(cfg Config, d Deps) *Handler {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
+	if d.Random == nil {
+		d.Random = rand.Reader
+	}
 	return &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
-		clock: d.Clock, ids: d.IDs, log: d.Log}
+		clock: d.Clock, ids: d.IDs, log: d.Log, codes: d.Codes, codeKeys: d.CodeKeys, random: d.Random}
 }
 
 // Register mounts the routes under /api/experience.
@@ -76,6 +94,8 @@ func (h *Handler) Register(r *mux.Router) {
 	s.HandleFunc("/profile/password", h.resetPassword).Methods(http.MethodPut)
 	s.HandleFunc("/verification/password", h.verifyPassword).Methods(http.MethodPost)
 	s.HandleFunc("/verification/new-password-identity", h.verifyNewPasswordIdentity).Methods(http.MethodPost)
+	s.HandleFunc("/verification/verification-code", h.sendCode).Methods(http.MethodPost)
+	s.HandleFunc("/verification/verification-code/verify", h.verifyCode).Methods(http.MethodPost)
 }
 
 func (h *Handler) sie() *settings.SignInExperience { return &h.cfg.Settings }

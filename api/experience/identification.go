@@ -32,12 +32,9 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) {
 			}
 			return h.register(ctx, s, body.VerificationID, &newUserID)
 		}
-		var u *user.State
-		if rec, ok := s.State.Record(body.VerificationID); ok && rec.UserID != "" {
-			var err error
-			if u, err = accounts.Load(ctx, s.tx, rec.UserID); err != nil {
-				return reply{}, err
-			}
+		u, err := h.recordUser(ctx, s, body.VerificationID)
+		if err != nil {
+			return reply{}, err
 		}
 		events, err := interaction.IdentifyExisting(s.State, h.sie(), body.VerificationID, u)
 		if err != nil {
@@ -48,6 +45,22 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// recordUser is the user a verification record points at: a password
+// record names it, a code record is looked up by its identifier.
+func (h *Handler) recordUser(ctx context.Context, s *step, verificationID string) (*user.State, error) {
+	rec, ok := s.State.Record(verificationID)
+	switch {
+	case !ok:
+		return nil, nil
+	case rec.UserID != "":
+		return accounts.Load(ctx, s.tx, rec.UserID)
+	case rec.Identifier != nil && (rec.Type == interaction.RecordEmailCode || rec.Type == interaction.RecordPhoneCode):
+		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
+		return accounts.Lookup(ctx, s.tx, kind, key)
+	}
+	return nil, nil
+}
+
 // register creates the user in one atomic append: the user's first event,
 // the claims of its unique identifiers, and the interaction's binding. A
 // user id or identifier claimed meanwhile makes the append conflict, and
@@ -55,14 +68,13 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) {
 // took it.
 func (h *Handler) register(ctx context.Context, s *step, verificationID string, newUserID *string) (reply, error) {
 	in := interaction.RegisterInput{VerificationID: verificationID, InteractionID: s.ID, Now: h.clock.Now()}
-	candidate := interaction.CandidateUsername(s.State, verificationID)
-	usernameKey := h.sie().UsernamePolicy.WithDefaults().Normalize(candidate)
-	if candidate != "" {
-		owner, err := accounts.Owner(ctx, s.tx, user.KindUsername, usernameKey)
-		if err != nil {
-			return reply{}, err
-		}
-		in.UsernameTaken = owner != ""
+	candidates := interaction.Candidates(s.State, verificationID)
+	var err error
+	if in.Taken, err = h.owners(ctx, s.tx, candidates, ""); err != nil {
+		return reply{}, err
+	}
+	if email, ok := candidates[user.KindEmail]; ok {
+		in.EmailViolation = h.emailViolation(email)
 	}
 	existing, err := accounts.Load(ctx, s.tx, *newUserID)
 	if err != nil {
@@ -78,8 +90,6 @@ func (h *Handler) register(ctx context.Context, s *step, verificationID string, 
 		return reply{}, out.Err
 	}
 	s.tx.Append(accounts.Subject(out.User.UserID), out.User)
-	if out.User.Username != "" {
-		accounts.Claim(s.tx, user.KindUsername, usernameKey, out.User.UserID)
-	}
+	h.claim(s.tx, candidates, out.User.UserID)
 	return reply{http.StatusCreated, struct{}{}}, nil
 }

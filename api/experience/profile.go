@@ -94,7 +94,7 @@ func (h *Handler) stageProfile(w http.ResponseWriter, r *http.Request) {
 		case "extraProfile":
 			events, err = interaction.StageExtraProfile(s.State, values)
 		default:
-			events, err = interaction.StageVerifiedIdentifier(s.State, recordTypeOfProfile[body.Type], *body.VerificationID)
+			events, err = h.stageVerifiedIdentifier(ctx, s, u, recordTypeOfProfile[body.Type], *body.VerificationID)
 		}
 		if err != nil {
 			return reply{}, err
@@ -137,4 +137,21 @@ func (h *Handler) identifiedUser(ctx context.Context, s *step) (*user.State, err
 		return nil, nil
 	}
 	return accounts.Load(ctx, s.tx, s.State.UserID)
+}
+
+// stageVerifiedIdentifier gathers the facts for staging an email or phone.
+func (h *Handler) stageVerifiedIdentifier(ctx context.Context, s *step, u *user.State, recordType, verificationID string) ([]domain.Event, error) {
+	violation, taken := "", false
+	if rec, ok := s.State.Record(verificationID); ok && rec.Type == recordType && rec.Identifier != nil {
+		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
+		owner, err := accounts.Owner(ctx, s.tx, kind, key)
+		if err != nil {
+			return nil, err
+		}
+		taken = owner != "" && (u == nil || owner != u.ID)
+		if kind == user.KindEmail {
+			violation = h.emailViolation(rec.Identifier.Value)
+		}
+	}
+	return interaction.StageVerifiedIdentifier(s.State, u, recordType, verificationID, violation, taken)
 }

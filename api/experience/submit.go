@@ -8,7 +8,6 @@ import (
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
-	"github.com/authtrail/authtrail/domain/user"
 )
 
 // submit serves POST /submit (spec §1.4): the staged profile is written to
@@ -22,14 +21,10 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 			return reply{}, err
 		}
 		in := interaction.SubmitInput{User: u, InteractionID: s.ID, Now: h.clock.Now()}
-		usernameKey := ""
-		if staged := s.State.Profile.Username; staged != nil && u != nil {
-			usernameKey = h.sie().UsernamePolicy.WithDefaults().Normalize(*staged)
-			owner, err := accounts.Owner(ctx, s.tx, user.KindUsername, usernameKey)
-			if err != nil {
+		if u != nil {
+			if in.Taken, err = h.owners(ctx, s.tx, interaction.StagedIdentifiers(&s.State.Profile), u.ID); err != nil {
 				return reply{}, err
 			}
-			in.UsernameTaken = owner != "" && owner != u.ID
 		}
 		out, err := interaction.Submit(s.State, h.sie(), in)
 		if err != nil {
@@ -39,9 +34,7 @@ func (h *Handler) submit(w http.ResponseWriter, r *http.Request) {
 		if len(out.User) > 0 {
 			s.tx.Append(accounts.Subject(u.ID), out.User...)
 		}
-		if out.ClaimUsername != "" {
-			accounts.Claim(s.tx, user.KindUsername, usernameKey, u.ID)
-		}
+		h.claim(s.tx, out.Claims, u.ID)
 		if s.State.Event == settings.EventForgotPassword {
 			return reply{status: http.StatusNoContent}, nil
 		}

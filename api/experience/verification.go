@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
-	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/httpx"
@@ -64,11 +63,43 @@ func decodePasswordBody(r *http.Request, newIdentity bool) (passwordBody, error)
 func (h *Handler) lookupKey(id identifierBody) (string, string) {
 	switch id.Type {
 	case settings.IdentifierEmail:
-		return user.KindEmail, user.NormalizeEmail(id.Value)
+		return user.KindEmail, h.claimKey(user.KindEmail, id.Value)
 	case settings.IdentifierPhone:
-		return user.KindPhone, user.NormalizePhone(id.Value)
+		return user.KindPhone, h.claimKey(user.KindPhone, id.Value)
 	}
-	return user.KindUsername, h.sie().UsernamePolicy.WithDefaults().Normalize(id.Value)
+	return user.KindUsername, h.claimKey(user.KindUsername, id.Value)
+}
+
+// claimKey normalises a unique identifier value of a kind: usernames per
+// the case policy, emails case-insensitive, phones in canonical E.164 digits.
+func (h *Handler) claimKey(kind, value string) string {
+	switch kind {
+	case user.KindEmail:
+		return user.NormalizeEmail(value)
+	case user.KindPhone:
+		return user.CanonicalPhone(value)
+	}
+	return h.sie().UsernamePolicy.WithDefaults().Normalize(value)
+}
+
+// owners reports, per kind, whether another user than self owns the value.
+func (h *Handler) owners(ctx context.Context, tx *eventstore.Tx, values map[string]string, self string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	for kind, v := range values {
+		owner, err := accounts.Owner(ctx, tx, kind, h.claimKey(kind, v))
+		if err != nil {
+			return nil, err
+		}
+		taken[kind] = owner != "" && owner != self
+	}
+	return taken, nil
+}
+
+// claim appends the claims of identifier values by userID.
+func (h *Handler) claim(tx *eventstore.Tx, values map[string]string, userID string) {
+	for kind, v := range values {
+		accounts.Claim(tx, kind, h.claimKey(kind, v), userID)
+	}
 }
 
 // verifyPassword serves POST /verification/password (spec §1.10).
@@ -109,10 +140,7 @@ func (h *Handler) verifyPassword(w http.ResponseWriter, r *http.Request) {
 			VerificationID: verificationID,
 			Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
 			User:           u, Matched: matched, Sentinel: guard,
-			Policy: sentinel.Policy{
-				MaxAttempts:     sie.SentinelPolicy.MaxAttempts,
-				LockoutDuration: time.Duration(sie.SentinelPolicy.LockoutDuration) * time.Minute,
-			},
+			Policy:     h.sentinelPolicy(),
 			Expiration: sie.PasswordExpiration, Now: h.clock.Now(),
 		})
 		if len(out.Sentinel) > 0 {

@@ -99,8 +99,9 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Experience: experience.Config{
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
 			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
+			EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
 		},
-		Breached: breached, Log: log,
+		Breached: breached, Log: log, EncryptionKey: keys.encryption,
 	})
 	if err != nil {
 		return err

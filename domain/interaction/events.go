@@ -112,4 +112,9 @@ var Events = domain.Registry{
 	"interaction.profile.staged":                 func() domain.Event { return &ProfileStaged{} },
 	"interaction.submitted":                      func() domain.Event { return &Submitted{} },
 	"interaction.request.failed":                 func() domain.Event { return &RequestFailed{} },
+	"interaction.code.requested":                 func() domain.Event { return &CodeRequested{} },
+	"interaction.code.sent":                      func() domain.Event { return &CodeSent{} },
+	"interaction.code.delivery_failed":           func() domain.Event { return &CodeDeliveryFailed{} },
+	"interaction.code.verified":                  func() domain.Event { return &CodeVerified{} },
+	"interaction.code.failed":                    func() domain.Event { return &CodeFailed{} },
 }

@@ -81,23 +81,44 @@ type Registration struct {
 // RegisterInput holds the facts a Register identification decides on.
 type RegisterInput struct {
 	VerificationID string
-	// UsernameTaken says the candidate username (the record's, or else the
-	// staged one) is owned by another user.
-	UsernameTaken bool
-	NewUserID     string
-	InteractionID string
-	Now           time.Time
+	// Taken says, per identifier kind (user.KindUsername, …), that the
+	// candidate value of that kind is owned by another user.
+	Taken map[string]bool
+	// EmailViolation is the email blocklist's verdict on the record's email.
+	EmailViolation string
+	NewUserID      string
+	InteractionID  string
+	Now            time.Time
 }
 
-// CandidateUsername is the username a Register identification would claim.
-func CandidateUsername(s State, verificationID string) string {
-	if rec, ok := s.Record(verificationID); ok && rec.Type == RecordNewPasswordIdentity && rec.Identifier != nil {
-		return rec.Identifier.Value
+// Candidates are the unique identifiers a Register identification would
+// claim, by kind: the record's, else the staged profile's.
+func Candidates(s State, verificationID string) map[string]string {
+	p := s.Profile
+	if rec, ok := s.Record(verificationID); ok {
+		if staged, err := profileFromRecord(rec); err == nil {
+			p.merge(staged)
+		}
 	}
-	if s.Profile.Username != nil {
-		return *s.Profile.Username
+	return StagedIdentifiers(&p)
+}
+
+// profileFromRecord derives the profile a record registers (spec §2.5).
+func profileFromRecord(rec Record) (*ProfileStaged, error) {
+	if !rec.Verified {
+		return nil, domain.E("session.verification_failed")
 	}
-	return ""
+	value := rec.Identifier.Value
+	switch rec.Type {
+	case RecordNewPasswordIdentity:
+		digest := rec.PasswordDigest
+		return &ProfileStaged{Username: &value, PasswordDigest: &digest}, nil
+	case RecordEmailCode:
+		return &ProfileStaged{PrimaryEmail: &value}, nil
+	case RecordPhoneCode:
+		return &ProfileStaged{PrimaryPhone: &value}, nil
+	}
+	return nil, domain.E("session.verification_failed")
 }
 
 // IdentifyNewUser creates the user of a Register interaction (experience spec
@@ -113,14 +134,21 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		if !ok {
 			return Registration{Err: domain.E("session.verification_session_not_found")}
 		}
-		if rec.Type != RecordNewPasswordIdentity || !rec.Verified {
-			return Registration{Err: domain.E("session.verification_failed")}
+		if rec.Type == RecordEmailCode && in.EmailViolation != "" {
+			return Registration{Err: domain.E(in.EmailViolation)}
 		}
-		if err := checkUsername(sie, rec.Identifier.Value, in.UsernameTaken); err != nil {
+		staged, err := profileFromRecord(rec)
+		if err != nil {
 			return Registration{Err: err}
 		}
-		name, digest := rec.Identifier.Value, rec.PasswordDigest
-		staged := &ProfileStaged{Username: &name, PasswordDigest: &digest}
+		if staged.Username != nil {
+			if err := checkUsername(sie, *staged.Username, in.Taken[user.KindUsername]); err != nil {
+				return Registration{Err: err}
+			}
+		}
+		if err := checkTaken(staged, in.Taken); err != nil {
+			return Registration{Err: err}
+		}
 		out.Interaction = append(out.Interaction, staged)
 		profile.merge(staged)
 	}
@@ -132,8 +160,8 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		out.Err = domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
 		return out
 	}
-	if profile.Username != nil && in.UsernameTaken {
-		out.Err = domain.E("user.username_already_in_use")
+	if err := checkTaken(&ProfileStaged{Username: profile.Username, PrimaryEmail: profile.PrimaryEmail, PrimaryPhone: profile.PrimaryPhone}, in.Taken); err != nil {
+		out.Err = err
 		return out
 	}
 	out.User = &user.Registered{
@@ -144,6 +172,19 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 	}
 	out.Interaction = append(out.Interaction, &UserRegistered{UserID: in.NewUserID})
 	return out
+}
+
+// checkTaken refuses identifiers another user owns.
+func checkTaken(p *ProfileStaged, taken map[string]bool) error {
+	switch {
+	case p.Username != nil && taken[user.KindUsername]:
+		return domain.E("user.username_already_in_use")
+	case p.PrimaryEmail != nil && taken[user.KindEmail]:
+		return domain.E("user.email_already_in_use")
+	case p.PrimaryPhone != nil && taken[user.KindPhone]:
+		return domain.E("user.phone_already_in_use")
+	}
+	return nil
 }
 
 func deref(p *string) string {

@@ -43,7 +43,7 @@ func TestIdentifyExisting(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			evs, err := interaction.IdentifyExisting(tt.state, &tt.sie, tt.vid, tt.user)
-			if code(err) != tt.wantCode || !equal(types(evs), tt.want) {
+			if errCode(err) != tt.wantCode || !equal(types(evs), tt.want) {
 				t.Fatalf("got %v %v, want %q %v", types(evs), err, tt.wantCode, tt.want)
 			}
 		})
@@ -80,7 +80,7 @@ func TestIdentifyNewUser(t *testing.T) {
 		{"unknown record", given(started("Register")), sie, interaction.RegisterInput{VerificationID: "x"}, "session.verification_session_not_found", nil, ""},
 		{"password record cannot register", given(started("Register"), passwordRecord("v1", "1")), sie, interaction.RegisterInput{VerificationID: "v1"}, "session.verification_failed", nil, ""},
 		{"username policy", given(started("Register"), badName), sie, interaction.RegisterInput{VerificationID: "n1"}, "user.username_starts_with_number", nil, ""},
-		{"username taken", given(started("Register"), record), sie, interaction.RegisterInput{VerificationID: "n1", UsernameTaken: true}, "user.username_already_in_use", nil, ""},
+		{"username taken", given(started("Register"), record), sie, interaction.RegisterInput{VerificationID: "n1", Taken: map[string]bool{"username": true}}, "user.username_already_in_use", nil, ""},
 		{"register disabled keeps the staged profile", given(started("Register"), record), signInOnly, interaction.RegisterInput{VerificationID: "n1"}, "auth.forbidden",
 			[]string{"interaction.profile.staged"}, ""},
 		{"second registration", given(started("Register"), record, &interaction.UserRegistered{UserID: "7"}), sie, interaction.RegisterInput{VerificationID: "n1"}, "session.identity_conflict", nil, ""},
@@ -88,7 +88,7 @@ func TestIdentifyNewUser(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out := interaction.IdentifyNewUser(tt.state, &tt.sie, tt.in)
-			if code(out.Err) != tt.wantCode || !equal(types(out.Interaction), tt.wantEvents) {
+			if errCode(out.Err) != tt.wantCode || !equal(types(out.Interaction), tt.wantEvents) {
 				t.Fatalf("got %v %v, want %q %v", types(out.Interaction), out.Err, tt.wantCode, tt.wantEvents)
 			}
 			if tt.wantUser != "" && (out.User == nil || out.User.Username != tt.wantUser || out.User.UserID != "7") {

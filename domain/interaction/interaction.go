@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/settings"
 )
 
@@ -28,6 +29,12 @@ type Record struct {
 	Verified       bool
 	UserID         string
 	PasswordDigest string
+	// Code records.
+	Template  string
+	Digest    code.Digest
+	SendID    string
+	ExpiresAt time.Time
+	Consumed  bool
 }
 
 // Profile is the staged profile (experience spec §2.6).
@@ -56,6 +63,11 @@ type State struct {
 	Completed bool
 	// Cleared: a forgot-password submit wiped the interaction.
 	Cleared bool
+	// codeFailures counts code mismatches per record type and identifier,
+	// across resends.
+	codeFailures map[string]int
+	// Deliveries maps a code send id to "sent" or "failed".
+	Deliveries map[string]string
 }
 
 // Fold rebuilds an interaction from its events, oldest first.
@@ -71,7 +83,9 @@ func Fold(events []domain.Event) State {
 func (s *State) Apply(ev domain.Event) {
 	switch e := ev.(type) {
 	case *Started:
-		*s = State{Started: true, Event: e.Event, ExpiresAt: e.ExpiresAt}
+		// A restart keeps the code failure counts and deliveries: a new
+		// start must not reset attempt limits.
+		*s = State{Started: true, Event: e.Event, ExpiresAt: e.ExpiresAt, codeFailures: s.codeFailures, Deliveries: s.Deliveries}
 	case *EventSwitched:
 		s.Event = e.To
 		s.Profile = Profile{Submitted: s.Profile.Submitted}
@@ -88,6 +102,27 @@ func (s *State) Apply(ev domain.Event) {
 		s.Profile = Profile{Submitted: s.Profile.Submitted}
 	case *ProfileStaged:
 		s.Profile.merge(e)
+	case *CodeRequested:
+		id := e.Identifier
+		s.putRecord(Record{ID: e.VerificationID, Type: e.RecordType, Identifier: &id, Template: e.Template,
+			Digest: e.Digest, SendID: e.SendID, ExpiresAt: e.ExpiresAt})
+	case *CodeVerified:
+		for i := range s.Records {
+			if s.Records[i].ID == e.VerificationID {
+				s.Records[i].Verified, s.Records[i].Consumed = true, true
+			}
+		}
+	case *CodeFailed:
+		if e.Reason == "verification_code.code_mismatch" {
+			if s.codeFailures == nil {
+				s.codeFailures = map[string]int{}
+			}
+			s.codeFailures[codeFailureKey(e.Identifier)]++
+		}
+	case *CodeSent:
+		s.setDelivery(e.SendID, "sent")
+	case *CodeDeliveryFailed:
+		s.setDelivery(e.SendID, "failed")
 	case *Submitted:
 		if e.Event == settings.EventForgotPassword {
 			s.Cleared = true
@@ -95,6 +130,13 @@ func (s *State) Apply(ev domain.Event) {
 			s.Completed = true
 		}
 	}
+}
+
+func (s *State) setDelivery(sendID, outcome string) {
+	if s.Deliveries == nil {
+		s.Deliveries = map[string]string{}
+	}
+	s.Deliveries[sendID] = outcome
 }
 
 // putRecord replaces any record of the same type (spec §2.2: keyed by type).

@@ -44,7 +44,7 @@ func alice() *user.State {
 	return &s
 }
 
-func code(err error) string { return domain.Code(err) }
+func errCode(err error) string { return domain.Code(err) }
 
 func types(events []domain.Event) []string {
 	var out []string
@@ -75,7 +75,7 @@ func TestSwitchEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			evs, err := interaction.SwitchEvent(given(started(tt.from)), &tt.sie, tt.to)
-			if code(err) != tt.wantCode || len(evs) != len(tt.want) {
+			if errCode(err) != tt.wantCode || len(evs) != len(tt.want) {
 				t.Fatalf("got %v %v, want %q %v", types(evs), err, tt.wantCode, tt.want)
 			}
 		})
@@ -128,8 +128,8 @@ func TestVerifyPassword(t *testing.T) {
 				VerificationID: "v1", Identifier: interaction.Identifier{Type: "username", Value: "alice"},
 				User: tt.user, Matched: tt.matched, Sentinel: tt.guard, Policy: policy, Expiration: tt.expiration, Now: tt.now,
 			})
-			if code(out.Err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", code(out.Err), tt.wantCode)
+			if errCode(out.Err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", errCode(out.Err), tt.wantCode)
 			}
 			if got := types(out.Interaction); !equal(got, tt.wantEvents) {
 				t.Errorf("interaction events = %v, want %v", got, tt.wantEvents)
@@ -156,7 +156,7 @@ func TestVerifyNewPasswordIdentity(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pws := &fakePasswords{}
 			evs, err := interaction.VerifyNewPasswordIdentity("v1", "alice", tt.pw, tt.taken, pws)
-			if code(err) != tt.wantCode || pws.hashed != tt.wantHashed {
+			if errCode(err) != tt.wantCode || pws.hashed != tt.wantHashed {
 				t.Fatalf("got %v %v hashed=%d", types(evs), err, pws.hashed)
 			}
 		})

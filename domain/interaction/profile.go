@@ -90,21 +90,35 @@ func ResetPassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 	return []domain.Event{&ProfileStaged{PasswordDigest: &digest}}, nil
 }
 
-// StageVerifiedIdentifier stages an email, phone or social identity from a
-// verification record. Until those records exist (codes, connectors), any
-// reference is unknown: 404, as the spec answers for a missing record.
-func StageVerifiedIdentifier(s State, recordType, verificationID string) ([]domain.Event, error) {
-	if s.Event == settings.EventForgotPassword {
-		return nil, domain.E("session.not_supported_for_forgot_password")
-	}
-	if s.Event == settings.EventSignIn && !s.Identified() {
-		return nil, domain.E("session.identifier_not_found")
+// StageVerifiedIdentifier stages an email or phone from a verified code
+// record (experience spec §1.5, types email and phone). Social records come
+// with the connectors; until then such a reference is unknown.
+func StageVerifiedIdentifier(s State, u *user.State, recordType, verificationID, emailViolation string, taken bool) ([]domain.Event, error) {
+	if err := guardProfile(s); err != nil {
+		return nil, err
 	}
 	rec, ok := s.Record(verificationID)
-	if !ok || rec.Type != recordType {
+	if !ok || rec.Type != recordType || recordType == RecordSocial {
 		return nil, domain.E("session.verification_session_not_found")
 	}
-	return nil, domain.E("session.verification_failed")
+	if recordType == RecordEmailCode && emailViolation != "" {
+		return nil, domain.E(emailViolation)
+	}
+	staged, err := profileFromRecord(rec)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case staged.PrimaryEmail != nil && u != nil && u.PrimaryEmail != "":
+		return nil, domain.E("user.email_exists_in_profile")
+	case staged.PrimaryPhone != nil && u != nil && u.PrimaryPhone != "":
+		return nil, domain.E("user.phone_exists_in_profile")
+	case staged.PrimaryEmail != nil && taken:
+		return nil, domain.E("user.email_already_in_use")
+	case staged.PrimaryPhone != nil && taken:
+		return nil, domain.E("user.phone_already_in_use")
+	}
+	return []domain.Event{staged}, nil
 }
 
 var (

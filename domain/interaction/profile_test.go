@@ -32,14 +32,14 @@ func TestStageUsername(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := interaction.StageUsername(tt.state, &sie, tt.user, tt.value, tt.taken)
-			if code(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", code(err), tt.wantCode)
+			if errCode(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
 			}
 		})
 	}
 	strict := settings.Default()
 	strict.UsernamePolicy.MinLength = 4
-	if _, err := interaction.StageUsername(given(started("Register")), &strict, nil, "bob", true); code(err) != "user.username_too_short" {
+	if _, err := interaction.StageUsername(given(started("Register")), &strict, nil, "bob", true); errCode(err) != "user.username_too_short" {
 		t.Fatalf("policy must be checked before uniqueness, got %v", err)
 	}
 }
@@ -65,7 +65,7 @@ func TestStagePassword(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pws := &fakePasswords{}
 			evs, err := interaction.StagePassword(tt.state, tt.user, tt.pw, pws)
-			if code(err) != tt.wantCode || pws.hashed != tt.wantHashed {
+			if errCode(err) != tt.wantCode || pws.hashed != tt.wantHashed {
 				t.Fatalf("got %v %v hashed=%d", types(evs), err, pws.hashed)
 			}
 		})
@@ -93,8 +93,8 @@ func TestResetPassword(t *testing.T) {
 				u = nil
 			}
 			_, err := interaction.ResetPassword(tt.state, u, tt.pw, &fakePasswords{})
-			if code(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", code(err), tt.wantCode)
+			if errCode(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
 			}
 		})
 	}
@@ -116,8 +116,8 @@ func TestStageExtraProfile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			evs, err := interaction.StageExtraProfile(reg, tt.values)
-			if code(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", code(err), tt.wantCode)
+			if errCode(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
 			}
 			if err != nil {
 				return
@@ -155,15 +155,15 @@ func TestSubmit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, err := interaction.Submit(tt.state, &sie, interaction.SubmitInput{User: tt.user, UsernameTaken: tt.taken, Now: t0})
-			if code(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", code(err), tt.wantCode)
+			out, err := interaction.Submit(tt.state, &sie, interaction.SubmitInput{User: tt.user, Taken: map[string]bool{"username": tt.taken}, Now: t0})
+			if errCode(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
 			}
 			if err != nil {
 				return
 			}
-			if !equal(types(out.Interaction), []string{"interaction.submitted"}) || !equal(types(out.User), tt.wantUser) || out.ClaimUsername != tt.wantClaim {
-				t.Fatalf("outcome = %v %v %q", types(out.Interaction), types(out.User), out.ClaimUsername)
+			if !equal(types(out.Interaction), []string{"interaction.submitted"}) || !equal(types(out.User), tt.wantUser) || len(out.Claims) != len(tt.wantClaim) {
+				t.Fatalf("outcome = %v %v %v", types(out.Interaction), types(out.User), out.Claims)
 			}
 		})
 	}

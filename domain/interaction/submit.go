@@ -11,8 +11,9 @@ import (
 // SubmitInput holds the facts a submit decides on.
 type SubmitInput struct {
 	User *user.State // the identified user
-	// UsernameTaken says the staged username is owned by another user.
-	UsernameTaken bool
+	// Taken says, per identifier kind, that the staged value is owned by
+	// another user.
+	Taken         map[string]bool
 	InteractionID string
 	Now           time.Time
 }
@@ -22,8 +23,8 @@ type SubmitInput struct {
 type SubmitOutcome struct {
 	Interaction []domain.Event
 	User        []domain.Event
-	// ClaimUsername is a newly staged username to claim, or "".
-	ClaimUsername string
+	// Claims are the newly staged unique identifiers to claim, by kind.
+	Claims map[string]string
 }
 
 // Submit finishes an interaction (experience spec §1.4, §2.8).
@@ -44,13 +45,16 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 		}, nil
 	}
 	p := &s.Profile
-	if p.Username != nil {
-		if u.Username != "" {
-			return SubmitOutcome{}, domain.E("user.username_exists_in_profile")
-		}
-		if in.UsernameTaken {
-			return SubmitOutcome{}, domain.E("user.username_already_in_use")
-		}
+	switch {
+	case p.Username != nil && u.Username != "":
+		return SubmitOutcome{}, domain.E("user.username_exists_in_profile")
+	case p.PrimaryEmail != nil && u.PrimaryEmail != "":
+		return SubmitOutcome{}, domain.E("user.email_exists_in_profile")
+	case p.PrimaryPhone != nil && u.PrimaryPhone != "":
+		return SubmitOutcome{}, domain.E("user.phone_exists_in_profile")
+	}
+	if err := checkTaken(&ProfileStaged{Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone}, in.Taken); err != nil {
+		return SubmitOutcome{}, err
 	}
 	if p.PasswordDigest != nil && u.HasPassword() {
 		return SubmitOutcome{}, domain.E("user.password_exists_in_profile")
@@ -61,9 +65,7 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 	out := SubmitOutcome{Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}}}
 	if update := profileUpdate(p, in.InteractionID); update != nil {
 		out.User = append(out.User, update)
-		if p.Username != nil {
-			out.ClaimUsername = *p.Username
-		}
+		out.Claims = StagedIdentifiers(p)
 	}
 	if p.PasswordDigest != nil {
 		out.User = append(out.User, &user.PasswordChanged{
@@ -82,4 +84,15 @@ func profileUpdate(p *Profile, interactionID string) *user.ProfileUpdated {
 		Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone, Name: p.Name,
 		Avatar: p.Avatar, Profile: p.Profile, CustomData: p.CustomData, InteractionID: interactionID,
 	}
+}
+
+// StagedIdentifiers are the unique identifiers in a staged profile, by kind.
+func StagedIdentifiers(p *Profile) map[string]string {
+	out := map[string]string{}
+	for kind, v := range map[string]*string{user.KindUsername: p.Username, user.KindEmail: p.PrimaryEmail, user.KindPhone: p.PrimaryPhone} {
+		if v != nil && *v != "" {
+			out[kind] = *v
+		}
+	}
+	return out
 }

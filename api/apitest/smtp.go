@@ -1,0 +1,119 @@
+package apitest
+
+import (
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Mail is a message the test SMTP server received.
+type Mail struct {
+	From string
+	To   []string
+	Data string
+}
+
+// SMTPServer is a real SMTP server on loopback that keeps what it receives.
+type SMTPServer struct {
+	Host string
+	Port int
+	mu   sync.Mutex
+	mail []Mail
+	got  chan struct{}
+}
+
+// NewSMTPServer starts an SMTP server (no TLS, no auth) for the test.
+func NewSMTPServer(t testing.TB) *SMTPServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("apitest: smtp listen: %v", err)
+	}
+	s := &SMTPServer{got: make(chan struct{}, 1024)}
+	srv := smtp.NewServer(s)
+	srv.Domain = "localhost"
+	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	addr := ln.Addr().(*net.TCPAddr)
+	s.Host, s.Port = addr.IP.String(), addr.Port
+	return s
+}
+
+// Addr is host:port.
+func (s *SMTPServer) Addr() string { return net.JoinHostPort(s.Host, strconv.Itoa(s.Port)) }
+
+// Mail returns the messages received so far.
+func (s *SMTPServer) Mail() []Mail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Mail(nil), s.mail...)
+}
+
+// WaitMail waits until n messages arrived in all, and returns them.
+func (s *SMTPServer) WaitMail(t testing.TB, n int) []Mail {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		if got := s.Mail(); len(got) >= n {
+			return got
+		}
+		select {
+		case <-s.got:
+		case <-deadline:
+			t.Fatalf("apitest: %d mails arrived, want %d", len(s.Mail()), n)
+		}
+	}
+}
+
+var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+// Code is the 6-digit code in the message body.
+func (m Mail) Code() string {
+	body := m.Data
+	if i := strings.Index(body, "\r\n\r\n"); i >= 0 {
+		body = body[i:]
+	}
+	return sixDigits.FindString(body)
+}
+
+// NewSession implements smtp.Backend.
+func (s *SMTPServer) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{srv: s}, nil }
+
+type smtpSession struct {
+	srv *SMTPServer
+	msg Mail
+}
+
+func (ss *smtpSession) Reset()        { ss.msg = Mail{} }
+func (ss *smtpSession) Logout() error { return nil }
+func (ss *smtpSession) Mail(from string, _ *smtp.MailOptions) error {
+	ss.msg.From = from
+	return nil
+}
+func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.msg.To = append(ss.msg.To, to)
+	return nil
+}
+func (ss *smtpSession) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	ss.msg.Data = string(data)
+	ss.srv.mu.Lock()
+	ss.srv.mail = append(ss.srv.mail, ss.msg)
+	ss.srv.mu.Unlock()
+	select {
+	case ss.srv.got <- struct{}{}:
+	default:
+	}
+	return nil
+}

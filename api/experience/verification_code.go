@@ -1,0 +1,212 @@
+package experience
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/httpx"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/emailpolicy"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/ratelimit"
+	"github.com/authtrail/authtrail/domain/sentinel"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/eventstore"
+)
+
+type codeBody struct {
+	Identifier       *identifierBody `json:"identifier"`
+	InteractionEvent string          `json:"interactionEvent"`
+	VerificationID   string          `json:"verificationId"`
+	Code             *string         `json:"code"`
+}
+
+// decodeCodeBody guards the code routes' bodies (spec §1.12, §1.13).
+func decodeCodeBody(r *http.Request, verify bool) (codeBody, error) {
+	var body codeBody
+	if err := httpx.Decode(r, &body); err != nil {
+		return body, err
+	}
+	id := body.Identifier
+	switch {
+	case id == nil:
+		return body, httpx.Invalid("body", `"identifier" is required`)
+	case id.Type == settings.IdentifierEmail && (len(id.Value) > 256 || !emailPattern.MatchString(id.Value)),
+		id.Type == settings.IdentifierPhone && !phonePattern.MatchString(id.Value):
+		return body, httpx.Invalid("body", `"identifier.value" is invalid`)
+	case id.Type != settings.IdentifierEmail && id.Type != settings.IdentifierPhone:
+		return body, httpx.Invalid("body", `"identifier.type" must be email or phone`)
+	case !verify && !slices.Contains(interactionEvents, body.InteractionEvent):
+		return body, httpx.Invalid("body", `"interactionEvent" must be SignIn, Register or ForgotPassword`)
+	case verify && (body.VerificationID == "" || body.Code == nil):
+		return body, httpx.Invalid("body", `"verificationId" and "code" are required`)
+	}
+	return body, nil
+}
+
+func (h *Handler) emailViolation(email string) string {
+	p := h.sie().EmailBlocklistPolicy
+	return emailpolicy.Policy{
+		BlockDisposableAddresses: p.BlockDisposableAddresses, BlockSubaddressing: p.BlockSubaddressing,
+		CustomAllowlist: p.CustomAllowlist, CustomBlocklist: p.CustomBlocklist,
+	}.Check(email)
+}
+
+func (h *Handler) hasConnector(identifierType string) bool {
+	if identifierType == settings.IdentifierPhone {
+		return h.cfg.SMSConnector
+	}
+	return h.cfg.EmailConnector
+}
+
+// pendingCode is a code drawn once per request, so a re-decided step does
+// not seal a second code or store a second key.
+type pendingCode struct {
+	sendID, plain, sealed string
+	stored                bool
+}
+
+// sendCode serves POST /verification/verification-code (spec §1.12). The
+// code is not sent here: the event asks the delivery worker to send it.
+func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
+	body, bodyErr := decodeCodeBody(r, false)
+	verificationID := h.ids.NewID()
+	var pending *pendingCode
+	h.serve(w, r, "verification.verification-code", func(ctx context.Context, s *step) (reply, error) {
+		if bodyErr != nil {
+			return reply{}, bodyErr
+		}
+		kind, key := h.lookupKey(*body.Identifier)
+		owner, err := accounts.Owner(ctx, s.tx, kind, key)
+		if err != nil {
+			return reply{}, err
+		}
+		identifier := interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value}
+		req := interaction.CodeRequest{Identifier: identifier, Event: body.InteractionEvent, UserExists: owner != ""}
+		if identifier.Type == settings.IdentifierEmail {
+			req.EmailViolation = h.emailViolation(identifier.Value)
+		}
+		plan, err := interaction.PlanCode(s.State, h.sie(), req)
+		if err != nil {
+			return reply{}, err
+		}
+		limitSubject := eventstore.MustSubject(ratelimit.AggregateType, ratelimit.ID(kind+":"+key))
+		envs, err := s.tx.Load(ctx, limitSubject)
+		if err != nil {
+			return reply{}, err
+		}
+		history, err := eventstore.Decode(envs, ratelimit.Events)
+		if err != nil {
+			return reply{}, err
+		}
+		counted, err := ratelimit.Decide(history, h.clock.Now())
+		if err != nil {
+			return reply{}, err
+		}
+		if !h.hasConnector(identifier.Type) {
+			return reply{}, domain.E("connector.not_found")
+		}
+		if pending == nil {
+			if pending, err = h.drawCode(); err != nil {
+				return reply{}, err
+			}
+		}
+		requested := &interaction.CodeRequested{
+			VerificationID: verificationID, RecordType: interaction.RecordTypeFor(identifier.Type),
+			Identifier: identifier, Template: plan.Template, SendID: pending.sendID,
+			Digest:     h.codes.Hash(verificationID, pending.plain),
+			ExpiresAt:  h.clock.Now().Add(time.Duration(h.sie().VerificationCodePolicy.ExpirationDuration) * time.Second),
+			Suppressed: plan.Suppressed,
+		}
+		if !plan.Suppressed {
+			if err := h.storeCodeKey(ctx, pending); err != nil {
+				return reply{}, err
+			}
+			requested.SealedCode = pending.sealed
+		}
+		s.tx.Append(limitSubject, counted...)
+		s.append(requested)
+		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
+	})
+}
+
+// drawCode generates a code and seals it under a fresh data key.
+func (h *Handler) drawCode() (*pendingCode, error) {
+	plain, err := code.Generate(h.random)
+	if err != nil {
+		return nil, err
+	}
+	p := &pendingCode{sendID: h.ids.NewID(), plain: plain}
+	return p, nil
+}
+
+// storeCodeKey seals the code under a new data key kept in the code key
+// store until the worker delivered it.
+func (h *Handler) storeCodeKey(ctx context.Context, p *pendingCode) error {
+	if p.stored {
+		return nil
+	}
+	dataKey, err := code.NewDataKey(h.random)
+	if err != nil {
+		return err
+	}
+	if p.sealed, err = code.Seal(dataKey, p.sendID, p.plain, h.random); err != nil {
+		return err
+	}
+	if err := h.codeKeys.Put(ctx, p.sendID, dataKey); err != nil {
+		return err
+	}
+	p.stored = true
+	return nil
+}
+
+// verifyCode serves POST /verification/verification-code/verify (spec §1.13).
+func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
+	body, bodyErr := decodeCodeBody(r, true)
+	h.serve(w, r, "verification.verification-code.verify", func(ctx context.Context, s *step) (reply, error) {
+		if bodyErr != nil {
+			return reply{}, bodyErr
+		}
+		kind, key := h.lookupKey(*body.Identifier)
+		guardSubject := eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(sentinel.PoolIdentifier, kind+":"+key))
+		envs, err := s.tx.Load(ctx, guardSubject)
+		if err != nil {
+			return reply{}, err
+		}
+		events, err := eventstore.Decode(envs, sentinel.Events)
+		if err != nil {
+			return reply{}, err
+		}
+		sie := h.sie()
+		out := interaction.VerifyCode(s.State, interaction.CodeAttempt{
+			VerificationID: body.VerificationID,
+			Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
+			Code:           *body.Code,
+			Matches:        func(d code.Digest) bool { return h.codes.Matches(d, body.VerificationID, *body.Code) },
+			Policy:         sie.VerificationCodePolicy,
+			Sentinel:       sentinel.Fold(events),
+			SentinelPolicy: h.sentinelPolicy(),
+			Now:            h.clock.Now(),
+		})
+		if len(out.Sentinel) > 0 {
+			s.tx.Append(guardSubject, out.Sentinel...)
+		}
+		if out.Err != nil {
+			if len(out.Interaction) > 0 {
+				s.recordFailure(out.Interaction...)
+			}
+			return reply{}, out.Err
+		}
+		s.append(out.Interaction...)
+		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
+	})
+}
+
+func (h *Handler) sentinelPolicy() sentinel.Policy {
+	p := h.sie().SentinelPolicy
+	return sentinel.Policy{MaxAttempts: p.MaxAttempts, LockoutDuration: time.Duration(p.LockoutDuration) * time.Minute}
+}

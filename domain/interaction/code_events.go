@@ -1,0 +1,55 @@
+package interaction
+
+import (
+	"time"
+
+	"github.com/authtrail/authtrail/domain/code"
+)
+
+// CodeRequested creates an email or phone code record and asks the delivery
+// worker to send the code. The code itself is only here sealed under a
+// per-send data key that the worker deletes once it delivered the code; the
+// record keeps a keyed hash to check it.
+type CodeRequested struct {
+	VerificationID string      `json:"verificationId"`
+	RecordType     string      `json:"recordType"`
+	Identifier     Identifier  `json:"identifier"`
+	Template       string      `json:"templateType"`
+	SendID         string      `json:"sendId"`
+	Digest         code.Digest `json:"digest"`
+	SealedCode     string      `json:"sealedCode,omitempty"`
+	ExpiresAt      time.Time   `json:"expiresAt"`
+	// Suppressed: nothing is sent (spec §1.12 step 4); the answer is the same.
+	Suppressed bool `json:"suppressed,omitempty"`
+}
+
+// CodeSent is the delivery worker's report that the connector took the message.
+type CodeSent struct {
+	SendID  string `json:"sendId"`
+	Channel string `json:"channel"`
+}
+
+// CodeDeliveryFailed is the delivery worker's report that it gave up.
+type CodeDeliveryFailed struct {
+	SendID string `json:"sendId"`
+	Reason string `json:"reason"`
+}
+
+// CodeVerified marks a code record verified and its code consumed.
+type CodeVerified struct {
+	VerificationID string `json:"verificationId"`
+}
+
+// CodeFailed records a failed code check; mismatches count towards
+// maxRetryAttempts, and a resend does not reset the count.
+type CodeFailed struct {
+	VerificationID string     `json:"verificationId"`
+	Identifier     Identifier `json:"identifier"`
+	Reason         string     `json:"reason"`
+}
+
+func (CodeRequested) EventType() string      { return "interaction.code.requested" }
+func (CodeSent) EventType() string           { return "interaction.code.sent" }
+func (CodeDeliveryFailed) EventType() string { return "interaction.code.delivery_failed" }
+func (CodeVerified) EventType() string       { return "interaction.code.verified" }
+func (CodeFailed) EventType() string         { return "interaction.code.failed" }
