@@ -23,6 +23,7 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 // Clock is a settable clock safe for concurrent requests.
@@ -55,6 +56,12 @@ type Options struct {
 	Hasher   *password.Hasher
 	Breached password.Breached
 	TTL      time.Duration
+	// SMTP and SMSURL configure the email and SMS connectors; without them
+	// sends of that kind answer 501 connector.not_found.
+	SMTP   *SMTPServer
+	SMSURL string
+	// ManualWorkers: the delivery worker starts only on StartWorkers.
+	ManualWorkers bool
 }
 
 // CookieKey and EncryptionKey are the fixed keys of test servers, so an
@@ -74,13 +81,19 @@ type Server struct {
 	*httptest.Server
 	Store *eventstore.Store
 	Clock *Clock
+	nats  *server.Server
+	opts  Options
+	logs  *syncBuffer
+	stop  func()
 }
 
 // NewServer starts the API; everything is stopped when the test ends.
 func NewServer(t testing.TB, o Options) *Server {
 	t.Helper()
+	var ns *server.Server
 	if o.Store == nil {
-		o.Store = natstest.NewStore(t)
+		ns = natstest.RunBasicJetStreamServer(t)
+		o.Store = natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{})
 	}
 	if o.Clock == nil {
 		o.Clock = NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
@@ -95,12 +108,14 @@ func NewServer(t testing.TB, o Options) *Server {
 	if o.Settings != nil {
 		sie = *o.Settings
 	}
+	logs := &syncBuffer{}
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
+			EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
 		},
 		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log: slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
@@ -108,7 +123,11 @@ func NewServer(t testing.TB, o Options) *Server {
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &Server{Server: ts, Store: o.Store, Clock: o.Clock}
+	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs}
+	if ns != nil && !o.ManualWorkers {
+		s.StartWorkers(t)
+	}
+	return s
 }
 
 // Client is a browser-like client: it keeps the interaction cookie.

@@ -27,24 +27,44 @@ type SMTPServer struct {
 	mu   sync.Mutex
 	mail []Mail
 	got  chan struct{}
+	srv  *smtp.Server
 }
 
 // NewSMTPServer starts an SMTP server (no TLS, no auth) for the test.
 func NewSMTPServer(t testing.TB) *SMTPServer {
 	t.Helper()
+	s, err := ListenSMTP()
+	if err != nil {
+		t.Fatalf("apitest: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// ListenSMTP starts an SMTP server on a free loopback port.
+func ListenSMTP() (*SMTPServer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("apitest: smtp listen: %v", err)
+		return nil, err
 	}
 	s := &SMTPServer{got: make(chan struct{}, 1024)}
-	srv := smtp.NewServer(s)
-	srv.Domain = "localhost"
-	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
+	s.srv = smtp.NewServer(s)
+	s.srv.Domain = "localhost"
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	go func() { _ = s.srv.Serve(ln) }()
 	addr := ln.Addr().(*net.TCPAddr)
 	s.Host, s.Port = addr.IP.String(), addr.Port
-	return s
+	return s, nil
+}
+
+// Close stops the server.
+func (s *SMTPServer) Close() error { return s.srv.Close() }
+
+// Count is how many messages arrived.
+func (s *SMTPServer) Count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.mail)
 }
 
 // Addr is host:port.

@@ -27,9 +27,6 @@ func (h *Handler) identify(w http.ResponseWriter, r *http.Request) {
 			return reply{}, bodyErr
 		}
 		if s.State.Event == settings.EventRegister {
-			if newUserID == "" {
-				newUserID = h.users.NextID()
-			}
 			return h.register(ctx, s, body.VerificationID, &newUserID)
 		}
 		u, err := h.recordUser(ctx, s, body.VerificationID)
@@ -64,8 +61,8 @@ func (h *Handler) recordUser(ctx context.Context, s *step, verificationID string
 // register creates the user in one atomic append: the user's first event,
 // the claims of its unique identifiers, and the interaction's binding. A
 // user id or identifier claimed meanwhile makes the append conflict, and
-// the step is decided again. newUserID is replaced when another process
-// took it.
+// the step is decided again. newUserID is allocated only when the user is
+// created, kept across re-decisions, and replaced when another process took it.
 func (h *Handler) register(ctx context.Context, s *step, verificationID string, newUserID *string) (reply, error) {
 	in := interaction.RegisterInput{VerificationID: verificationID, InteractionID: s.ID, Now: h.clock.Now()}
 	candidates := interaction.Candidates(s.State, verificationID)
@@ -76,14 +73,22 @@ func (h *Handler) register(ctx context.Context, s *step, verificationID string, 
 	if email, ok := candidates[user.KindEmail]; ok {
 		in.EmailViolation = h.emailViolation(email)
 	}
-	existing, err := accounts.Load(ctx, s.tx, *newUserID)
-	if err != nil {
-		return reply{}, err
+	if *newUserID != "" {
+		// Decided again after a conflict: another process may own the id.
+		existing, err := accounts.Load(ctx, s.tx, *newUserID)
+		if err != nil {
+			return reply{}, err
+		}
+		if existing != nil {
+			*newUserID = ""
+		}
 	}
-	if existing != nil {
-		*newUserID = h.users.NextID()
+	in.NewUserID = func() string {
+		if *newUserID == "" {
+			*newUserID = h.users.NextID()
+		}
+		return *newUserID
 	}
-	in.NewUserID = *newUserID
 	out := interaction.IdentifyNewUser(s.State, h.sie(), in)
 	s.append(out.Interaction...)
 	if out.Err != nil {

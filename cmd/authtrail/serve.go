@@ -68,16 +68,20 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	nc, ns, err := connectNATS(cfg, log)
+	ns, dial, err := startNATS(cfg, log)
+	if err != nil {
+		return err
+	}
+	if ns != nil {
+		defer embedded.Shutdown(ns)
+	}
+	nc, err := dial("authtrail")
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err := nc.Drain(); err != nil {
 			log.Warn("nats drain", "err", err)
-		}
-		if ns != nil {
-			embedded.Shutdown(ns)
 		}
 	}()
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -106,6 +110,15 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
+	workerConn, err := dial("authtrail-workers")
+	if err != nil {
+		return err
+	}
+	stopWorkers, err := startWorkers(openCtx, cfg, workerConn, store, log)
+	if err != nil {
+		return err
+	}
+	defer stopWorkers()
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return err
@@ -135,28 +148,26 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	return nil
 }
 
-// connectNATS embeds a server in the data dir, or connects to nats.url.
-func connectNATS(cfg Config, log *slog.Logger) (*nats.Conn, *server.Server, error) {
+// startNATS embeds a server in the data dir unless nats.url names one, and
+// returns how to open a named connection to it.
+func startNATS(cfg Config, log *slog.Logger) (*server.Server, func(name string) (*nats.Conn, error), error) {
 	if cfg.NATS.URL != "" {
-		nc, err := nats.Connect(cfg.NATS.URL, nats.Name("authtrail"), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(false))
-		if err != nil {
-			return nil, nil, fmt.Errorf("connect to %s: %w", cfg.NATS.URL, err)
-		}
-		return nc, nil, nil
+		return nil, func(name string) (*nats.Conn, error) {
+			nc, err := nats.Connect(cfg.NATS.URL, nats.Name(name), nats.MaxReconnects(-1))
+			if err != nil {
+				return nil, fmt.Errorf("connect to %s: %w", cfg.NATS.URL, err)
+			}
+			return nc, nil
+		}, nil
 	}
 	ns, err := embedded.Start(embedded.Options{DataDir: cfg.NATS.DataDir, SyncAlways: cfg.NATS.SyncAlways, ServerName: "authtrail"})
 	if err != nil {
 		return nil, nil, err
 	}
-	nc, err := embedded.Connect(ns, "authtrail")
-	if err != nil {
-		embedded.Shutdown(ns)
-		return nil, nil, err
-	}
 	if !cfg.NATS.SyncAlways {
 		log.Warn("nats.syncAlways is off: acknowledged events can be lost on a power failure")
 	}
-	return nc, ns, nil
+	return ns, func(name string) (*nats.Conn, error) { return embedded.Connect(ns, name) }, nil
 }
 
 func natsMode(cfg Config) string {

@@ -106,7 +106,7 @@ func TestRegisterWithEmailCode(t *testing.T) {
 	sie := settings.Default()
 	sie.SignUp = settings.SignUp{Identifiers: []string{"email"}, Password: false, Verify: true}
 	verified := []domain.Event{started("Register"), requested("v1", email), &interaction.CodeVerified{VerificationID: "v1"}}
-	out := interaction.IdentifyNewUser(given(verified...), &sie, interaction.RegisterInput{VerificationID: "v1", NewUserID: "9"})
+	out := interaction.IdentifyNewUser(given(verified...), &sie, interaction.RegisterInput{VerificationID: "v1", NewUserID: func() string { return "9" }})
 	if out.Err != nil || out.User == nil || out.User.PrimaryEmail != email.Value {
 		t.Fatalf("got %+v %v", out.User, out.Err)
 	}

@@ -86,9 +86,10 @@ type RegisterInput struct {
 	Taken map[string]bool
 	// EmailViolation is the email blocklist's verdict on the record's email.
 	EmailViolation string
-	NewUserID      string
-	InteractionID  string
-	Now            time.Time
+	// NewUserID allocates the user id; it is called only when the user is created.
+	NewUserID     func() string
+	InteractionID string
+	Now           time.Time
 }
 
 // Candidates are the unique identifiers a Register identification would
@@ -164,13 +165,14 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		out.Err = err
 		return out
 	}
+	userID := in.NewUserID()
 	out.User = &user.Registered{
-		UserID: in.NewUserID, Username: deref(profile.Username), PrimaryEmail: deref(profile.PrimaryEmail),
+		UserID: userID, Username: deref(profile.Username), PrimaryEmail: deref(profile.PrimaryEmail),
 		PrimaryPhone: deref(profile.PrimaryPhone), PasswordDigest: deref(profile.PasswordDigest),
 		Name: deref(profile.Name), Avatar: deref(profile.Avatar), Profile: profile.Profile,
 		CustomData: profile.CustomData, CreatedAt: in.Now, InteractionID: in.InteractionID,
 	}
-	out.Interaction = append(out.Interaction, &UserRegistered{UserID: in.NewUserID})
+	out.Interaction = append(out.Interaction, &UserRegistered{UserID: userID})
 	return out
 }
 

@@ -54,6 +54,8 @@ func TestIdentifyExisting(t *testing.T) {
 	}
 }
 
+func seven() string { return "7" }
+
 func TestIdentifyNewUser(t *testing.T) {
 	sie := settings.Default()
 	signInOnly := settings.Default()
@@ -71,12 +73,12 @@ func TestIdentifyNewUser(t *testing.T) {
 		wantEvents []string
 		wantUser   string
 	}{
-		{"creates from the record", given(started("Register"), record), sie, interaction.RegisterInput{VerificationID: "n1", NewUserID: "7"}, "",
+		{"creates from the record", given(started("Register"), record), sie, interaction.RegisterInput{VerificationID: "n1", NewUserID: seven}, "",
 			[]string{"interaction.profile.staged", "interaction.user.registered"}, "carol"},
 		{"creates from the staged profile", given(started("Register"), &interaction.ProfileStaged{Username: &name, PasswordDigest: &digest}), sie,
-			interaction.RegisterInput{NewUserID: "7"}, "", []string{"interaction.user.registered"}, "dave"},
+			interaction.RegisterInput{NewUserID: seven}, "", []string{"interaction.user.registered"}, "dave"},
 		{"missing password keeps the staged username", given(started("Register"), &interaction.ProfileStaged{Username: &name}), sie,
-			interaction.RegisterInput{NewUserID: "7"}, "user.missing_profile", nil, ""},
+			interaction.RegisterInput{NewUserID: seven}, "user.missing_profile", nil, ""},
 		{"unknown record", given(started("Register")), sie, interaction.RegisterInput{VerificationID: "x"}, "session.verification_session_not_found", nil, ""},
 		{"password record cannot register", given(started("Register"), passwordRecord("v1", "1")), sie, interaction.RegisterInput{VerificationID: "v1"}, "session.verification_failed", nil, ""},
 		{"username policy", given(started("Register"), badName), sie, interaction.RegisterInput{VerificationID: "n1"}, "user.username_starts_with_number", nil, ""},

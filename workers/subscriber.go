@@ -1,0 +1,272 @@
+package workers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const (
+	// DefaultCloseTimeout bounds how long Close waits for a handler in flight.
+	DefaultCloseTimeout = 30 * time.Second
+	// ackTimeout bounds one acknowledgement round trip.
+	ackTimeout = 5 * time.Second
+	// restartDelay spaces attempts to resume consuming after the consumer
+	// or the iterator failed (consumer deleted, leader change).
+	restartDelay = time.Second
+)
+
+// SubscriberOptions tunes a Subscriber.
+type SubscriberOptions struct {
+	Logger watermill.LoggerAdapter
+	// CloseTimeout bounds how long Close waits for the handler in flight;
+	// a message still unsettled then is left to the server, which
+	// redelivers it after AckWait. Default 30s.
+	CloseTimeout time.Duration
+}
+
+// Subscriber is a watermill Subscriber over one JetStream durable pull
+// consumer. It hands out one message at a time and settles it in
+// JetStream when the handler Acks (DoubleAck) or Nacks (NakWithDelay with
+// the BackOff step for its delivery count).
+//
+// It uses the connection it is given and never closes or drains it: the
+// caller owns nc.
+type Subscriber struct {
+	js           jetstream.JetStream
+	nc           *nats.Conn
+	cfg          ConsumerConfig
+	log          watermill.LoggerAdapter
+	closeTimeout time.Duration
+
+	mu         sync.Mutex
+	subscribed bool
+	closing    chan struct{}
+	closeOnce  sync.Once
+	running    sync.WaitGroup
+}
+
+var _ message.Subscriber = (*Subscriber)(nil)
+
+// NewSubscriber returns a subscriber for the consumer cfg describes. The
+// consumer is created or updated when Subscribe is called.
+func NewSubscriber(nc *nats.Conn, cfg ConsumerConfig, opts SubscriberOptions) (*Subscriber, error) {
+	if nc == nil {
+		return nil, errors.New("workers: nil NATS connection")
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("workers: jetstream: %w", err)
+	}
+	if opts.Logger == nil {
+		opts.Logger = watermill.NopLogger{}
+	}
+	if opts.CloseTimeout <= 0 {
+		opts.CloseTimeout = DefaultCloseTimeout
+	}
+	return &Subscriber{
+		js: js, nc: nc, cfg: cfg,
+		log:          opts.Logger.With(watermill.LogFields{"consumer": cfg.Durable}),
+		closeTimeout: opts.CloseTimeout,
+		closing:      make(chan struct{}),
+	}, nil
+}
+
+// Subscribe creates or updates the durable consumer and streams its
+// messages. The topic only labels the subscription (watermill reports it in
+// the poison metadata); what is consumed is set by the ConsumerConfig. A
+// Subscriber serves one subscription at a time, which keeps the order.
+//
+// The channel closes when ctx ends or Close is called, once the message in
+// flight is settled. Messages carry a context that keeps ctx's values but
+// not its cancellation, so stopping does not fail a handler half-way.
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.closing:
+		return nil, errors.New("workers: subscriber is closed")
+	default:
+	}
+	if s.subscribed {
+		return nil, fmt.Errorf("workers: consumer %s already has a subscription", s.cfg.Durable)
+	}
+	iter, err := s.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.subscribed = true
+
+	runCtx, stop := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-s.closing:
+		case <-runCtx.Done():
+		}
+		stop()
+	}()
+
+	out := make(chan *message.Message)
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		defer close(out)
+		defer stop()
+		s.consume(runCtx, topic, iter, out)
+	}()
+	return out, nil
+}
+
+// open creates or updates the consumer and starts pulling from it.
+func (s *Subscriber) open(ctx context.Context) (jetstream.MessagesContext, error) {
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, s.cfg.jetStreamConfig())
+	if err != nil {
+		return nil, fmt.Errorf("workers: create or update consumer %s on %s: %w", s.cfg.Durable, s.cfg.Stream, err)
+	}
+	// The server sends one message at a time anyway (MaxAckPending 1).
+	iter, err := cons.Messages(jetstream.PullMaxMessages(1))
+	if err != nil {
+		return nil, fmt.Errorf("workers: consume %s: %w", s.cfg.Durable, err)
+	}
+	return iter, nil
+}
+
+// consume hands messages to out until ctx ends. When the iterator fails
+// (consumer deleted, connection trouble) it reopens it after a pause; a
+// closed connection ends the subscription.
+func (s *Subscriber) consume(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
+	defer func() {
+		if iter != nil {
+			iter.Stop()
+		}
+	}()
+	for {
+		m, err := iter.Next(jetstream.NextContext(ctx))
+		if err == nil {
+			s.deliver(ctx, topic, m, out)
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if s.nc.IsClosed() {
+			s.log.Error("NATS connection closed; subscription ends", err, nil)
+			return
+		}
+		s.log.Error("Consuming failed; reopening the consumer", err, nil)
+		iter.Stop()
+		if iter = s.reopen(ctx); iter == nil {
+			return
+		}
+	}
+}
+
+// reopen retries open until it succeeds or ctx ends (then it returns nil).
+func (s *Subscriber) reopen(ctx context.Context) jetstream.MessagesContext {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(restartDelay):
+		}
+		iter, err := s.open(ctx)
+		if err == nil {
+			return iter
+		}
+		s.log.Error("Reopening the consumer failed", err, nil)
+	}
+}
+
+// deliver passes one message to the handler and settles it in JetStream.
+func (s *Subscriber) deliver(ctx context.Context, topic string, m jetstream.Msg, out chan<- *message.Message) {
+	md, err := m.Metadata()
+	if err != nil {
+		// Only a message that did not come from a consumer lacks metadata.
+		s.log.Error("Message without JetStream metadata; terminated", err, watermill.LogFields{"subject": m.Subject()})
+		_ = m.TermWithReason("no jetstream metadata")
+		return
+	}
+	msg := toWatermill(m, md)
+	msg.SetContext(context.WithoutCancel(ctx))
+	fields := watermill.LogFields{"message_uuid": msg.UUID, "seq": md.Sequence.Stream, "topic": topic}
+
+	select {
+	case out <- msg:
+	case <-ctx.Done():
+		// Stopping before the handler saw it: hand it back at once rather
+		// than after AckWait.
+		if err := m.Nak(); err != nil {
+			s.log.Error("Nak on close failed", err, fields)
+		}
+		return
+	}
+	s.settle(ctx, m, md, msg, fields)
+}
+
+// settle waits for the handler's verdict, keeping the message from
+// redelivery meanwhile, and passes it on to JetStream.
+func (s *Subscriber) settle(ctx context.Context, m jetstream.Msg, md *jetstream.MsgMetadata, msg *message.Message, fields watermill.LogFields) {
+	progress := time.NewTicker(s.cfg.AckWait / 2)
+	defer progress.Stop()
+	stopping := ctx.Done()
+	var giveUp <-chan time.Time
+	for {
+		select {
+		case <-msg.Acked():
+			s.ack(m, fields)
+			return
+		case <-msg.Nacked():
+			s.nak(m, md, fields)
+			return
+		case <-progress.C:
+			if err := m.InProgress(); err != nil {
+				s.log.Error("Extending the ack deadline failed", err, fields)
+			}
+		case <-stopping:
+			stopping = nil
+			giveUp = time.After(s.closeTimeout)
+		case <-giveUp:
+			s.log.Info("Handler still running at close; the server will redeliver the message", fields)
+			return
+		}
+	}
+}
+
+// ack waits for the server to confirm, so a handler's effects are never
+// repeated because an acknowledgement was silently lost.
+func (s *Subscriber) ack(m jetstream.Msg, fields watermill.LogFields) {
+	ctx, cancel := context.WithTimeout(context.Background(), ackTimeout)
+	defer cancel()
+	if err := m.DoubleAck(ctx); err != nil {
+		s.log.Error("Ack failed; the message will be redelivered", err, fields)
+	}
+}
+
+func (s *Subscriber) nak(m jetstream.Msg, md *jetstream.MsgMetadata, fields watermill.LogFields) {
+	if s.cfg.MaxDeliver > 0 && md.NumDelivered >= uint64(s.cfg.MaxDeliver) {
+		s.log.Error("Message failed on its last delivery; the server will not redeliver it",
+			errors.New("max deliveries reached"), fields.Add(watermill.LogFields{"deliveries": md.NumDelivered}))
+	}
+	if err := m.NakWithDelay(s.cfg.backOffFor(md.NumDelivered)); err != nil {
+		s.log.Error("Nak failed; the message will be redelivered after AckWait", err, fields)
+	}
+}
+
+// Close stops consuming and waits, at most CloseTimeout, for the message in
+// flight to be settled. It does not close the NATS connection.
+func (s *Subscriber) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.running.Wait()
+	return nil
+}
