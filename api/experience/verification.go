@@ -9,7 +9,6 @@ import (
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain/interaction"
-	"github.com/authtrail/authtrail/domain/sentinel"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/domain/username"
@@ -112,23 +111,17 @@ func (h *Handler) verifyPassword(w http.ResponseWriter, r *http.Request) {
 			return reply{}, bodyErr
 		}
 		kind, key := h.lookupKey(*body.Identifier)
-		sentinelSubject := eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(sentinel.PoolIdentifier, kind+":"+key))
-		envs, err := s.tx.Load(ctx, sentinelSubject)
+		guard, err := h.loadSentinel(ctx, s, kind, key)
 		if err != nil {
 			return reply{}, err
 		}
-		events, err := eventstore.Decode(envs, sentinel.Events)
-		if err != nil {
-			return reply{}, err
-		}
-		guard := sentinel.Fold(events)
 		u, err := accounts.Lookup(ctx, s.tx, kind, key)
 		if err != nil {
 			return reply{}, err
 		}
 		matched := false
 		switch {
-		case guard.LockedAt(h.clock.Now()):
+		case guard.state.LockedAt(h.clock.Now()):
 			// Locked whatever the password: skip the hash, the answer is the same.
 		case u != nil && u.HasPassword():
 			matched = pws.Matches(body.Password, u.PasswordDigest)
@@ -139,18 +132,13 @@ func (h *Handler) verifyPassword(w http.ResponseWriter, r *http.Request) {
 		out := interaction.VerifyPassword(interaction.PasswordAttempt{
 			VerificationID: verificationID,
 			Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
-			User:           u, Matched: matched, Sentinel: guard,
+			User:           u, Matched: matched, Sentinel: guard.state,
 			Policy:     h.sentinelPolicy(),
 			Expiration: sie.PasswordExpiration, Now: h.clock.Now(),
 		})
-		if len(out.Sentinel) > 0 {
-			s.tx.Append(sentinelSubject, out.Sentinel...)
+		if err := s.settle(guard, out); err != nil {
+			return reply{}, err
 		}
-		if out.Err != nil {
-			s.recordFailure(out.Interaction...)
-			return reply{}, out.Err
-		}
-		s.append(out.Interaction...)
 		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
 	})
 }

@@ -172,12 +172,7 @@ func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 			return reply{}, bodyErr
 		}
 		kind, key := h.lookupKey(*body.Identifier)
-		guardSubject := eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(sentinel.PoolIdentifier, kind+":"+key))
-		envs, err := s.tx.Load(ctx, guardSubject)
-		if err != nil {
-			return reply{}, err
-		}
-		events, err := eventstore.Decode(envs, sentinel.Events)
+		guard, err := h.loadSentinel(ctx, s, kind, key)
 		if err != nil {
 			return reply{}, err
 		}
@@ -188,22 +183,49 @@ func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 			Code:           *body.Code,
 			Matches:        func(d code.Digest) bool { return h.codes.Matches(d, body.VerificationID, *body.Code) },
 			Policy:         sie.VerificationCodePolicy,
-			Sentinel:       sentinel.Fold(events),
+			Sentinel:       guard.state,
 			SentinelPolicy: h.sentinelPolicy(),
 			Now:            h.clock.Now(),
 		})
-		if len(out.Sentinel) > 0 {
-			s.tx.Append(guardSubject, out.Sentinel...)
+		if err := s.settle(guard, out); err != nil {
+			return reply{}, err
 		}
-		if out.Err != nil {
-			if len(out.Interaction) > 0 {
-				s.recordFailure(out.Interaction...)
-			}
-			return reply{}, out.Err
-		}
-		s.append(out.Interaction...)
 		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
 	})
+}
+
+// guard is an identifier's sentinel aggregate, loaded in a step.
+type guard struct {
+	subject string
+	state   sentinel.State
+}
+
+// loadSentinel folds the shared password/code/token pool of an identifier.
+func (h *Handler) loadSentinel(ctx context.Context, s *step, kind, key string) (guard, error) {
+	g := guard{subject: eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(sentinel.PoolIdentifier, kind+":"+key))}
+	envs, err := s.tx.Load(ctx, g.subject)
+	if err != nil {
+		return g, err
+	}
+	events, err := eventstore.Decode(envs, sentinel.Events)
+	g.state = sentinel.Fold(events)
+	return g, err
+}
+
+// settle appends a verification outcome: the sentinel's events, then the
+// interaction's success or failure events; it returns the outcome's error.
+func (s *step) settle(g guard, out interaction.Outcome) error {
+	if len(out.Sentinel) > 0 {
+		s.tx.Append(g.subject, out.Sentinel...)
+	}
+	if out.Err != nil {
+		if len(out.Interaction) > 0 {
+			s.recordFailure(out.Interaction...)
+		}
+		return out.Err
+	}
+	s.append(out.Interaction...)
+	return nil
 }
 
 func (h *Handler) sentinelPolicy() sentinel.Policy {
