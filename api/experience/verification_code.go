@@ -130,6 +130,10 @@ func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
 		}
 		s.tx.Append(limitSubject, counted...)
 		s.append(requested)
+		if !plan.Suppressed {
+			s.tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, pending.sendID),
+				&interaction.DeliveryRequested{InteractionID: s.ID, SendID: pending.sendID})
+		}
 		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
 	})
 }

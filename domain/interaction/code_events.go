@@ -53,3 +53,17 @@ func (CodeSent) EventType() string           { return "interaction.code.sent" }
 func (CodeDeliveryFailed) EventType() string { return "interaction.code.delivery_failed" }
 func (CodeVerified) EventType() string       { return "interaction.code.verified" }
 func (CodeFailed) EventType() string         { return "interaction.code.failed" }
+
+// DeliveryAggregateType names the outbox aggregates of code sends:
+// events.delivery.<sendId>. The delivery worker consumes only these, so
+// it does not have to read (and acknowledge) every interaction event.
+const DeliveryAggregateType = "delivery"
+
+// DeliveryRequested asks the delivery worker to send the code of a
+// CodeRequested event; it is appended atomically with that event.
+type DeliveryRequested struct {
+	InteractionID string `json:"interactionId"`
+	SendID        string `json:"sendId"`
+}
+
+func (DeliveryRequested) EventType() string { return "delivery.requested" }

@@ -16,6 +16,11 @@ type result struct {
 	latencies []time.Duration
 }
 
+// add pools two measurements of the same load.
+func (r result) add(o result) result {
+	return result{ops: r.ops + o.ops, elapsed: r.elapsed + o.elapsed, latencies: append(r.latencies, o.latencies...)}
+}
+
 func (r result) perSecond() float64 { return float64(r.ops) / r.elapsed.Seconds() }
 
 func (r result) percentile(p float64) time.Duration {

@@ -5,9 +5,11 @@
 //     submit) over HTTP at 2x cores concurrency, against raw argon2id
 //     verifies at the same concurrency;
 //   - PUT /api/experience at 50 concurrent clients with fsync on, against
-//     bare fsync'd expected-sequence JetStream appends to distinct subjects.
+//     bare fsync'd expected-sequence JetStream appends to distinct subjects;
+//   - verification-code requests end to end (API, event, worker, SMTP
+//     server) at 2x cores concurrency.
 //
-// Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
+// Usage: go run ./scripts/bench [-duration 10s] [-clients 50] [-only signin|start|code]
 package main
 
 import (
@@ -20,27 +22,53 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"github.com/authtrail/authtrail/api"
+	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/nats-io/nats-server/v2/server"
 )
 
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
+	only := flag.String("only", "", "run one measurement: signin, start or code")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
-	if err := run(*duration, *clients); err != nil {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if err := run(*duration, *clients, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(d time.Duration, clients int) error {
+// rig is the server under test: embedded NATS with fsync on every append,
+// the API over real HTTP, and an SMTP server receiving codes.
+type rig struct {
+	ns     *server.Server
+	store  *eventstore.Store
+	hasher *password.Hasher
+	url    string
+	smtp   *apitest.SMTPServer
+}
+
+func run(d time.Duration, clients int, only string) error {
 	dir, err := os.MkdirTemp("", "authtrail-bench-")
 	if err != nil {
 		return err
@@ -61,11 +89,18 @@ func run(d time.Duration, clients int) error {
 	if err != nil {
 		return err
 	}
+	smtp, err := apitest.ListenSMTP()
+	if err != nil {
+		return err
+	}
+	defer smtp.Close()
+	sie := settings.Default()
+	sie.SignUp.Identifiers = []string{"username"}
 	hasher := password.NewHasher(0, nil)
 	srv, err := api.New(ctx, store, api.Options{
-		Experience: experience.Config{Settings: settings.Default(), TTL: time.Hour,
-			ReturnURL: "http://localhost:3000/callback", CookieKey: make([]byte, 32)},
-		Hasher: hasher, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Experience: experience.Config{Settings: sie, TTL: time.Hour, ReturnURL: "http://localhost:3000/callback",
+			CookieKey: make([]byte, 32), EmailConnector: true},
+		Hasher: hasher, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return err
@@ -73,21 +108,31 @@ func run(d time.Duration, clients int) error {
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
+	r := &rig{ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp}
 	transport := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
 
 	workers := 2 * runtime.GOMAXPROCS(0)
 	fmt.Printf("machine: %d cores (GOMAXPROCS), %s, fsync on every append\n\n", runtime.GOMAXPROCS(0), runtime.Version())
-
-	signIns, err := measureSignIns(ctx, ts.URL, transport, hasher, workers, d)
-	if err != nil {
-		return err
+	if only == "" || only == "signin" {
+		out, err := measureSignIns(ctx, r.url, transport, hasher, workers, d)
+		if err != nil {
+			return err
+		}
+		fmt.Println(out)
 	}
-	fmt.Println(signIns)
-
-	starts, err := measureStarts(ctx, ts.URL, transport, store, clients, d)
-	if err != nil {
-		return err
+	if only == "" || only == "start" {
+		out, err := measureStarts(ctx, r.url, transport, store, clients, d)
+		if err != nil {
+			return err
+		}
+		fmt.Println(out)
 	}
-	fmt.Println(starts)
+	if only == "" || only == "code" {
+		out, err := measureCodes(ctx, r, transport, workers, d)
+		if err != nil {
+			return err
+		}
+		fmt.Println(out)
+	}
 	return nil
 }

@@ -26,10 +26,10 @@ import (
 // Name is the worker's handler name (poison subject poison.<Name>).
 const Name = "code_delivery"
 
-// Consumer is the worker's durable consumer on interaction events.
+// Consumer is the worker's durable consumer on the delivery outbox.
 func Consumer() workers.ConsumerConfig {
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: "wrk_" + Name,
-		FilterSubjects: []string{eventstore.SubjectPrefix + "." + interaction.AggregateType + ".>"}}
+		FilterSubjects: []string{eventstore.SubjectPrefix + "." + interaction.DeliveryAggregateType + ".>"}}
 }
 
 // Options configure the worker. A nil sender means no connector of that kind.
@@ -61,30 +61,27 @@ func New(o Options) *Worker {
 	return &Worker{o: o}
 }
 
-// Handle processes one interaction event; other event types are acked.
+// Handle processes one delivery request; other event types are acked.
 func (w *Worker) Handle(msg *message.Message) error {
-	if msg.Metadata.Get(eventstore.HeaderType) != (interaction.CodeRequested{}).EventType() {
+	if msg.Metadata.Get(eventstore.HeaderType) != (interaction.DeliveryRequested{}).EventType() {
 		return nil
 	}
-	var ev interaction.CodeRequested
-	if err := json.Unmarshal(msg.Payload, &ev); err != nil {
+	var req interaction.DeliveryRequested
+	if err := json.Unmarshal(msg.Payload, &req); err != nil {
 		return workers.Permanent(err)
 	}
-	if ev.Suppressed || ev.SealedCode == "" {
-		return nil
-	}
 	ctx := msg.Context()
-	subject, err := eventstore.Subject(interaction.AggregateType, msg.Metadata.Get(eventstore.HeaderAggID))
+	subject, err := eventstore.Subject(interaction.AggregateType, req.InteractionID)
 	if err != nil {
 		return workers.Permanent(err)
 	}
-	done, err := w.delivered(ctx, subject, ev.SendID)
+	ev, done, err := w.pending(ctx, subject, req.SendID)
 	if err != nil || done {
 		return err
 	}
-	plain, reason := w.open(ctx, ev)
+	plain, reason := w.open(ctx, *ev)
 	if reason == "" {
-		reason = w.send(ctx, ev, plain)
+		reason = w.send(ctx, *ev, plain)
 	}
 	if reason != "" {
 		if err := w.record(ctx, subject, msg, &interaction.CodeDeliveryFailed{SendID: ev.SendID, Reason: reason}); err != nil {
@@ -99,18 +96,27 @@ func (w *Worker) Handle(msg *message.Message) error {
 	return w.o.Keys.Delete(ctx, ev.SendID)
 }
 
-// delivered reports whether an outcome for the send is already recorded,
-// so a redelivered event never sends twice.
-func (w *Worker) delivered(ctx context.Context, subject, sendID string) (bool, error) {
+// pending finds the code request of a send in the interaction; done
+// reports an outcome already recorded, so a redelivered request never
+// sends twice.
+func (w *Worker) pending(ctx context.Context, subject, sendID string) (*interaction.CodeRequested, bool, error) {
 	envs, _, err := w.o.Store.Load(ctx, subject)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	events, err := eventstore.Decode(envs, interaction.Events)
 	if err != nil {
-		return false, err
+		return nil, false, err
 	}
-	return interaction.Fold(events).Deliveries[sendID] != "", nil
+	if interaction.Fold(events).Deliveries[sendID] != "" {
+		return nil, true, nil
+	}
+	for _, ev := range events {
+		if req, ok := ev.(*interaction.CodeRequested); ok && req.SendID == sendID && req.SealedCode != "" {
+			return req, false, nil
+		}
+	}
+	return nil, false, workers.Permanent(errors.New("delivery: no code request for send " + sendID))
 }
 
 // open recovers the plain code, or names why it cannot be sent.
