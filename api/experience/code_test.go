@@ -173,3 +173,48 @@ func TestPhoneCodeSignUpAndSignIn(t *testing.T) {
 	expect(t, identify(t, c, vid), http.StatusNoContent, "")
 	expect(t, submit(t, c), http.StatusOK, "")
 }
+
+func TestPhoneForgotPasswordAndCodeLockout(t *testing.T) {
+	sms := &smsReceiver{}
+	hook := httptest.NewServer(sms)
+	defer hook.Close()
+	sie := emailSettings()
+	sie.SignUp = settings.SignUp{Identifiers: []string{"phone"}, Password: true, Verify: true}
+	sie.SentinelPolicy = settings.SentinelPolicy{MaxAttempts: 3, LockoutDuration: 60}
+	srv := apitest.NewServer(t, apitest.Options{Settings: sie, SMSURL: hook.URL})
+	const phone = "61412345678"
+	codeFor := func(c *apitest.Client, event string, n int) (string, string) {
+		vid := verificationID(t, sendCode(t, c, "phone", phone, event))
+		return vid, sms.wait(t, n)[n-1]["code"]
+	}
+
+	c := srv.Client(t)
+	start(t, c, "Register")
+	vid, code := codeFor(c, "Register", 1)
+	expect(t, verifyCodeReq(t, c, "phone", "61499999999", vid, code), http.StatusBadRequest, "verification_code.phone_mismatch")
+	expect(t, verifyCodeReq(t, c, "phone", phone, vid, code), http.StatusOK, "")
+	expect(t, postProfile(t, c, map[string]any{"type": "password", "value": goodPassword}), http.StatusNoContent, "")
+	expect(t, identify(t, c, vid), http.StatusCreated, "")
+	expect(t, submit(t, c), http.StatusOK, "")
+
+	c = srv.Client(t)
+	start(t, c, "ForgotPassword")
+	vid, code = codeFor(c, "ForgotPassword", 2)
+	expect(t, verifyCodeReq(t, c, "phone", phone, vid, code), http.StatusOK, "")
+	expect(t, identify(t, c, vid), http.StatusNoContent, "")
+	expect(t, c.Do(http.MethodPut, "/api/experience/profile/password", map[string]any{"password": "An0ther-Passw0rd"}), http.StatusNoContent, "")
+	expect(t, submit(t, c), http.StatusNoContent, "")
+
+	// The third failure locks the phone for codes and passwords alike (one
+	// pool), even for the right code.
+	c = srv.Client(t)
+	start(t, c, "SignIn")
+	vid, code = codeFor(c, "SignIn", 3)
+	expect(t, verifyCodeReq(t, c, "phone", phone, vid, wrong(code)), http.StatusBadRequest, "verification_code.code_mismatch")
+	expect(t, verifyCodeReq(t, c, "phone", phone, vid, wrong(code)), http.StatusBadRequest, "verification_code.code_mismatch")
+	expect(t, verifyCodeReq(t, c, "phone", phone, vid, wrong(code)), http.StatusBadRequest, "session.verification_blocked_too_many_attempts")
+	expect(t, verifyCodeReq(t, c, "phone", phone, vid, code), http.StatusBadRequest, "session.verification_blocked_too_many_attempts")
+	pw := c.Do(http.MethodPost, "/api/experience/verification/password",
+		map[string]any{"identifier": map[string]string{"type": "phone", "value": phone}, "password": "An0ther-Passw0rd"})
+	expect(t, pw, http.StatusBadRequest, "session.verification_blocked_too_many_attempts")
+}
