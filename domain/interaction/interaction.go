@@ -4,12 +4,15 @@
 package interaction
 
 import (
+	"encoding/json"
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
 )
 
 // Verification record types (experience spec §2.3).
@@ -35,6 +38,26 @@ type Record struct {
 	SendID    string
 	ExpiresAt time.Time
 	Consumed  bool
+	// MFA records. NewSecret, a registration Credential or BackupCodes make
+	// a "new bind" record, which binds a factor but does not verify one.
+	NewSecret   *user.Sealed
+	Ceremony    string
+	Session     json.RawMessage
+	Credential  *user.Factor
+	BackupCodes []user.CodeHash
+	FactorID    string
+}
+
+// MFAStaging is what the interaction will write to the user's MFA at submit.
+type MFAStaging struct {
+	Enabled           *bool
+	Skipped           bool
+	SuggestionSkipped bool
+	Totp              *user.Sealed
+	WebAuthn          []user.Factor
+	BackupCodes       []user.CodeHash
+	// Bound lists the factor types bound in this interaction, in order.
+	Bound []string
 }
 
 // Profile is the staged profile (experience spec §2.6).
@@ -59,6 +82,7 @@ type State struct {
 	Profile   Profile
 	// Records in creation order; at most one per type.
 	Records []Record
+	MFA     MFAStaging
 	// Completed: a sign-in or registration was submitted (the session is consumed).
 	Completed bool
 	// Cleared: a forgot-password submit wiped the interaction.
@@ -123,12 +147,70 @@ func (s *State) Apply(ev domain.Event) {
 		s.setDelivery(e.SendID, "sent")
 	case *CodeDeliveryFailed:
 		s.setDelivery(e.SendID, "failed")
+	case *TotpSecretCreated:
+		secret := e.Secret
+		s.putRecord(Record{ID: e.VerificationID, Type: RecordTotp, UserID: e.UserID, NewSecret: &secret})
+	case *TotpVerified:
+		if !s.updateRecord(e.VerificationID, func(r *Record) { r.Verified = true }) {
+			s.putRecord(Record{ID: e.VerificationID, Type: RecordTotp, UserID: e.UserID, Verified: true, FactorID: e.FactorID})
+		}
+	case *WebAuthnChallenged:
+		s.putRecord(Record{ID: e.VerificationID, Type: RecordWebAuthn, UserID: e.UserID, Ceremony: e.Ceremony, Session: e.Session})
+	case *WebAuthnRegistered:
+		cred := e.Credential
+		s.updateRecord(e.VerificationID, func(r *Record) { r.Verified, r.Credential, r.Session = true, &cred, nil })
+	case *WebAuthnAuthenticated:
+		s.updateRecord(e.VerificationID, func(r *Record) { r.Verified, r.FactorID, r.Session = true, e.FactorID, nil })
+	case *BackupCodesGenerated:
+		s.putRecord(Record{ID: e.VerificationID, Type: RecordBackupCode, UserID: e.UserID, BackupCodes: e.Codes})
+	case *BackupCodeVerified:
+		s.putRecord(Record{ID: e.VerificationID, Type: RecordBackupCode, UserID: e.UserID, Verified: true, FactorID: e.FactorID})
+	case *MFABound:
+		s.applyBound(e)
+	case *MFASkipped:
+		s.MFA.Skipped = true
+	case *MFASuggestionSkipped:
+		s.MFA.SuggestionSkipped = true
 	case *Submitted:
 		if e.Event == settings.EventForgotPassword {
 			s.Cleared = true
 		} else {
 			s.Completed = true
 		}
+	}
+}
+
+// updateRecord changes the record with id; it reports whether one exists.
+func (s *State) updateRecord(id string, fn func(*Record)) bool {
+	for i := range s.Records {
+		if s.Records[i].ID == id {
+			s.Records = slices.Clone(s.Records)
+			fn(&s.Records[i])
+			return true
+		}
+	}
+	return false
+}
+
+// applyBound stages a factor from its record; binding any factor turns MFA on.
+func (s *State) applyBound(e *MFABound) {
+	on := true
+	s.MFA.Enabled = &on
+	s.MFA.Bound = append(slices.Clone(s.MFA.Bound), e.Type)
+	rec, _ := s.Record(e.VerificationID)
+	switch e.Type {
+	case user.FactorTotp:
+		s.MFA.Totp = rec.NewSecret
+	case user.FactorWebAuthn:
+		if rec.Credential != nil {
+			s.MFA.WebAuthn = append(slices.Clone(s.MFA.WebAuthn), *rec.Credential)
+		}
+	case user.FactorBackupCode:
+		s.MFA.BackupCodes = rec.BackupCodes
+	case user.FactorEmail:
+		s.putRecord(Record{ID: e.VerificationID + "-mfa", Type: RecordMfaEmailCode, UserID: s.UserID, Verified: true})
+	case user.FactorPhone:
+		s.putRecord(Record{ID: e.VerificationID + "-mfa", Type: RecordMfaPhoneCode, UserID: s.UserID, Verified: true})
 	}
 }
 

@@ -97,6 +97,11 @@ func StageVerifiedIdentifier(s State, u *user.State, recordType, verificationID,
 	if err := guardProfile(s); err != nil {
 		return nil, err
 	}
+	return stageIdentifier(s, u, recordType, verificationID, emailViolation, taken)
+}
+
+// stageIdentifier stages an email or phone from a verified code record.
+func stageIdentifier(s State, u *user.State, recordType, verificationID, emailViolation string, taken bool) ([]domain.Event, error) {
 	rec, ok := s.Record(verificationID)
 	if !ok || rec.Type != recordType || recordType == RecordSocial {
 		return nil, domain.E("session.verification_session_not_found")

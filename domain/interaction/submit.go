@@ -16,6 +16,8 @@ type SubmitInput struct {
 	Taken         map[string]bool
 	InteractionID string
 	Now           time.Time
+	// NewID names newly bound MFA factors.
+	NewID func() string
 }
 
 // SubmitOutcome is what a submit writes: to the interaction and to the user,
@@ -44,6 +46,11 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 			Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}},
 		}, nil
 	}
+	if s.Event == settings.EventSignIn {
+		if err := GuardMFA(s, sie, u); err != nil {
+			return SubmitOutcome{}, err
+		}
+	}
 	p := &s.Profile
 	switch {
 	case p.Username != nil && u.Username != "":
@@ -62,7 +69,16 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 	if missing := MissingProfile(sie, u, p, s.Event == settings.EventRegister); len(missing) > 0 {
 		return SubmitOutcome{}, domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
 	}
+	for _, f := range s.MFA.Bound {
+		if !factorOn(sie, f) && !(f == user.FactorWebAuthn && sie.PasskeySignIn.Enabled) {
+			return SubmitOutcome{}, domain.E("session.mfa.mfa_factor_not_enabled")
+		}
+	}
+	if err := CheckMFAFulfilment(s, sie, u); err != nil {
+		return SubmitOutcome{}, err
+	}
 	out := SubmitOutcome{Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}}}
+	out.User = append(out.User, mfaUpdates(s, in)...)
 	if update := profileUpdate(p, in.InteractionID); update != nil {
 		out.User = append(out.User, update)
 		out.Claims = StagedIdentifiers(p)
@@ -93,6 +109,41 @@ func StagedIdentifiers(p *Profile) map[string]string {
 		if v != nil && *v != "" {
 			out[kind] = *v
 		}
+	}
+	return out
+}
+
+// mfaUpdates are the user events of the MFA staged in the interaction: the
+// bound factors (new backup codes replace the old ones) and logtoConfig.mfa
+// (spec §2.7.7).
+func mfaUpdates(s State, in SubmitInput) []domain.Event {
+	var out []domain.Event
+	add := func(f user.Factor) {
+		f.ID, f.CreatedAt = in.NewID(), in.Now
+		out = append(out, &user.MFAFactorAdded{Factor: f, InteractionID: in.InteractionID, Source: "experience"})
+	}
+	if s.MFA.Totp != nil {
+		add(user.Factor{Type: user.FactorTotp, Secret: s.MFA.Totp})
+	}
+	for _, cred := range s.MFA.WebAuthn {
+		add(cred)
+	}
+	if len(s.MFA.BackupCodes) > 0 {
+		codes := make([]user.BackupCode, len(s.MFA.BackupCodes))
+		for i, h := range s.MFA.BackupCodes {
+			codes[i] = user.BackupCode{Hash: h}
+		}
+		add(user.Factor{Type: user.FactorBackupCode, Codes: codes})
+	}
+	if s.MFA.Enabled != nil || s.MFA.Skipped || s.MFA.SuggestionSkipped {
+		cfg := &user.MFAConfigUpdated{Enabled: s.MFA.Enabled}
+		if s.MFA.Skipped {
+			cfg.Skipped = &s.MFA.Skipped
+		}
+		if s.MFA.SuggestionSkipped {
+			cfg.AdditionalBindingSuggestionSkipped = &s.MFA.SuggestionSkipped
+		}
+		out = append(out, cfg)
 	}
 	return out
 }

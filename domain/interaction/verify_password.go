@@ -25,6 +25,7 @@ type PasswordAttempt struct {
 type Outcome struct {
 	Interaction []domain.Event
 	Sentinel    []domain.Event
+	User        []domain.Event
 	Err         error
 }
 

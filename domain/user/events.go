@@ -80,4 +80,11 @@ var Events = domain.Registry{
 	"user.mfa_config.updated": func() domain.Event { return &MFAConfigUpdated{} },
 	"user.suspended":          func() domain.Event { return &Suspended{} },
 	"user.reinstated":         func() domain.Event { return &Reinstated{} },
+
+	"user.mfa.factor_added":               func() domain.Event { return &MFAFactorAdded{} },
+	"user.mfa.factor_removed":             func() domain.Event { return &MFAFactorRemoved{} },
+	"user.mfa.totp_used":                  func() domain.Event { return &TotpStepUsed{} },
+	"user.mfa.webauthn_used":              func() domain.Event { return &WebAuthnUsed{} },
+	"user.mfa.webauthn_counter_regressed": func() domain.Event { return &WebAuthnCounterRegressed{} },
+	"user.mfa.backup_code_used":           func() domain.Event { return &BackupCodeUsed{} },
 }

@@ -25,6 +25,7 @@ type State struct {
 	Suspended         bool
 	CreatedAt         time.Time
 	MFA               MFAConfig
+	Factors           []Factor
 }
 
 // MFAConfig mirrors Logto's logtoConfig.mfa.
@@ -48,6 +49,9 @@ func Fold(events []domain.Event) State {
 
 // Apply evolves the state by one event.
 func (s *State) Apply(ev domain.Event) {
+	if s.applyMFA(ev) {
+		return
+	}
 	switch e := ev.(type) {
 	case *Registered:
 		off := false
