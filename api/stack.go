@@ -11,8 +11,11 @@ import (
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
+	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
 )
@@ -53,9 +56,19 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
+	if o.Experience.WebAuthn.RPID == "" {
+		o.Experience.WebAuthn = passkey.Config{RPID: "localhost", RPName: "authtrail", Origins: []string{"http://localhost:3001"}}
+	}
+	rp, err := passkey.New(o.Experience.WebAuthn)
+	if err != nil {
+		return nil, err
+	}
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
 		Codes: CodeHasher(o.EncryptionKey), CodeKeys: keys, Random: o.Random,
+		Secrets:     secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1")),
+		BackupCodes: backupcode.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
+		Passkeys:    rp,
 	})
 	return NewServer(exp, o.Log), nil
 }
@@ -64,7 +77,12 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 // server's encryption key; the key id names the derived key, so a rotated
 // key is recognisable in stored digests.
 func CodeHasher(encryptionKey []byte) *code.Hasher {
-	key := code.DeriveKey(encryptionKey, "authtrail code hmac v1")
-	sum := sha256.Sum256(key)
-	return code.NewHasher("k"+hex.EncodeToString(sum[:4]), key)
+	return code.NewHasher(keyID(encryptionKey, "code"), code.DeriveKey(encryptionKey, "authtrail code hmac v1"))
+}
+
+// keyID names a key derived from the encryption key for a purpose, without
+// revealing it, so a rotated key is recognisable in stored values.
+func keyID(encryptionKey []byte, purpose string) string {
+	sum := sha256.Sum256(code.DeriveKey(encryptionKey, "authtrail key id "+purpose))
+	return "k" + hex.EncodeToString(sum[:4])
 }

@@ -12,9 +12,14 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
+	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/gorilla/mux"
@@ -31,21 +36,26 @@ type Config struct {
 	// EmailConnector and SMSConnector say which message connectors exist;
 	// a code send without one answers 501 connector.not_found.
 	EmailConnector, SMSConnector bool
+	// WebAuthn is the relying party: rpId, name and allowed origins.
+	WebAuthn passkey.Config
 }
 
 // Handler serves the Experience API.
 type Handler struct {
-	cfg      Config
-	store    *eventstore.Store
-	users    *accounts.Users
-	hasher   *password.Hasher
-	breached password.Breached
-	clock    domain.Clock
-	ids      domain.IDs
-	log      *slog.Logger
-	codes    *code.Hasher
-	codeKeys *codekeys.Store
-	random   io.Reader
+	cfg         Config
+	store       *eventstore.Store
+	users       *accounts.Users
+	hasher      *password.Hasher
+	breached    password.Breached
+	clock       domain.Clock
+	ids         domain.IDs
+	log         *slog.Logger
+	codes       *code.Hasher
+	codeKeys    *codekeys.Store
+	random      io.Reader
+	secrets     *secretbox.Keyring
+	backupCodes *backupcode.Hasher
+	passkeys    *passkey.RP
 }
 
 // Deps are the Handler's collaborators; Clock, IDs and Log have defaults.
@@ -62,6 +72,10 @@ type Deps struct {
 	CodeKeys *codekeys.Store
 	// Random feeds codes and keys (crypto/rand when nil).
 	Random io.Reader
+	// Secrets seals TOTP secrets; BackupCodes hashes backup codes.
+	Secrets     *secretbox.Keyring
+	BackupCodes *backupcode.Hasher
+	Passkeys    *passkey.RP
 }
 
 // New builds the handler.
@@ -79,7 +93,8 @@ func New(cfg Config, d Deps) *Handler {
 		d.Random = rand.Reader
 	}
 	return &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
-		clock: d.Clock, ids: d.IDs, log: d.Log, codes: d.Codes, codeKeys: d.CodeKeys, random: d.Random}
+		clock: d.Clock, ids: d.IDs, log: d.Log, codes: d.Codes, codeKeys: d.CodeKeys, random: d.Random,
+		secrets: d.Secrets, backupCodes: d.BackupCodes, passkeys: d.Passkeys}
 }
 
 // Register mounts the routes under /api/experience.
@@ -96,6 +111,23 @@ func (h *Handler) Register(r *mux.Router) {
 	s.HandleFunc("/verification/new-password-identity", h.verifyNewPasswordIdentity).Methods(http.MethodPost)
 	s.HandleFunc("/verification/verification-code", h.sendCode).Methods(http.MethodPost)
 	s.HandleFunc("/verification/verification-code/verify", h.verifyCode).Methods(http.MethodPost)
+	s.HandleFunc("/verification/totp/secret", h.createTotpSecret).Methods(http.MethodPost)
+	s.HandleFunc("/verification/totp/verify", h.verifyTotp).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/registration", h.startWebAuthn(interaction.CeremonyRegistration)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/registration/verify", h.verifyWebAuthnRegistration).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/authentication", h.startWebAuthn(interaction.CeremonyAuthentication)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/authentication/verify", h.verifyWebAuthnAuthentication).Methods(http.MethodPost)
+	s.HandleFunc("/verification/backup-code/generate", h.generateBackupCodes).Methods(http.MethodPost)
+	s.HandleFunc("/verification/backup-code/verify", h.verifyBackupCode).Methods(http.MethodPost)
+	s.HandleFunc("/verification/mfa-verification-code", h.sendMFACode).Methods(http.MethodPost)
+	s.HandleFunc("/verification/mfa-verification-code/verify", h.verifyMFACode).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa", h.bindMFA).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa/mfa-skipped", h.skipMFA("profile.mfa.mfa-skipped", func(st interaction.State, u *user.State) ([]domain.Event, error) {
+		return interaction.SkipMFA(st, h.sie(), u)
+	})).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa/mfa-suggestion-skipped", h.skipMFA("profile.mfa.mfa-suggestion-skipped", func(st interaction.State, u *user.State) ([]domain.Event, error) {
+		return interaction.SkipMFASuggestion(st, h.sie(), u)
+	})).Methods(http.MethodPost)
 }
 
 func (h *Handler) sie() *settings.SignInExperience { return &h.cfg.Settings }

@@ -10,6 +10,7 @@ import (
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/domain/username"
 )
@@ -79,6 +80,11 @@ func (h *Handler) stageProfile(w http.ResponseWriter, r *http.Request) {
 		u, err := h.identifiedUser(ctx, s)
 		if err != nil {
 			return reply{}, err
+		}
+		if body.Type != "social" && s.State.Event == settings.EventSignIn {
+			if err := interaction.GuardMFA(s.State, h.sie(), u); err != nil {
+				return reply{}, err
+			}
 		}
 		var events []domain.Event
 		switch body.Type {

@@ -136,7 +136,7 @@ func (h *Handler) verifyPassword(w http.ResponseWriter, r *http.Request) {
 			Policy:     h.sentinelPolicy(),
 			Expiration: sie.PasswordExpiration, Now: h.clock.Now(),
 		})
-		if err := s.settle(guard, out); err != nil {
+		if err := s.settle(guard, "", out); err != nil {
 			return reply{}, err
 		}
 		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil

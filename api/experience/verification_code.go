@@ -94,48 +94,71 @@ func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return reply{}, err
 		}
-		limitSubject := eventstore.MustSubject(ratelimit.AggregateType, ratelimit.ID(kind+":"+key))
-		envs, err := s.tx.Load(ctx, limitSubject)
-		if err != nil {
+		if err := h.issueCode(ctx, s, codeIssue{
+			verificationID: verificationID, identifier: identifier, recordType: interaction.RecordTypeFor(identifier.Type),
+			template: plan.Template, suppressed: plan.Suppressed, recipientKey: kind + ":" + key,
+		}, &pending); err != nil {
 			return reply{}, err
-		}
-		history, err := eventstore.Decode(envs, ratelimit.Events)
-		if err != nil {
-			return reply{}, err
-		}
-		counted, err := ratelimit.Decide(history, h.clock.Now())
-		if err != nil {
-			return reply{}, err
-		}
-		if !h.hasConnector(identifier.Type) {
-			return reply{}, domain.E("connector.not_found")
-		}
-		if pending == nil {
-			if pending, err = h.drawCode(); err != nil {
-				return reply{}, err
-			}
-		}
-		requested := &interaction.CodeRequested{
-			VerificationID: verificationID, RecordType: interaction.RecordTypeFor(identifier.Type),
-			Identifier: identifier, Template: plan.Template, SendID: pending.sendID,
-			Digest:     h.codes.Hash(verificationID, pending.plain),
-			ExpiresAt:  h.clock.Now().Add(time.Duration(h.sie().VerificationCodePolicy.ExpirationDuration) * time.Second),
-			Suppressed: plan.Suppressed,
-		}
-		if !plan.Suppressed {
-			if err := h.storeCodeKey(ctx, pending); err != nil {
-				return reply{}, err
-			}
-			requested.SealedCode = pending.sealed
-		}
-		s.tx.Append(limitSubject, counted...)
-		s.append(requested)
-		if !plan.Suppressed {
-			s.tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, pending.sendID),
-				&interaction.DeliveryRequested{InteractionID: s.ID, SendID: pending.sendID})
 		}
 		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
 	})
+}
+
+// codeIssue is one code to create and (unless suppressed) deliver.
+type codeIssue struct {
+	verificationID string
+	identifier     interaction.Identifier
+	recordType     string
+	template       string
+	suppressed     bool
+	recipientKey   string // kind:normalised value, for the send cap
+}
+
+// issueCode applies the send cap and the connector check, then appends the
+// code record, the counted send and the delivery request (spec §1.12 steps 5–7).
+// pending keeps the drawn code across re-decisions of the step.
+func (h *Handler) issueCode(ctx context.Context, s *step, c codeIssue, pending **pendingCode) error {
+	limitSubject := eventstore.MustSubject(ratelimit.AggregateType, ratelimit.ID(c.recipientKey))
+	envs, err := s.tx.Load(ctx, limitSubject)
+	if err != nil {
+		return err
+	}
+	history, err := eventstore.Decode(envs, ratelimit.Events)
+	if err != nil {
+		return err
+	}
+	counted, err := ratelimit.Decide(history, h.clock.Now())
+	if err != nil {
+		return err
+	}
+	if !h.hasConnector(c.identifier.Type) {
+		return domain.E("connector.not_found")
+	}
+	if *pending == nil {
+		if *pending, err = h.drawCode(); err != nil {
+			return err
+		}
+	}
+	p := *pending
+	requested := &interaction.CodeRequested{
+		VerificationID: c.verificationID, RecordType: c.recordType, Identifier: c.identifier, Template: c.template,
+		SendID: p.sendID, Digest: h.codes.Hash(c.verificationID, p.plain),
+		ExpiresAt:  h.clock.Now().Add(time.Duration(h.sie().VerificationCodePolicy.ExpirationDuration) * time.Second),
+		Suppressed: c.suppressed,
+	}
+	if !c.suppressed {
+		if err := h.storeCodeKey(ctx, p); err != nil {
+			return err
+		}
+		requested.SealedCode = p.sealed
+	}
+	s.tx.Append(limitSubject, counted...)
+	s.append(requested)
+	if !c.suppressed {
+		s.tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, p.sendID),
+			&interaction.DeliveryRequested{InteractionID: s.ID, SendID: p.sendID})
+	}
+	return nil
 }
 
 // drawCode generates a code and seals it under a fresh data key.
@@ -191,7 +214,7 @@ func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
 			SentinelPolicy: h.sentinelPolicy(),
 			Now:            h.clock.Now(),
 		})
-		if err := s.settle(guard, out); err != nil {
+		if err := s.settle(guard, "", out); err != nil {
 			return reply{}, err
 		}
 		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
@@ -206,7 +229,13 @@ type guard struct {
 
 // loadSentinel folds the shared password/code/token pool of an identifier.
 func (h *Handler) loadSentinel(ctx context.Context, s *step, kind, key string) (guard, error) {
-	g := guard{subject: eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(sentinel.PoolIdentifier, kind+":"+key))}
+	return h.loadGuard(ctx, s, sentinel.PoolIdentifier, kind+":"+key)
+}
+
+// loadGuard folds a sentinel pool of a target (an identifier, or a user id
+// for the MFA pools).
+func (h *Handler) loadGuard(ctx context.Context, s *step, pool, target string) (guard, error) {
+	g := guard{subject: eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(pool, target))}
 	envs, err := s.tx.Load(ctx, g.subject)
 	if err != nil {
 		return g, err
@@ -216,11 +245,15 @@ func (h *Handler) loadSentinel(ctx context.Context, s *step, kind, key string) (
 	return g, err
 }
 
-// settle appends a verification outcome: the sentinel's events, then the
+// settle appends a verification outcome: the sentinel's events, the user's
+// (a consumed TOTP step or backup code, in the same atomic append), then the
 // interaction's success or failure events; it returns the outcome's error.
-func (s *step) settle(g guard, out interaction.Outcome) error {
+func (s *step) settle(g guard, userID string, out interaction.Outcome) error {
 	if len(out.Sentinel) > 0 {
 		s.tx.Append(g.subject, out.Sentinel...)
+	}
+	if len(out.User) > 0 {
+		s.tx.Append(accounts.Subject(userID), out.User...)
 	}
 	if out.Err != nil {
 		if len(out.Interaction) > 0 {

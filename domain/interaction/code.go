@@ -63,6 +63,8 @@ func PlanCode(s State, sie *settings.SignInExperience, req CodeRequest) (CodePla
 
 // CodeAttempt holds the facts a code verification decides on.
 type CodeAttempt struct {
+	// RecordType is the code record's type (default: from the identifier type).
+	RecordType     string
 	VerificationID string
 	Identifier     Identifier
 	Code           string
@@ -78,7 +80,10 @@ type CodeAttempt struct {
 // the spec's order, the attempt limit counted before the comparison, and the
 // sentinel shared with passwords.
 func VerifyCode(s State, a CodeAttempt) Outcome {
-	recordType := RecordTypeFor(a.Identifier.Type)
+	recordType := a.RecordType
+	if recordType == "" {
+		recordType = RecordTypeFor(a.Identifier.Type)
+	}
 	rec, ok := s.Record(a.VerificationID)
 	if !ok || rec.Type != recordType {
 		return Outcome{Err: domain.E("session.verification_session_not_found")}

@@ -19,6 +19,8 @@ const (
 	KindUsername = "username"
 	KindEmail    = "email"
 	KindPhone    = "phone"
+	// KindWebAuthn: a WebAuthn credential id (base64url), unique across users.
+	KindWebAuthn = "webauthn"
 )
 
 // IdentifierClaimed records that a user owns a unique identifier value.
