@@ -116,6 +116,11 @@ var registry = map[string]errorDef{
 	"session.mfa.backup_code_can_not_be_alone":                {s422, "Backup codes cannot be the only MFA factor."},
 	"session.mfa.backup_code_required":                        {s422, "Backup codes are required."},
 	"session.mfa.suggest_additional_mfa":                      {s422, "Consider adding another MFA factor."},
+	"session.mfa.invalid_totp_code":                           {s400, "The TOTP code is invalid."},
+	"session.mfa.invalid_backup_code":                         {s400, "The backup code is invalid."},
+	"session.mfa.webauthn_verification_failed":                {s400, "The WebAuthn verification failed."},
+	"session.mfa.webauthn_verification_not_found":             {s400, "No WebAuthn credential was found for this user."},
+	"user.totp_already_in_use":                                {s422, "The user already has a TOTP authenticator."},
 
 	"user.suspended":                        {s401, "This account is suspended."},
 	"user.user_not_exist":                   {s404, "The user does not exist."},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
@@ -63,6 +64,12 @@ type Options struct {
 	// ManualWorkers: the delivery worker starts only on StartWorkers.
 	ManualWorkers bool
 }
+
+// The relying party of test servers, for software authenticators.
+const (
+	WebAuthnRPID   = "localhost"
+	WebAuthnOrigin = "https://localhost"
+)
 
 // CookieKey and EncryptionKey are the fixed keys of test servers, so an
 // interaction survives a server restart in a test.
@@ -113,6 +120,7 @@ func NewServer(t testing.TB, o Options) *Server {
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
 			EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
+			WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		},
 		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey,
 		Log: slog.New(slog.NewTextHandler(logs, nil)),

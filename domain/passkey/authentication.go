@@ -106,7 +106,7 @@ func (rp *RP) FinishAuthentication(s Session, u User, creds []Credential, payloa
 		return AuthResult{}, fromLibrary(err, s.Challenge)
 	}
 	return AuthResult{
-		CredentialID: cred.ID,
+		CredentialID: slices.Clone(cred.ID),
 		SignCount:    cred.Authenticator.SignCount,
 		CloneWarning: cred.Authenticator.CloneWarning,
 		UserVerified: parsed.Response.AuthenticatorData.Flags.HasUserVerified(),

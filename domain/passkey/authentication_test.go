@@ -105,7 +105,7 @@ func TestCounterRegressionIsCloneWarning(t *testing.T) {
 			rp := newRP(t)
 			a, cred := register(t, rp, testUser)
 			cred.SignCount = tt.stored
-			a.SetCounter(tt.next - 1) // Assert increments first; 0-1 wraps to 0
+			a.SetCounter(tt.next - 1) // Assert increments first (0-1 wraps round to 0)
 			opts, s := beginAuth(t, rp, cred)
 			res, err := rp.FinishAuthentication(s, testUser, []passkey.Credential{cred}, a.Assert(opts, testOrigin), t0)
 			if err != nil {

@@ -34,17 +34,20 @@ type AuthenticationOptions struct {
 	RPID             string                 `json:"rpId"`
 }
 
+// RPEntity is options.rp.
 type RPEntity struct {
 	Name string `json:"name"`
 	ID   string `json:"id"`
 }
 
+// UserEntity is options.user.
 type UserEntity struct {
 	ID          string `json:"id"` // base64url
 	Name        string `json:"name"`
 	DisplayName string `json:"displayName"`
 }
 
+// CredentialParameter is one pubKeyCredParams entry (a COSE algorithm).
 type CredentialParameter struct {
 	Type string `json:"type"`
 	Alg  int    `json:"alg"`
@@ -58,12 +61,14 @@ type CredentialDescriptor struct {
 	Transports []string `json:"transports,omitempty"`
 }
 
+// AuthenticatorSelection asks for a discoverable, user-verified credential.
 type AuthenticatorSelection struct {
 	ResidentKey        string `json:"residentKey"`
 	RequireResidentKey bool   `json:"requireResidentKey"`
 	UserVerification   string `json:"userVerification"`
 }
 
+// RegistrationExtensions asks the client to report credProps.rk.
 type RegistrationExtensions struct {
 	CredProps bool `json:"credProps"`
 }

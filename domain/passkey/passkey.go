@@ -31,9 +31,11 @@ const UnnamedUser = "Unnamed User"
 // Config describes the relying party. Logto derives RPID and RPName from
 // the request hostname, so callers typically build one RP per host.
 type Config struct {
-	RPID    string
-	RPName  string   // defaults to RPID, as in Logto
-	Origins []string // origins clientDataJSON may carry, e.g. "https://auth.example.com"
+	RPID   string
+	RPName string // defaults to RPID, as in Logto
+	// Origins clientDataJSON may carry, e.g. "https://auth.example.com".
+	// go-webauthn compares scheme and host case-insensitively, else exactly.
+	Origins []string
 	Timeout time.Duration
 }
 
