@@ -1,0 +1,78 @@
+package experience_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/authtrail/authtrail/api/apitest"
+	"github.com/authtrail/authtrail/domain/passkey/passkeytest"
+)
+
+func TestWebAuthnCeremonies(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{Settings: mfaSettings("NoPrompt")})
+	register(t, srv, "alice", goodPassword)
+	key := passkeytest.NewAuthenticator()
+	c := identified(t, srv, "alice")
+	expect(t, post(t, c, "/verification/web-authn/authentication", nil), http.StatusBadRequest, "session.mfa.webauthn_verification_not_found")
+	bindWebAuthn(t, c, key)
+	expect(t, submit(t, c), http.StatusOK, "")
+
+	t.Run("registration options", func(t *testing.T) {
+		c := identified(t, srv, "alice")
+		r := post(t, c, "/verification/web-authn/registration", nil)
+		expect(t, r, http.StatusOK, "")
+		opts := r.JSON()["registrationOptions"].(map[string]any)
+		if opts["rp"].(map[string]any)["id"] != apitest.WebAuthnRPID || len(opts["excludeCredentials"].([]any)) != 1 ||
+			opts["attestation"] != "none" || opts["timeout"] != float64(60000) {
+			t.Fatalf("options = %v", opts)
+		}
+	})
+	t.Run("wrong origin", func(t *testing.T) {
+		c := identified(t, srv, "alice")
+		r, _, _ := webAuthnAssert(t, c, key, "https://evil.example")
+		expect(t, r, http.StatusBadRequest, "session.mfa.webauthn_verification_failed")
+	})
+	t.Run("wrong rpId", func(t *testing.T) {
+		c := identified(t, srv, "alice")
+		key.RPID = "evil.example"
+		defer func() { key.RPID = "" }()
+		r, _, _ := webAuthnAssert(t, c, key, apitest.WebAuthnOrigin)
+		expect(t, r, http.StatusBadRequest, "session.mfa.webauthn_verification_failed")
+	})
+	t.Run("replayed challenge", func(t *testing.T) {
+		c := identified(t, srv, "alice")
+		r, vid, payload := webAuthnAssert(t, c, key, apitest.WebAuthnOrigin)
+		expect(t, r, http.StatusOK, "")
+		again := post(t, c, "/verification/web-authn/authentication/verify", map[string]any{"verificationId": vid, "payload": payload})
+		expect(t, again, http.StatusBadRequest, "session.mfa.pending_info_not_found")
+	})
+	t.Run("unknown credential", func(t *testing.T) {
+		c := identified(t, srv, "alice")
+		r, _, _ := webAuthnAssert(t, c, passkeytest.NewAuthenticator(), apitest.WebAuthnOrigin)
+		expect(t, r, http.StatusBadRequest, "session.mfa.webauthn_verification_failed")
+	})
+	t.Run("unknown record", func(t *testing.T) {
+		c := identified(t, srv, "alice")
+		expect(t, post(t, c, "/verification/web-authn/authentication/verify", map[string]any{"verificationId": "unknownverification1", "payload": json.RawMessage(`{}`)}),
+			http.StatusNotFound, "session.verification_session_not_found")
+		expect(t, post(t, c, "/verification/web-authn/registration/verify", map[string]any{"verificationId": "unknownverification1", "payload": json.RawMessage(`{}`)}),
+			http.StatusNotFound, "session.verification_session_not_found")
+	})
+	t.Run("counter going backwards is a risk event", func(t *testing.T) {
+		key.SetCounter(0)
+		c := identified(t, srv, "alice")
+		r, _, _ := webAuthnAssert(t, c, key, apitest.WebAuthnOrigin)
+		expect(t, r, http.StatusOK, "")
+		if got := last(userEvents(t, srv, "1")); got != "user.mfa.webauthn_counter_regressed" {
+			t.Fatalf("last user event = %s", got)
+		}
+	})
+	t.Run("not identified", func(t *testing.T) {
+		c := srv.Client(t)
+		start(t, c, "SignIn")
+		for _, path := range []string{"/verification/web-authn/registration", "/verification/web-authn/authentication", "/verification/totp/secret", "/verification/backup-code/generate"} {
+			expect(t, post(t, c, path, nil), http.StatusNotFound, "session.identifier_not_found")
+		}
+	})
+}
