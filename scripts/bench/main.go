@@ -6,10 +6,11 @@
 //     verifies at the same concurrency;
 //   - PUT /api/experience at 50 concurrent clients with fsync on, against
 //     bare fsync'd expected-sequence JetStream appends to distinct subjects;
+//   - TOTP and WebAuthn verify calls over HTTP at 2x cores concurrency;
 //   - verification-code requests end to end (API, event, worker, SMTP
 //     server) at 2x cores concurrency.
 //
-// Usage: go run ./scripts/bench [-duration 10s] [-clients 50] [-only signin|start|code]
+// Usage: go run ./scripts/bench [-duration 10s] [-clients 50] [-only signin|start|mfa|code]
 package main
 
 import (
@@ -28,6 +29,7 @@ import (
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
@@ -38,7 +40,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, start or code")
+	only := flag.String("only", "", "run one measurement: signin, start, mfa or code")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -61,11 +63,13 @@ func main() {
 // rig is the server under test: embedded NATS with fsync on every append,
 // the API over real HTTP, and an SMTP server receiving codes.
 type rig struct {
-	ns     *server.Server
-	store  *eventstore.Store
-	hasher *password.Hasher
-	url    string
-	smtp   *apitest.SMTPServer
+	experience experience.Config
+	clock      *apitest.Clock
+	ns         *server.Server
+	store      *eventstore.Store
+	hasher     *password.Hasher
+	url        string
+	smtp       *apitest.SMTPServer
 }
 
 func run(d time.Duration, clients int, only string) error {
@@ -95,12 +99,16 @@ func run(d time.Duration, clients int, only string) error {
 	}
 	defer smtp.Close()
 	sie := settings.Default()
-	sie.SignUp.Identifiers = []string{"username"}
+	sie.MFA = settings.MFA{Factors: []string{"Totp", "WebAuthn"}, Policy: "NoPrompt"}
 	hasher := password.NewHasher(0, nil)
+	// The MFA measurement moves this clock fast; interactions must outlive it.
+	clock := apitest.NewClock(time.Now())
+	expCfg := experience.Config{Settings: sie, TTL: 100000 * time.Hour, ReturnURL: "http://localhost:3000/callback",
+		CookieKey: make([]byte, 32), EmailConnector: true,
+		WebAuthn: passkey.Config{RPID: apitest.WebAuthnRPID, Origins: []string{apitest.WebAuthnOrigin}}}
 	srv, err := api.New(ctx, store, api.Options{
-		Experience: experience.Config{Settings: sie, TTL: time.Hour, ReturnURL: "http://localhost:3000/callback",
-			CookieKey: make([]byte, 32), EmailConnector: true},
-		Hasher: hasher, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Experience: expCfg,
+		Hasher:     hasher, Clock: clock, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return err
@@ -108,7 +116,7 @@ func run(d time.Duration, clients int, only string) error {
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	r := &rig{ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp}
+	r := &rig{experience: expCfg, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp}
 	transport := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
 
 	workers := 2 * runtime.GOMAXPROCS(0)
@@ -122,6 +130,13 @@ func run(d time.Duration, clients int, only string) error {
 	}
 	if only == "" || only == "start" {
 		out, err := measureStarts(ctx, r.url, transport, store, clients, d)
+		if err != nil {
+			return err
+		}
+		fmt.Println(out)
+	}
+	if only == "" || only == "mfa" {
+		out, err := measureMFA(ctx, r, transport, workers, d)
 		if err != nil {
 			return err
 		}
