@@ -24,6 +24,8 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
+	"github.com/authtrail/authtrail/projections"
+	"github.com/authtrail/authtrail/projections/devices"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -92,6 +94,9 @@ type Server struct {
 	opts  Options
 	logs  *syncBuffer
 	stop  func()
+	// The device read model, when the server has its own NATS server.
+	devices *devices.Projection
+	runner  *projections.Runner
 }
 
 // NewServer starts the API; everything is stopped when the test ends.
@@ -132,8 +137,11 @@ func NewServer(t testing.TB, o Options) *Server {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs}
-	if ns != nil && !o.ManualWorkers {
-		s.StartWorkers(t)
+	if ns != nil {
+		s.startDevices(t)
+		if !o.ManualWorkers {
+			s.StartWorkers(t)
+		}
 	}
 	return s
 }

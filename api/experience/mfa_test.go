@@ -50,6 +50,16 @@ func TestMFABindAndSignInWithEachFactor(t *testing.T) {
 	expect(t, post(t, c, "/verification/backup-code/verify", map[string]any{"code": codes[0]}), http.StatusOK, "")
 	expect(t, submit(t, c), http.StatusOK, "")
 
+	list := srv.Devices(t, "1")
+	if len(list) != 3 {
+		t.Fatalf("devices = %+v", list)
+	}
+	for _, d := range list {
+		if d.LastUsedAt == nil || d.ID == "" || d.CreatedAt.IsZero() {
+			t.Fatalf("device without last use: %+v", d)
+		}
+	}
+
 	c = identified(t, srv, "alice")
 	expect(t, post(t, c, "/verification/backup-code/verify", map[string]any{"code": codes[0]}), http.StatusBadRequest, "session.mfa.invalid_backup_code")
 	expect(t, post(t, c, "/profile", map[string]any{"type": "extraProfile", "values": map[string]any{"name": "A"}}), http.StatusForbidden, "session.mfa.require_mfa_verification")

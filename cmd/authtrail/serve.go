@@ -14,6 +14,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
@@ -104,12 +105,23 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
 			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
 			EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
+			WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption,
 	})
 	if err != nil {
 		return err
 	}
+	projectionConn, err := dial("authtrail-projections")
+	if err != nil {
+		return err
+	}
+	defer projectionConn.Close()
+	stopProjections, err := startProjections(openCtx, projectionConn, store, log)
+	if err != nil {
+		return err
+	}
+	defer stopProjections()
 	workerConn, err := dial("authtrail-workers")
 	if err != nil {
 		return err
