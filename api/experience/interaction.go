@@ -151,13 +151,42 @@ func sanitize(st interaction.State) publicInteraction {
 		Profile: publicProfile{Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone,
 			Name: p.Name, Avatar: p.Avatar, Profile: p.Profile, CustomData: p.CustomData, Submitted: p.Submitted},
 		VerificationRecords: []publicRecord{},
-		MFA:                 map[string]any{},
+		MFA:                 sanitizeMFA(st.MFA),
 		Captcha:             map[string]bool{"verified": false, "skipped": false},
 	}
 	for _, rec := range st.Records {
 		out.VerificationRecords = append(out.VerificationRecords, publicRecord{
 			ID: rec.ID, Type: rec.Type, Identifier: rec.Identifier, Verified: rec.Verified,
 		})
+	}
+	return out
+}
+
+// sanitizeMFA shows what is staged without secrets (spec §1.26: totp and
+// backupCode as {type}, WebAuthn credentials without keys).
+func sanitizeMFA(m interaction.MFAStaging) map[string]any {
+	out := map[string]any{}
+	if m.Enabled != nil {
+		out["mfaEnabled"] = *m.Enabled
+	}
+	if m.Skipped {
+		out["mfaSkipped"] = true
+	}
+	if m.SuggestionSkipped {
+		out["additionalBindingSuggestionSkipped"] = true
+	}
+	if m.Totp != nil {
+		out["totp"] = map[string]string{"type": "Totp"}
+	}
+	if len(m.BackupCodes) > 0 {
+		out["backupCode"] = map[string]string{"type": "BackupCode"}
+	}
+	if len(m.WebAuthn) > 0 {
+		creds := make([]map[string]any, len(m.WebAuthn))
+		for i, c := range m.WebAuthn {
+			creds[i] = map[string]any{"type": "WebAuthn", "credentialId": c.CredentialID, "transports": c.Transports, "agent": c.Agent}
+		}
+		out["webAuthn"] = creds
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package experience_test
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/authtrail/authtrail/api/apitest"
@@ -75,4 +76,22 @@ func TestWebAuthnCeremonies(t *testing.T) {
 			expect(t, post(t, c, path, nil), http.StatusNotFound, "session.identifier_not_found")
 		}
 	})
+}
+
+// The interaction shows staged MFA without secrets.
+func TestInteractionShowsStagedMFA(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{Settings: mfaSettings("NoPrompt")})
+	register(t, srv, "alice", goodPassword)
+	c := identified(t, srv, "alice")
+	secret := bindTotp(t, srv, c)
+	bindBackupCodes(t, c)
+	r := c.Do(http.MethodGet, "/api/experience/interaction", nil)
+	expect(t, r, http.StatusOK, "")
+	mfa := r.JSON()["mfa"].(map[string]any)
+	if mfa["totp"].(map[string]any)["type"] != "Totp" || mfa["backupCode"] == nil || mfa["mfaEnabled"] != true {
+		t.Fatalf("mfa = %v", mfa)
+	}
+	if body := string(r.Body); strings.Contains(body, secret) || strings.Contains(body, "box") || strings.Contains(body, "sum") {
+		t.Fatalf("interaction leaks a secret: %s", body)
+	}
 }
