@@ -50,3 +50,29 @@ func TestEmailMFACode(t *testing.T) {
 	start(t, other, "SignIn")
 	expect(t, post(t, other, "/verification/mfa-verification-code", map[string]any{"identifierType": "email"}), http.StatusBadRequest, "session.identifier_not_found")
 }
+
+// A user whose only factor is the sign-up email is asked, once, to add another.
+func TestSuggestAdditionalMFA(t *testing.T) {
+	smtp := apitest.NewSMTPServer(t)
+	sie := settings.Default()
+	sie.SignUp = settings.SignUp{Identifiers: []string{"email"}, Password: true, Verify: true}
+	sie.MFA = settings.MFA{Factors: []string{"EmailVerificationCode", "Totp"}, Policy: "Mandatory"}
+	srv := apitest.NewServer(t, apitest.Options{Settings: &sie, SMTP: smtp})
+	c := srv.Client(t)
+	start(t, c, "Register")
+	vid, code := emailCode(t, c, smtp, "ann@example.com", "Register")
+	expect(t, verifyCodeReq(t, c, "email", "ann@example.com", vid, code), http.StatusOK, "")
+	expect(t, postProfile(t, c, map[string]any{"type": "password", "value": goodPassword}), http.StatusNoContent, "")
+	expect(t, identify(t, c, vid), http.StatusCreated, "")
+	r := submit(t, c)
+	expect(t, r, http.StatusUnprocessableEntity, "session.mfa.suggest_additional_mfa")
+	data := r.JSON()["data"].(map[string]any)
+	if data["suggestion"] != true || data["skippable"] != true || data["maskedIdentifiers"].(map[string]any)["EmailVerificationCode"] != "****@example.com" {
+		t.Fatalf("data = %v", data)
+	}
+	expect(t, post(t, c, "/profile/mfa/mfa-suggestion-skipped", nil), http.StatusNoContent, "")
+	expect(t, submit(t, c), http.StatusOK, "")
+	if got := last(userEvents(t, srv, "1")); got != "user.mfa_config.updated" {
+		t.Fatalf("last user event = %s", got)
+	}
+}

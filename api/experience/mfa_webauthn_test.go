@@ -8,6 +8,7 @@ import (
 
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/domain/passkey/passkeytest"
+	"github.com/authtrail/authtrail/domain/settings"
 )
 
 func TestWebAuthnCeremonies(t *testing.T) {
@@ -94,4 +95,39 @@ func TestInteractionShowsStagedMFA(t *testing.T) {
 	if body := string(r.Body); strings.Contains(body, secret) || strings.Contains(body, "box") || strings.Contains(body, "sum") {
 		t.Fatalf("interaction leaks a secret: %s", body)
 	}
+}
+
+func TestWebAuthnLockout(t *testing.T) {
+	sie := mfaSettings("NoPrompt")
+	sie.SentinelPolicy = settings.SentinelPolicy{MaxAttempts: 3, LockoutDuration: 60}
+	srv := apitest.NewServer(t, apitest.Options{Settings: sie})
+	register(t, srv, "alice", goodPassword)
+	key := passkeytest.NewAuthenticator()
+	c := identified(t, srv, "alice")
+	bindWebAuthn(t, c, key)
+	expect(t, submit(t, c), http.StatusOK, "")
+
+	c = identified(t, srv, "alice")
+	for i := 0; i < 2; i++ {
+		r, _, _ := webAuthnAssert(t, c, key, "https://evil.example")
+		expect(t, r, http.StatusBadRequest, "session.mfa.webauthn_verification_failed")
+	}
+	r, _, _ := webAuthnAssert(t, c, key, "https://evil.example")
+	expect(t, r, http.StatusBadRequest, "session.verification_blocked_too_many_attempts")
+	r, _, _ = webAuthnAssert(t, c, key, apitest.WebAuthnOrigin)
+	expect(t, r, http.StatusBadRequest, "session.verification_blocked_too_many_attempts")
+}
+
+// A credential id belongs to one user: binding another user's credential fails at submit.
+func TestWebAuthnCredentialIsUnique(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{Settings: mfaSettings("NoPrompt")})
+	register(t, srv, "alice", goodPassword)
+	register(t, srv, "bob", goodPassword)
+	key := passkeytest.NewAuthenticator()
+	c := identified(t, srv, "alice")
+	bindWebAuthn(t, c, key)
+	expect(t, submit(t, c), http.StatusOK, "")
+	c = identified(t, srv, "bob")
+	bindWebAuthn(t, c, key)
+	expect(t, submit(t, c), http.StatusBadRequest, "session.mfa.webauthn_verification_failed")
 }
