@@ -20,12 +20,18 @@ type Server struct {
 	ready  atomic.Bool
 }
 
-// NewServer mounts the Experience API. The health check answers 503 until
-// SetReady(true).
-func NewServer(exp *experience.Handler, log *slog.Logger) *Server {
+// Mounter is an API that registers its routes on the router.
+type Mounter interface{ Register(r *mux.Router) }
+
+// NewServer mounts the Experience API and the other APIs. The health check
+// answers 503 until SetReady(true).
+func NewServer(exp *experience.Handler, log *slog.Logger, apis ...Mounter) *Server {
 	s := &Server{router: mux.NewRouter(), log: log}
 	s.router.HandleFunc("/healthz", s.health).Methods(http.MethodGet)
 	exp.Register(s.router)
+	for _, a := range apis {
+		a.Register(s.router)
+	}
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		httpx.JSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	})

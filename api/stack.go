@@ -10,6 +10,7 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
@@ -18,6 +19,7 @@ import (
 	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
+	"github.com/gorilla/mux"
 )
 
 // Options assemble the HTTP surface over an open event store. Clock, IDs
@@ -34,6 +36,9 @@ type Options struct {
 	EncryptionKey []byte
 	// Random feeds codes and keys (crypto/rand when nil).
 	Random io.Reader
+	// APIClients are the OneLogin-style API credentials (config mfaApi.clients).
+	APIClients     []onelogin.Client
+	APIRatePerHour int
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -70,7 +75,23 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		BackupCodes: backupcode.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
 		Passkeys:    rp,
 	})
-	return NewServer(exp, o.Log), nil
+	auth := onelogin.NewAuth(store, o.APIClients, code.DeriveKey(o.EncryptionKey, "authtrail oauth token v1"),
+		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log})
+	sie := o.Experience.Settings
+	usersAPI := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: o.Hasher, Settings: &sie, Clock: o.Clock, Log: o.Log})
+	return NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}), nil
+}
+
+// guarded mounts an API behind a middleware (the bearer token and scope check).
+type guarded struct {
+	api        Mounter
+	middleware mux.MiddlewareFunc
+}
+
+func (g guarded) Register(r *mux.Router) {
+	sub := r.NewRoute().Subrouter()
+	sub.Use(g.middleware)
+	g.api.Register(sub)
 }
 
 // CodeHasher keys verification-code hashes with a key derived from the

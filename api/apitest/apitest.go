@@ -19,6 +19,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
@@ -65,6 +66,8 @@ type Options struct {
 	SMSURL string
 	// ManualWorkers: the delivery worker starts only on StartWorkers.
 	ManualWorkers bool
+	// APIClients are credentials for the OneLogin-style API.
+	APIClients []onelogin.Client
 }
 
 // The relying party of test servers, for software authenticators.
@@ -127,7 +130,7 @@ func NewServer(t testing.TB, o Options) *Server {
 			EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
 			WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		},
-		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey,
+		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
 		Log: slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {

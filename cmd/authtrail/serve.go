@@ -14,6 +14,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/eventstore"
@@ -107,7 +108,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
 			WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		},
-		Breached: breached, Log: log, EncryptionKey: keys.encryption,
+		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
 	})
 	if err != nil {
 		return err
@@ -187,4 +188,13 @@ func natsMode(cfg Config) string {
 		return "external"
 	}
 	return "embedded"
+}
+
+// apiClients are the OneLogin-style API credentials of mfaApi.clients.
+func apiClients(cfg Config) []onelogin.Client {
+	var out []onelogin.Client
+	for _, c := range cfg.MFAAPI.Clients {
+		out = append(out, onelogin.Client{ID: c.ClientID, Secret: c.ClientSecret, Scope: c.Scope})
+	}
+	return out
 }

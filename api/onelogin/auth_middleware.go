@@ -1,0 +1,51 @@
+package onelogin
+
+import (
+	"net/http"
+	"regexp"
+	"slices"
+)
+
+// Bearer header forms (spec §5.2): "Bearer <t>" (the SDKs), "bearer:<t>"
+// and "bearer: <t>" (the docs), in any case.
+var bearerHeader = regexp.MustCompile(`(?i)^\s*bearer(?:\s*:\s*|\s+)(\S+)\s*$`)
+
+// Require authenticates the request's bearer token and lets it through
+// when the token's credential has one of scopes (any scope when none is
+// given). Missing, malformed, unknown, expired or revoked tokens answer 401
+// InvalidCredentials; a scope not listed answers 401 "Insufficient
+// Permission". Every authenticated response carries the credential's
+// X-RateLimit headers; an empty bucket answers 429 with Retry-After. The
+// client is in the request context for ClientFrom.
+func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			m := bearerHeader.FindStringSubmatch(r.Header.Get("Authorization"))
+			if m == nil {
+				WriteError(w, InvalidCredentials())
+				return
+			}
+			cred, err := a.lookupToken(r.Context(), m[1])
+			if err != nil {
+				a.log.ErrorContext(r.Context(), "onelogin: token lookup failed", "path", r.URL.Path, "err", err)
+				WriteError(w, err)
+				return
+			}
+			if cred == nil {
+				WriteError(w, InvalidCredentials())
+				return
+			}
+			lim := a.limiter.take(cred.ID)
+			lim.setHeaders(w.Header())
+			if !lim.allowed {
+				WriteError(w, TooManyRequests())
+				return
+			}
+			if len(scopes) > 0 && !slices.Contains(scopes, cred.Scope) {
+				WriteError(w, InsufficientPermission())
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(withClient(r.Context(), cred.Client)))
+		})
+	}
+}

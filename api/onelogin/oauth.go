@@ -1,0 +1,164 @@
+package onelogin
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// maxTokenBody bounds token and revoke request bodies.
+const maxTokenBody = 16 << 10
+
+// tokenResponse is the 200 body of the token endpoint, typed as the Python
+// SDK's OauthToken model (StrictStr / StrictInt fields).
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	CreatedAt    string `json:"created_at"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	TokenType    string `json:"token_type"`
+	AccountID    int    `json:"account_id"`
+}
+
+// createdAtLayout is OneLogin's "2015-11-11T03:36:18.714Z".
+const createdAtLayout = "2006-01-02T15:04:05.000Z"
+
+// serveToken is POST /auth/oauth2/v2/token (spec §5.1).
+func (a *Auth) serveToken(w http.ResponseWriter, r *http.Request) {
+	body := readBody(r)
+	cred := a.clientOf(r, body)
+	if cred == nil {
+		authFailure(w)
+		return
+	}
+	if body.get("grant_type") != "client_credentials" {
+		WriteStatusEnvelope(w, http.StatusBadRequest, "bad request", "grant_type is incorrect/absent")
+		return
+	}
+	out, err := a.issueToken(r.Context(), cred)
+	if err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	now := a.clock.Now()
+	WriteJSON(w, http.StatusOK, tokenResponse{
+		AccessToken:  out.token,
+		CreatedAt:    out.ev.IssuedAt.UTC().Format(createdAtLayout),
+		ExpiresIn:    remainingSeconds(now, out.ev.ExpiresAt),
+		RefreshToken: "deprecated",
+		TokenType:    "bearer",
+		AccountID:    a.account,
+	})
+}
+
+// remainingSeconds is the token's remaining lifetime, rounded up so a live
+// token never reports 0: 36000 for a new token, less for a returned one.
+func remainingSeconds(now, expires time.Time) int {
+	return int((expires.Sub(now) + time.Second - 1) / time.Second)
+}
+
+// serveRevoke is POST /auth/oauth2/revoke: 200 whether or not anything was
+// revoked (RFC 7009), so a caller learns nothing about foreign tokens.
+func (a *Auth) serveRevoke(w http.ResponseWriter, r *http.Request) {
+	body := readBody(r)
+	cred := a.clientOf(r, body)
+	if cred == nil {
+		authFailure(w)
+		return
+	}
+	token := body.get("access_token")
+	if token == "" {
+		WriteStatusEnvelope(w, http.StatusBadRequest, "bad request", "access_token is absent")
+		return
+	}
+	if err := a.revokeToken(r.Context(), cred, token); err != nil {
+		a.serverError(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, StatusSuccess())
+}
+
+func authFailure(w http.ResponseWriter) {
+	WriteStatusEnvelope(w, http.StatusUnauthorized, "Unauthorized", "Authentication Failure")
+}
+
+func (a *Auth) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	a.log.ErrorContext(r.Context(), "onelogin: token request failed", "path", r.URL.Path, "err", err)
+	WriteStatusEnvelope(w, http.StatusInternalServerError, "internal server error", "Internal Server Error")
+}
+
+// tokenBody holds the string fields of a JSON or form body. Fields of
+// another JSON type count as absent.
+type tokenBody map[string]string
+
+func (b tokenBody) get(key string) string { return b[key] }
+
+// readBody parses a form body when the request says so, JSON otherwise; a
+// body that is not a JSON object is tried as a form, then taken as empty.
+func readBody(r *http.Request) tokenBody {
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxTokenBody))
+	if err != nil {
+		return tokenBody{}
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType != "application/x-www-form-urlencoded" {
+		var raw map[string]any
+		if json.Unmarshal(data, &raw) == nil {
+			out := tokenBody{}
+			for k, v := range raw {
+				if s, ok := v.(string); ok {
+					out[k] = s
+				}
+			}
+			return out
+		}
+	}
+	values, err := url.ParseQuery(string(data))
+	if err != nil {
+		return tokenBody{}
+	}
+	out := tokenBody{}
+	for k := range values {
+		out[k] = values.Get(k)
+	}
+	return out
+}
+
+// The docs' curl form: Authorization: client_id:<id>, client_secret:<secret>.
+var clientPairHeader = regexp.MustCompile(`(?is)^\s*client_id\s*:\s*(.*?)\s*,\s*client_secret\s*:\s*(.*?)\s*$`)
+
+// clientOf authenticates the calling client from the Authorization header
+// (the curl pair form or HTTP Basic) or, without that header, from the
+// body's client_id and client_secret. nil: not authenticated.
+func (a *Auth) clientOf(r *http.Request, body tokenBody) *credential {
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		id, secret := body.get("client_id"), body.get("client_secret")
+		if id == "" {
+			return nil
+		}
+		return a.authenticate(id, secret)
+	}
+	if m := clientPairHeader.FindStringSubmatch(header); m != nil {
+		return a.authenticate(m[1], m[2])
+	}
+	scheme, encoded, ok := strings.Cut(strings.TrimSpace(header), " ")
+	if !ok || !strings.EqualFold(scheme, "Basic") {
+		return nil
+	}
+	decoded, err := base64.StdEncoding.DecodeString(strings.TrimSpace(encoded))
+	if err != nil {
+		return nil
+	}
+	id, secret, ok := strings.Cut(string(decoded), ":")
+	if !ok {
+		return nil
+	}
+	return a.authenticate(id, secret)
+}

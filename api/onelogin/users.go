@@ -1,0 +1,198 @@
+package onelogin
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/password"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/gorilla/mux"
+)
+
+// UsersDeps are what the Users v2 subset needs. Settings supplies the
+// password and username policies (the Experience API's, so both APIs accept
+// the same values); nil means settings.Default(). Hasher, Clock and Log
+// have defaults.
+type UsersDeps struct {
+	Store    *eventstore.Store
+	Users    *accounts.Users
+	Hasher   *password.Hasher
+	Settings *settings.SignInExperience
+	Clock    domain.Clock
+	Log      *slog.Logger
+}
+
+// UsersAPI serves the minimum of OneLogin's Users v2 API (MFA spec §9,
+// decision 5) over the user aggregates the Experience API also uses.
+type UsersAPI struct {
+	store    *eventstore.Store
+	users    *accounts.Users
+	hasher   *password.Hasher
+	settings *settings.SignInExperience
+	clock    domain.Clock
+	log      *slog.Logger
+}
+
+// NewUsersAPI fills in the defaults of d.
+func NewUsersAPI(d UsersDeps) *UsersAPI {
+	if d.Hasher == nil {
+		d.Hasher = password.NewHasher(0, nil)
+	}
+	if d.Settings == nil {
+		sie := settings.Default()
+		d.Settings = &sie
+	}
+	if d.Clock == nil {
+		d.Clock = domain.SystemClock{}
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &UsersAPI{store: d.Store, users: d.Users, hasher: d.Hasher, settings: d.Settings, clock: d.Clock, log: d.Log}
+}
+
+// Register mounts POST /api/2/users, GET /api/2/users and
+// GET /api/2/users/{id} with their full paths: r is a router without a path
+// prefix (the root router or a middleware-only subrouter of it) whose
+// middleware has already authenticated the caller.
+func (u *UsersAPI) Register(r *mux.Router) {
+	r.HandleFunc("/api/2/users", u.create).Methods(http.MethodPost)
+	r.HandleFunc("/api/2/users", u.list).Methods(http.MethodGet)
+	r.HandleFunc("/api/2/users/{id}", u.get).Methods(http.MethodGet)
+}
+
+// usersNotFound is the unknown user_id answer of spec §1.4.
+func usersNotFound() *APIError {
+	return &APIError{Status: http.StatusNotFound, Name: "NotFoundError", Message: "The resource with the given id could not be found"}
+}
+
+// get serves GET /api/2/users/{id}: a positive decimal integer naming an
+// existing user, else 404 NotFoundError.
+func (u *UsersAPI) get(w http.ResponseWriter, r *http.Request) {
+	n, err := strconv.ParseUint(mux.Vars(r)["id"], 10, 63)
+	if err != nil || n == 0 {
+		WriteError(w, usersNotFound())
+		return
+	}
+	var found *usersRecord
+	err = u.read(r, func(ctx context.Context, tx *eventstore.Tx) error {
+		found, err = usersLoad(ctx, tx, strconv.FormatUint(n, 10))
+		return err
+	})
+	switch {
+	case err != nil:
+		u.fail(w, r, err)
+	case found == nil:
+		WriteError(w, usersNotFound())
+	default:
+		WriteJSON(w, http.StatusOK, found.model())
+	}
+}
+
+// list serves GET /api/2/users?email=&username=: the users whose normalised
+// email and/or username equal the filters, as a bare array (empty when
+// none). This subset has no listing of every user: without a filter it
+// answers 422 ValidationError naming email and username.
+func (u *UsersAPI) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var filters []usersClaim
+	if email := q.Get("email"); email != "" {
+		filters = append(filters, usersClaim{param: "email", kind: user.KindEmail, key: user.NormalizeEmail(email)})
+	}
+	if name := q.Get("username"); name != "" {
+		filters = append(filters, usersClaim{param: "username", kind: user.KindUsername, key: u.usernameKey(name)})
+	}
+	if len(filters) == 0 {
+		WriteError(w, &APIError{Status: http.StatusUnprocessableEntity, Name: "ValidationError",
+			Message: "A filter is required: email or username", Parameters: []string{"email", "username"}})
+		return
+	}
+	out := []usersModel{}
+	err := u.read(r, func(ctx context.Context, tx *eventstore.Tx) error {
+		out = out[:0]
+		id := ""
+		for _, f := range filters {
+			owner, err := accounts.Owner(ctx, tx, f.kind, f.key)
+			if err != nil || owner == "" || id != "" && owner != id {
+				return err // no user matches every filter
+			}
+			id = owner
+		}
+		rec, err := usersLoad(ctx, tx, id)
+		if rec != nil {
+			out = append(out, rec.model())
+		}
+		return err
+	})
+	if err != nil {
+		u.fail(w, r, err)
+		return
+	}
+	WriteJSON(w, http.StatusOK, out)
+}
+
+// read runs a read-only command: nothing is appended, so nothing commits.
+func (u *UsersAPI) read(r *http.Request, fn func(ctx context.Context, tx *eventstore.Tx) error) error {
+	return u.store.Run(r.Context(), u.meta(r), func(tx *eventstore.Tx) error { return fn(r.Context(), tx) })
+}
+
+func (u *UsersAPI) meta(r *http.Request) eventstore.Metadata {
+	return eventstore.Metadata{Time: u.clock.Now(), Actor: "onelogin:users", CorrelationID: r.Header.Get("X-Request-Id")}
+}
+
+// fail answers an error: an *APIError as itself, a conflict that outlived
+// Run's retries as 409, anything else as a logged 500.
+func (u *UsersAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *APIError
+	switch {
+	case errors.As(err, &apiErr):
+	case errors.Is(err, eventstore.ErrConflict):
+		err = &APIError{Status: http.StatusConflict, Name: "ConflictError", Message: "A concurrent change conflicted with this request; retry it"}
+	default:
+		u.log.ErrorContext(r.Context(), "onelogin users request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	WriteError(w, err)
+}
+
+// usersRecord is a folded user and the time of its last change.
+type usersRecord struct {
+	state     user.State
+	updatedAt time.Time
+}
+
+// usersUsageEvents record the use of a factor, not a change of the user,
+// so they do not move updated_at.
+var usersUsageEvents = map[string]bool{
+	"user.mfa.totp_used": true, "user.mfa.webauthn_used": true,
+	"user.mfa.webauthn_counter_regressed": true, "user.mfa.backup_code_used": true,
+}
+
+// usersLoad folds the user id inside tx; nil when there is no such user.
+func usersLoad(ctx context.Context, tx *eventstore.Tx, id string) (*usersRecord, error) {
+	envs, err := tx.Load(ctx, accounts.Subject(id))
+	if err != nil || len(envs) == 0 {
+		return nil, err
+	}
+	events, err := eventstore.Decode(envs, user.Events)
+	if err != nil {
+		return nil, err
+	}
+	rec := &usersRecord{state: user.Fold(events)}
+	if !rec.state.Exists {
+		return nil, nil
+	}
+	for _, env := range envs {
+		if !usersUsageEvents[env.Type] {
+			rec.updatedAt = env.Time
+		}
+	}
+	return rec, nil
+}
