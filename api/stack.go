@@ -14,6 +14,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/secretbox"
@@ -39,6 +40,8 @@ type Options struct {
 	// APIClients are the OneLogin-style API credentials (config mfaApi.clients).
 	APIClients     []onelogin.Client
 	APIRatePerHour int
+	// MFAFactors are the factors the MFA API offers (config mfaApi.factors).
+	MFAFactors []mfaapi.Factor
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -79,7 +82,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log})
 	sie := o.Experience.Settings
 	usersAPI := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: o.Hasher, Settings: &sie, Clock: o.Clock, Log: o.Log})
-	return NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}), nil
+	mfaAPI := onelogin.NewMFAAPI(onelogin.MFADeps{Store: store, Auth: auth, Factors: o.MFAFactors, Clock: o.Clock, Random: o.Random, Log: o.Log,
+		Secrets: secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1")),
+		Tokens:  code.NewHasher(keyID(o.EncryptionKey, "mfa-token"), code.DeriveKey(o.EncryptionKey, "authtrail mfa token hmac v1")),
+	})
+	return NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI), nil
 }
 
 // guarded mounts an API behind a middleware (the bearer token and scope check).

@@ -173,6 +173,7 @@ type usersRecord struct {
 var usersUsageEvents = map[string]bool{
 	"user.mfa.totp_used": true, "user.mfa.webauthn_used": true,
 	"user.mfa.webauthn_counter_regressed": true, "user.mfa.backup_code_used": true,
+	"user.mfa.temp_token_issued": true, "user.mfa.temp_token_used": true,
 }
 
 // usersLoad folds the user id inside tx; nil when there is no such user.

@@ -15,6 +15,7 @@ import (
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/eventstore"
@@ -109,6 +110,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
+		MFAFactors: mfaFactors(cfg),
 	})
 	if err != nil {
 		return err
@@ -195,6 +197,15 @@ func apiClients(cfg Config) []onelogin.Client {
 	var out []onelogin.Client
 	for _, c := range cfg.MFAAPI.Clients {
 		out = append(out, onelogin.Client{ID: c.ClientID, Secret: c.ClientSecret, Scope: c.Scope})
+	}
+	return out
+}
+
+// mfaFactors is the factor catalogue of mfaApi.factors.
+func mfaFactors(cfg Config) []mfaapi.Factor {
+	var out []mfaapi.Factor
+	for _, f := range cfg.MFAAPI.Factors {
+		out = append(out, mfaapi.Factor{ID: f.FactorID, Name: f.Name, AuthFactorName: f.AuthFactorName, Kind: f.Kind})
 	}
 	return out
 }

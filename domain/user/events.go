@@ -87,4 +87,6 @@ var Events = domain.Registry{
 	"user.mfa.webauthn_used":              func() domain.Event { return &WebAuthnUsed{} },
 	"user.mfa.webauthn_counter_regressed": func() domain.Event { return &WebAuthnCounterRegressed{} },
 	"user.mfa.backup_code_used":           func() domain.Event { return &BackupCodeUsed{} },
+	"user.mfa.temp_token_issued":          func() domain.Event { return &TempTokenIssued{} },
+	"user.mfa.temp_token_used":            func() domain.Event { return &TempTokenUsed{} },
 }

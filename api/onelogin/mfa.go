@@ -1,0 +1,197 @@
+package onelogin
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/mfaapi"
+	"github.com/authtrail/authtrail/domain/secretbox"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/gorilla/mux"
+)
+
+// MFADeps are what the MFA API needs. Secrets must be the Experience API's
+// keyring, so a TOTP enrolled here opens at sign-in; Tokens keys the
+// temporary tokens' hashes. Clock, Random and Log have defaults.
+type MFADeps struct {
+	Store   *eventstore.Store
+	Auth    *Auth
+	Factors []mfaapi.Factor
+	Secrets *secretbox.Keyring
+	Tokens  *code.Hasher
+	Clock   domain.Clock
+	Random  io.Reader
+	Log     *slog.Logger
+}
+
+// MFAAPI serves OneLogin's API v2 MFA endpoints (spec onelogin-mfa-api.md)
+// for the Authenticator (TOTP) factor and the temporary MFA token.
+type MFAAPI struct {
+	d MFADeps
+}
+
+// NewMFAAPI fills in the defaults of d.
+func NewMFAAPI(d MFADeps) *MFAAPI {
+	if d.Clock == nil {
+		d.Clock = domain.SystemClock{}
+	}
+	if d.Random == nil {
+		d.Random = rand.Reader
+	}
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	return &MFAAPI{d: d}
+}
+
+// MFAPathPrefix is the root of every MFA endpoint.
+const MFAPathPrefix = "/api/2/mfa/users/{user_id}"
+
+// Register mounts the endpoints on r (a router without a path prefix). Each
+// route carries its own bearer check: manage_all, and for mfa_token also
+// manage_users (decision 6).
+func (m *MFAAPI) Register(r *mux.Router) {
+	all := m.d.Auth.Require(ScopeManageAll)
+	route := func(method, path string, h http.HandlerFunc, guard func(http.Handler) http.Handler) {
+		r.Handle(MFAPathPrefix+path, guard(h)).Methods(method)
+	}
+	route(http.MethodGet, "/factors", m.factors, all)
+	route(http.MethodGet, "/devices", m.devices, all)
+	route(http.MethodDelete, "/devices/{device_id}", m.deleteDevice, all)
+	route(http.MethodPost, "/registrations", m.createRegistration, all)
+	route(http.MethodGet, "/registrations/{id}", m.getRegistration, all)
+	route(http.MethodPut, "/registrations/{id}", m.verifyRegistration, all)
+	route(http.MethodPost, "/verifications", m.createVerification, all)
+	route(http.MethodGet, "/verifications/{id}", m.getVerification, all)
+	route(http.MethodPut, "/verifications/{id}", m.verifyVerification, all)
+	route(http.MethodPost, "/mfa_token", m.createToken, m.d.Auth.Require(ScopeManageAll, ScopeManageUsers))
+}
+
+// mfaUser is the path's user, folded inside the command's transaction.
+type mfaUser struct {
+	state *user.State
+	token user.TempToken
+}
+
+// mfaReply is a command's answer: a status and a JSON body (none for 204).
+type mfaReply struct {
+	status int
+	body   any
+}
+
+// serve runs fn for the path's user in one transaction and answers its
+// reply or its error. An unknown user answers 404 NotFoundError.
+func (m *MFAAPI) serve(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error)) {
+	n, err := strconv.ParseUint(mux.Vars(r)["user_id"], 10, 63)
+	if err != nil || n == 0 {
+		WriteError(w, UserNotFound())
+		return
+	}
+	userID := strconv.FormatUint(n, 10)
+	ctx := r.Context()
+	var out mfaReply
+	meta := eventstore.Metadata{Time: m.d.Clock.Now(), Actor: "onelogin:mfa", CorrelationID: r.Header.Get("X-Request-Id")}
+	if c, ok := ClientFrom(ctx); ok {
+		meta.Actor = "onelogin:mfa:" + c.ID
+	}
+	err = m.d.Store.Run(ctx, meta, func(tx *eventstore.Tx) error {
+		u, err := mfaLoadUser(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		out, err = fn(ctx, tx, u)
+		return err
+	})
+	if err != nil {
+		m.fail(w, r, err)
+		return
+	}
+	if out.body == nil {
+		w.Header().Set("Cache-Control", "no-cache, must-revalidate, no-store")
+		w.WriteHeader(out.status)
+		return
+	}
+	WriteJSON(w, out.status, out.body)
+}
+
+func mfaLoadUser(ctx context.Context, tx *eventstore.Tx, userID string) (mfaUser, error) {
+	envs, err := tx.Load(ctx, accounts.Subject(userID))
+	if err != nil {
+		return mfaUser{}, err
+	}
+	events, err := eventstore.Decode(envs, user.Events)
+	if err != nil {
+		return mfaUser{}, err
+	}
+	s := user.Fold(events)
+	if !s.Exists {
+		return mfaUser{}, UserNotFound()
+	}
+	return mfaUser{state: &s, token: user.FoldTempToken(events)}, nil
+}
+
+// fail maps domain outcomes to altErr; anything unexpected is a logged 500.
+func (m *MFAAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var apiErr *APIError
+	var params mfaapi.InvalidParams
+	switch {
+	case errors.As(err, &apiErr):
+	case errors.As(err, &params):
+		err = ValidationFailed(params...)
+	case errors.Is(err, mfaapi.ErrNotFound):
+		err = ResourceNotFound()
+	case errors.Is(err, mfaapi.ErrForbidden):
+		err = ForbiddenAction()
+	case errors.Is(err, eventstore.ErrConflict):
+		err = &APIError{Status: http.StatusConflict, Name: "ConflictError", Message: "A concurrent change conflicted with this request; retry it"}
+	default:
+		m.d.Log.ErrorContext(r.Context(), "onelogin mfa request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	WriteError(w, err)
+}
+
+// mfaDecode reads a JSON object body; an empty body is an empty object.
+// Unknown fields are ignored (spec §1.2).
+func mfaDecode(r *http.Request, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
+	if err != nil {
+		return BadRequest()
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return BadRequest()
+	}
+	return nil
+}
+
+// mfaTime is OneLogin's timestamp: UTC, seconds, Z.
+func mfaTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
+
+// newID draws a UUID for a registration or verification.
+func (m *MFAAPI) newID() (string, error) { return mfaapi.NewUUID(m.d.Random) }
+
+// load folds an aggregate of the MFA API inside tx; its subject is
+// remembered, so an append conflicts with a concurrent change.
+func mfaLoad(ctx context.Context, tx *eventstore.Tx, aggType, id string, reg domain.Registry) ([]domain.Event, error) {
+	if !mfaapi.IsUUID(id) {
+		return nil, nil
+	}
+	envs, err := tx.Load(ctx, eventstore.MustSubject(aggType, id))
+	if err != nil {
+		return nil, err
+	}
+	return eventstore.Decode(envs, reg)
+}

@@ -1,0 +1,186 @@
+package onelogin
+
+import (
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/mfaapi"
+	"github.com/authtrail/authtrail/domain/secretbox"
+	"github.com/authtrail/authtrail/domain/totp"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/gorilla/mux"
+)
+
+// mfaTotpAAD binds a sealed TOTP secret to its user: the Experience API's
+// binding, so either API opens the other's secrets.
+func mfaTotpAAD(userID string) string { return "totp:" + userID }
+
+type mfaRegistrationRequest struct {
+	FactorID    json.RawMessage `json:"factor_id"`
+	DisplayName json.RawMessage `json:"display_name"`
+	ExpiresIn   json.RawMessage `json:"expires_in"`
+	Verified    json.RawMessage `json:"verified"`
+}
+
+// createRegistration serves POST /registrations (spec §2.2).
+func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
+	var body mfaRegistrationRequest
+	bodyErr := mfaDecode(r, &body)
+	var params mfaapi.InvalidParams
+	factorID, present, ok := mfaapi.ParseInt(body.FactorID)
+	if !present || !ok || factorID <= 0 {
+		params = append(params, "factor_id")
+	}
+	var displayName string
+	if json.Unmarshal(body.DisplayName, &displayName) != nil || strings.TrimSpace(displayName) == "" {
+		params = append(params, "display_name")
+	}
+	expiresIn, ok := mfaapi.ParseSeconds(body.ExpiresIn, mfaapi.DefaultExpiresIn, mfaapi.MinExpiresIn, mfaapi.MaxExpiresIn)
+	if !ok {
+		params = append(params, "expires_in")
+	}
+	verified, ok := mfaBool(body.Verified)
+	if !ok {
+		params = append(params, "verified")
+	}
+	regID, idErr := m.newID()
+	secret, secretErr := totp.NewSecret(m.d.Random)
+	factorUserID := domain.RandomIDs{Rand: m.d.Random}.NewID()
+	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		for _, err := range []error{bodyErr, idErr, secretErr} {
+			if err != nil {
+				return mfaReply{}, err
+			}
+		}
+		if len(params) > 0 {
+			return mfaReply{}, params
+		}
+		sealed, err := m.d.Secrets.Seal([]byte(secret), mfaTotpAAD(u.state.ID), m.d.Random)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		started, err := mfaapi.Start(mfaapi.StartRegistration{
+			RegistrationID: regID, FactorID: factorUserID, User: u.state, Factors: m.d.Factors,
+			FactorConfigID: factorID, DisplayName: strings.TrimSpace(displayName), ExpiresIn: expiresIn,
+			Verified: verified, Secret: &user.Sealed{KeyID: sealed.KeyID, Box: sealed.Box}, Now: m.d.Clock.Now(),
+		})
+		if err != nil {
+			return mfaReply{}, err
+		}
+		tx.Append(eventstore.MustSubject(mfaapi.RegistrationAggregate, regID), started)
+		return mfaReply{http.StatusCreated, mfaRegistrationModel{
+			ID: regID, Status: mfaapi.StatusPending, DeviceID: user.DeviceID(started.FactorID), UserID: u.state.ID,
+			UserDisplayName: started.DisplayName, TypeDisplayName: started.TypeDisplayName,
+			AuthFactorName: started.AuthFactorName, ExpiresAt: mfaTime(started.ExpiresAt),
+			Default:    len(mfaapi.Devices(m.d.Factors, u.state)) == 0,
+			FactorData: &mfaFactorData{TotpURL: totp.URI(mfaHost(r), mfaAccountName(u.state), secret)},
+		}}, nil
+	})
+}
+
+// getRegistration serves GET /registrations/{id}.
+func (m *MFAAPI) getRegistration(w http.ResponseWriter, r *http.Request) {
+	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		reg, err := m.loadRegistration(ctx, tx, r, u)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		return mfaReply{http.StatusOK, mfaStatusModel{ID: reg.RegistrationID, Status: reg.Status(m.d.Clock.Now()), DeviceID: reg.DeviceID()}}, nil
+	})
+}
+
+// verifyRegistration serves PUT /registrations/{id} {otp}: the acceptance
+// and the user's factor_added land in one atomic append.
+func (m *MFAAPI) verifyRegistration(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		OTP json.RawMessage `json:"otp"`
+	}
+	bodyErr := mfaDecode(r, &body)
+	otp, otpOK := mfaapi.ParseOTP(body.OTP)
+	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		if bodyErr != nil {
+			return mfaReply{}, bodyErr
+		}
+		reg, err := m.loadRegistration(ctx, tx, r, u)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		if !otpOK {
+			return mfaReply{}, mfaapi.InvalidParams{"otp"}
+		}
+		now := m.d.Clock.Now()
+		var matched bool
+		var step uint64
+		if secret, ok := m.openTotp(u.state.ID, reg.Secret); ok {
+			step, matched = totp.Match(secret, otp.Padded(mfaapi.TotpDigits), now)
+		}
+		out, err := mfaapi.Confirm(reg, u.state, matched, step, now)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		tx.Append(eventstore.MustSubject(mfaapi.RegistrationAggregate, reg.RegistrationID), out.Registration...)
+		if len(out.User) > 0 {
+			tx.Append(accounts.Subject(u.state.ID), out.User...)
+		}
+		return mfaReply{http.StatusOK, mfaStatusModel{ID: reg.RegistrationID, Status: out.Status, DeviceID: reg.DeviceID()}}, nil
+	})
+}
+
+// loadRegistration folds the path's registration; another user's is not found.
+func (m *MFAAPI) loadRegistration(ctx context.Context, tx *eventstore.Tx, r *http.Request, u mfaUser) (mfaapi.Registration, error) {
+	events, err := mfaLoad(ctx, tx, mfaapi.RegistrationAggregate, mux.Vars(r)["id"], mfaapi.RegistrationEvents)
+	if err != nil {
+		return mfaapi.Registration{}, err
+	}
+	reg := mfaapi.FoldRegistration(events)
+	if !reg.Exists || reg.UserID != u.state.ID {
+		return mfaapi.Registration{}, mfaapi.ErrNotFound
+	}
+	return reg, nil
+}
+
+func (m *MFAAPI) openTotp(userID string, sealed *user.Sealed) (string, bool) {
+	if sealed == nil {
+		return "", false
+	}
+	plain, err := m.d.Secrets.Open(secretbox.Sealed{KeyID: sealed.KeyID, Box: sealed.Box}, mfaTotpAAD(userID))
+	return string(plain), err == nil
+}
+
+// mfaBool reads a boolean given as true/false or "true"/"false"; absent is false.
+func mfaBool(raw json.RawMessage) (bool, bool) {
+	var b bool
+	if len(raw) == 0 || string(raw) == "null" || json.Unmarshal(raw, &b) == nil {
+		return b, true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil && (s == "true" || s == "false") {
+		return s == "true", true
+	}
+	return false, false
+}
+
+// mfaHost is the request's host without the port: the TOTP issuer, as the
+// Experience API names it.
+func mfaHost(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.Host); err == nil {
+		return host
+	}
+	return r.Host
+}
+
+// mfaAccountName is what authenticator apps show for the user.
+func mfaAccountName(u *user.State) string {
+	for _, v := range []string{u.PrimaryEmail, u.Username, u.PrimaryPhone, u.Name} {
+		if v != "" {
+			return v
+		}
+	}
+	return "user " + u.ID
+}

@@ -1,0 +1,60 @@
+package onelogin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/mfaapi"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
+)
+
+// mfaTokenBinding binds a temporary token's hash to its user and issue, so
+// a digest is useless for any other.
+func mfaTokenBinding(userID, tokenID string) string { return "mfa_token:" + userID + ":" + tokenID }
+
+func mfaTokenDigest(h user.CodeHash) code.Digest { return code.Digest{KeyID: h.KeyID, Sum: h.Sum} }
+
+// createToken serves POST /mfa_token {expires_in, reusable} (spec §2.10):
+// an 8-digit temporary token, stored as a keyed hash in
+// user.mfa.temp_token_issued; it replaces the user's previous one.
+func (m *MFAAPI) createToken(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		ExpiresIn json.RawMessage `json:"expires_in"`
+		Reusable  json.RawMessage `json:"reusable"`
+	}
+	bodyErr := mfaDecode(r, &body)
+	var params mfaapi.InvalidParams
+	expiresIn, ok := mfaapi.ParseSeconds(body.ExpiresIn, mfaapi.DefaultTokenLife, mfaapi.MinTokenLife, mfaapi.MaxTokenLife)
+	if !ok {
+		params = append(params, "expires_in")
+	}
+	reusable, ok := mfaBool(body.Reusable)
+	if !ok {
+		params = append(params, "reusable")
+	}
+	token, tokenErr := mfaapi.NewTempToken(m.d.Random)
+	tokenID := domain.RandomIDs{Rand: m.d.Random}.NewID()
+	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		for _, err := range []error{bodyErr, tokenErr} {
+			if err != nil {
+				return mfaReply{}, err
+			}
+		}
+		if len(params) > 0 {
+			return mfaReply{}, params
+		}
+		now := m.d.Clock.Now()
+		d := m.d.Tokens.Hash(mfaTokenBinding(u.state.ID, tokenID), token)
+		issued := &user.TempTokenIssued{TokenID: tokenID, Hash: user.CodeHash{KeyID: d.KeyID, Sum: d.Sum}, Reusable: reusable,
+			IssuedAt: now, ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second)}
+		tx.Append(accounts.Subject(u.state.ID), issued)
+		return mfaReply{http.StatusCreated, mfaTokenModel{MFAToken: token, Reusable: reusable,
+			ExpiresAt: mfaTime(issued.ExpiresAt), DeviceID: mfaapi.TempDeviceID(u.state.ID)}}, nil
+	})
+}

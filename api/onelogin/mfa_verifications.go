@@ -1,0 +1,146 @@
+package onelogin
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strconv"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain/mfaapi"
+	"github.com/authtrail/authtrail/domain/totp"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/gorilla/mux"
+)
+
+// createVerification serves POST /verifications {device_id, expires_in}
+// (spec §2.7): a challenge of one of the user's TOTP devices.
+func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		DeviceID  json.RawMessage `json:"device_id"`
+		ExpiresIn json.RawMessage `json:"expires_in"`
+	}
+	bodyErr := mfaDecode(r, &body)
+	var params mfaapi.InvalidParams
+	deviceID, ok := mfaapi.ParseDeviceID(body.DeviceID)
+	if !ok {
+		params = append(params, "device_id")
+	}
+	expiresIn, ok := mfaapi.ParseSeconds(body.ExpiresIn, mfaapi.DefaultExpiresIn, mfaapi.MinExpiresIn, mfaapi.MaxExpiresIn)
+	if !ok {
+		params = append(params, "expires_in")
+	}
+	id, idErr := m.newID()
+	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		for _, err := range []error{bodyErr, idErr} {
+			if err != nil {
+				return mfaReply{}, err
+			}
+		}
+		if len(params) > 0 {
+			return mfaReply{}, params
+		}
+		started, err := mfaapi.StartVerification(id, m.d.Factors, u.state, deviceID, expiresIn, m.d.Clock.Now())
+		if err != nil {
+			return mfaReply{}, err
+		}
+		n, err := strconv.ParseInt(started.DeviceID, 10, 64)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		tx.Append(eventstore.MustSubject(mfaapi.VerificationAggregate, id), started)
+		return mfaReply{http.StatusCreated, mfaVerificationModel{
+			ID: id, DeviceID: n, UserID: u.state.ID, Status: mfaapi.StatusPending, ExpiresAt: mfaTime(started.ExpiresAt),
+			UserDisplayName: started.UserDisplayName, TypeDisplayName: started.TypeDisplayName, AuthFactorName: started.AuthFactorName,
+		}}, nil
+	})
+}
+
+// getVerification serves GET /verifications/{id}.
+func (m *MFAAPI) getVerification(w http.ResponseWriter, r *http.Request) {
+	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		v, err := m.loadVerification(ctx, tx, r, u)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		_, active := m.factor(u, v.FactorID)
+		return mfaReply{http.StatusOK, mfaStatusModel{ID: v.VerificationID, Status: v.Status(m.d.Clock.Now(), active), DeviceID: v.DeviceID}}, nil
+	})
+}
+
+// verifyVerification serves PUT /verifications/{id} {otp, device_id}: the
+// hybrid body of spec §2.9. The OTP is the device's TOTP (a step after the
+// last one used) or the user's temporary token; the acceptance and the
+// user's totp_used or temp_token_used land in one atomic append.
+func (m *MFAAPI) verifyVerification(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		OTP      json.RawMessage `json:"otp"`
+		DeviceID json.RawMessage `json:"device_id"`
+	}
+	bodyErr := mfaDecode(r, &body)
+	otp, otpOK := mfaapi.ParseOTP(body.OTP)
+	deviceID, hasDevice := mfaapi.ParseDeviceID(body.DeviceID)
+	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		if bodyErr != nil {
+			return mfaReply{}, bodyErr
+		}
+		v, err := m.loadVerification(ctx, tx, r, u)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		if !otpOK {
+			return mfaReply{}, mfaapi.InvalidParams{"otp"}
+		}
+		if hasDevice && deviceID != v.DeviceID && deviceID != mfaapi.TempDeviceID(u.state.ID) {
+			return mfaReply{}, mfaapi.InvalidParams{"device_id"}
+		}
+		now := m.d.Clock.Now()
+		var check mfaapi.Check
+		if f, ok := m.factor(u, v.FactorID); ok {
+			if secret, opened := m.openTotp(u.state.ID, f.Secret); opened {
+				check.TotpStep, check.TotpMatched = totp.Match(secret, otp.Padded(mfaapi.TotpDigits), now)
+			}
+		}
+		if u.token.TokenID != "" {
+			check.TokenMatched = m.d.Tokens.Matches(mfaTokenDigest(u.token.Hash), mfaTokenBinding(u.state.ID, u.token.TokenID), otp.Padded(mfaapi.TempTokenDigits))
+		}
+		out, err := mfaapi.Verify(v, u.state, u.token, check, now)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		tx.Append(eventstore.MustSubject(mfaapi.VerificationAggregate, v.VerificationID), out.Verification...)
+		if len(out.User) > 0 {
+			tx.Append(accounts.Subject(u.state.ID), out.User...)
+		}
+		reply := mfaVerifyModel{ID: v.VerificationID, Status: out.Status, DeviceID: v.DeviceID,
+			Error: true, Code: http.StatusUnauthorized, Type: "Unauthorized", Message: "Failed authentication with this factor"}
+		if out.Status == mfaapi.StatusAccepted {
+			reply.Error, reply.Code, reply.Type, reply.Message = false, http.StatusOK, "success", "Success"
+		}
+		return mfaReply{http.StatusOK, reply}, nil
+	})
+}
+
+// loadVerification folds the path's verification; another user's is not found.
+func (m *MFAAPI) loadVerification(ctx context.Context, tx *eventstore.Tx, r *http.Request, u mfaUser) (mfaapi.Verification, error) {
+	events, err := mfaLoad(ctx, tx, mfaapi.VerificationAggregate, mux.Vars(r)["id"], mfaapi.VerificationEvents)
+	if err != nil {
+		return mfaapi.Verification{}, err
+	}
+	v := mfaapi.FoldVerification(events)
+	if !v.Exists || v.UserID != u.state.ID {
+		return mfaapi.Verification{}, mfaapi.ErrNotFound
+	}
+	return v, nil
+}
+
+// factor is the user's factor behind a verification, if it still exists.
+func (m *MFAAPI) factor(u mfaUser, factorID string) (user.Factor, bool) {
+	for _, f := range u.state.Factors {
+		if f.ID == factorID {
+			return f, true
+		}
+	}
+	return user.Factor{}, false
+}
