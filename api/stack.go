@@ -85,6 +85,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	mfaAPI := onelogin.NewMFAAPI(onelogin.MFADeps{Store: store, Auth: auth, Factors: o.MFAFactors, Clock: o.Clock, Random: o.Random, Log: o.Log,
 		Secrets: secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1")),
 		Tokens:  code.NewHasher(keyID(o.EncryptionKey, "mfa-token"), code.DeriveKey(o.EncryptionKey, "authtrail mfa token hmac v1")),
+		Codes:   CodeHasher(o.EncryptionKey), CodeKeys: keys,
 	})
 	return NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI), nil
 }

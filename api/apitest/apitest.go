@@ -20,6 +20,7 @@ import (
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
@@ -68,6 +69,8 @@ type Options struct {
 	ManualWorkers bool
 	// APIClients are credentials for the OneLogin-style API.
 	APIClients []onelogin.Client
+	// MFAFactors are the factors the MFA API offers.
+	MFAFactors []mfaapi.Factor
 }
 
 // The relying party of test servers, for software authenticators.
@@ -131,7 +134,8 @@ func NewServer(t testing.TB, o Options) *Server {
 			WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		},
 		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
-		Log: slog.New(slog.NewTextHandler(logs, nil)),
+		MFAFactors: o.MFAFactors,
+		Log:        slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)

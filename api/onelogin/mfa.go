@@ -18,25 +18,31 @@ import (
 	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/gorilla/mux"
 )
 
 // MFADeps are what the MFA API needs. Secrets must be the Experience API's
 // keyring, so a TOTP enrolled here opens at sign-in; Tokens keys the
-// temporary tokens' hashes. Clock, Random and Log have defaults.
+// temporary tokens' hashes, Codes the hashes of the codes sent by SMS and
+// email, whose data keys go to CodeKeys for the delivery worker. Clock,
+// Random and Log have defaults.
 type MFADeps struct {
-	Store   *eventstore.Store
-	Auth    *Auth
-	Factors []mfaapi.Factor
-	Secrets *secretbox.Keyring
-	Tokens  *code.Hasher
-	Clock   domain.Clock
-	Random  io.Reader
-	Log     *slog.Logger
+	Store    *eventstore.Store
+	Auth     *Auth
+	Factors  []mfaapi.Factor
+	Secrets  *secretbox.Keyring
+	Tokens   *code.Hasher
+	Codes    *code.Hasher
+	CodeKeys *codekeys.Store
+	Clock    domain.Clock
+	Random   io.Reader
+	Log      *slog.Logger
 }
 
 // MFAAPI serves OneLogin's API v2 MFA endpoints (spec onelogin-mfa-api.md)
-// for the Authenticator (TOTP) factor and the temporary MFA token.
+// for the Authenticator (TOTP), SMS and Email factors and the temporary MFA
+// token.
 type MFAAPI struct {
 	d MFADeps
 }
@@ -145,6 +151,7 @@ func mfaLoadUser(ctx context.Context, tx *eventstore.Tx, userID string) (mfaUser
 func (m *MFAAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var apiErr *APIError
 	var params mfaapi.InvalidParams
+	err = throttled(w, err)
 	switch {
 	case errors.As(err, &apiErr):
 	case errors.As(err, &params):

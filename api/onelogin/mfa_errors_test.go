@@ -59,7 +59,7 @@ func TestMFAValidation(t *testing.T) {
 		{map[string]any{"factor_id": 58957, "display_name": "x", "expires_in": "119"}, `"expires_in"`},
 		{map[string]any{"factor_id": 58957, "display_name": "x", "expires_in": 901}, `"expires_in"`},
 		{map[string]any{"factor_id": 58957, "display_name": "x", "verified": true}, `"verified"`},
-		{map[string]any{"factor_id": 58959, "display_name": "x"}, `"factor_id"`}, // SMS: not offered
+		{map[string]any{"factor_id": 58959, "display_name": "x"}, `"factor_id"`}, // SMS: the user has no phone
 		{map[string]any{"factor_id": 1, "display_name": "x"}, `"factor_id"`},
 		{map[string]any{}, `"factor_id","display_name"`},
 	} {

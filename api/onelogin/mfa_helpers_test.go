@@ -23,8 +23,8 @@ import (
 	"github.com/authtrail/authtrail/eventstore/natstest"
 )
 
-// mfaFactors is the config of spec §7.1: an Authenticator (and an SMS
-// factor this build does not offer yet).
+// mfaFactors is the config of spec §7.1: an Authenticator, and an SMS
+// factor that users without a phone (all of these tests') are not offered.
 var mfaFactors = []mfaapi.Factor{
 	{ID: 58957, Name: "Authenticator", AuthFactorName: "Google Authenticator", Kind: mfaapi.KindTotp},
 	{ID: 58959, Name: "OneLogin SMS", AuthFactorName: "SMS", Kind: mfaapi.KindSMS},

@@ -28,7 +28,10 @@ type mfaRegistrationRequest struct {
 	Verified    json.RawMessage `json:"verified"`
 }
 
-// createRegistration serves POST /registrations (spec §2.2).
+// createRegistration serves POST /registrations (spec §2.2). An
+// Authenticator answers its totp_url; an SMS or Email factor sends a code to
+// the profile's phone or email through the delivery worker, or with
+// verified=true is accepted at once and sends nothing (§4.5).
 func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
 	var body mfaRegistrationRequest
 	bodyErr := mfaDecode(r, &body)
@@ -52,7 +55,8 @@ func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
 	regID, idErr := m.newID()
 	secret, secretErr := totp.NewSecret(m.d.Random)
 	factorUserID := domain.RandomIDs{Rand: m.d.Random}.NewID()
-	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+	var pending *mfaCode
+	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
 		for _, err := range []error{bodyErr, idErr, secretErr} {
 			if err != nil {
 				return mfaReply{}, err
@@ -73,14 +77,30 @@ func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return mfaReply{}, err
 		}
-		tx.Append(eventstore.MustSubject(mfaapi.RegistrationAggregate, regID), started)
-		return mfaReply{http.StatusCreated, mfaRegistrationModel{
+		subject := eventstore.MustSubject(mfaapi.RegistrationAggregate, regID)
+		tx.Append(subject, started)
+		reply := mfaRegistrationModel{
 			ID: regID, Status: mfaapi.StatusPending, DeviceID: user.DeviceID(started.FactorID), UserID: u.state.ID,
 			UserDisplayName: started.DisplayName, TypeDisplayName: started.TypeDisplayName,
 			AuthFactorName: started.AuthFactorName, ExpiresAt: mfaTime(started.ExpiresAt),
-			Default:    len(mfaapi.Devices(m.d.Factors, u.state)) == 0,
-			FactorData: &mfaFactorData{TotpURL: totp.URI(mfaHost(r), mfaAccountName(u.state), secret)},
-		}}, nil
+			Default: len(mfaapi.Devices(m.d.Factors, u.state)) == 0,
+		}
+		switch {
+		case started.Kind == mfaapi.KindTotp:
+			reply.FactorData = &mfaFactorData{TotpURL: totp.URI(mfaHost(r), mfaAccountName(u.state), secret)}
+		case verified:
+			out := mfaapi.AcceptVerified(*started, u.state, started.CreatedAt)
+			tx.Append(subject, out.Registration...)
+			tx.Append(accounts.Subject(u.state.ID), out.User...)
+			reply.Status = out.Status
+		default:
+			err := m.sendCode(ctx, tx, codeSend{subject: subject, id: regID, userID: u.state.ID, channel: mfaapi.Channel(started.Kind),
+				to: started.Destination, template: mfaapi.TemplateRegistration, expiresAt: started.ExpiresAt}, &pending)
+			if err != nil {
+				return mfaReply{}, err
+			}
+		}
+		return mfaReply{http.StatusCreated, reply}, nil
 	})
 }
 
@@ -95,8 +115,9 @@ func (m *MFAAPI) getRegistration(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// verifyRegistration serves PUT /registrations/{id} {otp}: the acceptance
-// and the user's factor_added land in one atomic append.
+// verifyRegistration serves PUT /registrations/{id} {otp}: the TOTP of an
+// Authenticator or the code sent by SMS or email. The acceptance and the
+// user's factor_added land in one atomic append.
 func (m *MFAAPI) verifyRegistration(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		OTP json.RawMessage `json:"otp"`
@@ -117,7 +138,9 @@ func (m *MFAAPI) verifyRegistration(w http.ResponseWriter, r *http.Request) {
 		now := m.d.Clock.Now()
 		var matched bool
 		var step uint64
-		if secret, ok := m.openTotp(u.state.ID, reg.Secret); ok {
+		if reg.Code != nil {
+			matched = m.codeMatches(reg.Code, reg.RegistrationID, otp)
+		} else if secret, ok := m.openTotp(u.state.ID, reg.Secret); ok {
 			step, matched = totp.Match(secret, otp.Padded(mfaapi.TotpDigits), now)
 		}
 		out, err := mfaapi.Confirm(reg, u.state, matched, step, now)

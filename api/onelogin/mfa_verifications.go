@@ -15,7 +15,8 @@ import (
 )
 
 // createVerification serves POST /verifications {device_id, expires_in}
-// (spec §2.7): a challenge of one of the user's TOTP devices.
+// (spec §2.7): a challenge of one of the user's devices. For an SMS or
+// Email device a code is sent through the delivery worker.
 func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		DeviceID  json.RawMessage `json:"device_id"`
@@ -32,7 +33,8 @@ func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 		params = append(params, "expires_in")
 	}
 	id, idErr := m.newID()
-	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
+	var pending *mfaCode
+	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
 		for _, err := range []error{bodyErr, idErr} {
 			if err != nil {
 				return mfaReply{}, err
@@ -41,7 +43,7 @@ func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 		if len(params) > 0 {
 			return mfaReply{}, params
 		}
-		started, err := mfaapi.StartVerification(id, m.d.Factors, u.state, deviceID, expiresIn, m.d.Clock.Now())
+		started, device, err := mfaapi.StartVerification(id, m.d.Factors, u.state, deviceID, expiresIn, m.d.Clock.Now())
 		if err != nil {
 			return mfaReply{}, err
 		}
@@ -49,7 +51,21 @@ func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return mfaReply{}, err
 		}
-		tx.Append(eventstore.MustSubject(mfaapi.VerificationAggregate, id), started)
+		subject := eventstore.MustSubject(mfaapi.VerificationAggregate, id)
+		tx.Append(subject, started)
+		if channel := mfaapi.Channel(device.Kind); channel != "" {
+			to := device.Destination
+			if to == "" {
+				to = mfaapi.Destination(device.Kind, u.state)
+			}
+			if to == "" {
+				return mfaReply{}, mfaapi.InvalidParams{"device_id"}
+			}
+			if err := m.sendCode(ctx, tx, codeSend{subject: subject, id: id, userID: u.state.ID, channel: channel, to: to,
+				template: mfaapi.TemplateVerification, expiresAt: started.ExpiresAt}, &pending); err != nil {
+				return mfaReply{}, err
+			}
+		}
 		return mfaReply{http.StatusCreated, mfaVerificationModel{
 			ID: id, DeviceID: n, UserID: u.state.ID, Status: mfaapi.StatusPending, ExpiresAt: mfaTime(started.ExpiresAt),
 			UserDisplayName: started.UserDisplayName, TypeDisplayName: started.TypeDisplayName, AuthFactorName: started.AuthFactorName,
@@ -70,8 +86,9 @@ func (m *MFAAPI) getVerification(w http.ResponseWriter, r *http.Request) {
 }
 
 // verifyVerification serves PUT /verifications/{id} {otp, device_id}: the
-// hybrid body of spec §2.9. The OTP is the device's TOTP (a step after the
-// last one used) or the user's temporary token; the acceptance and the
+// hybrid body of spec §2.9. The OTP is the code sent to an SMS or Email
+// device, the device's TOTP (a step after the last one used) or the user's
+// temporary token; the acceptance and the
 // user's totp_used or temp_token_used land in one atomic append.
 func (m *MFAAPI) verifyVerification(w http.ResponseWriter, r *http.Request) {
 	var body struct {
@@ -96,7 +113,7 @@ func (m *MFAAPI) verifyVerification(w http.ResponseWriter, r *http.Request) {
 			return mfaReply{}, mfaapi.InvalidParams{"device_id"}
 		}
 		now := m.d.Clock.Now()
-		var check mfaapi.Check
+		check := mfaapi.Check{CodeMatched: m.codeMatches(v.Code, v.VerificationID, otp)}
 		if f, ok := m.factor(u, v.FactorID); ok {
 			if secret, opened := m.openTotp(u.state.ID, f.Secret); opened {
 				check.TotpStep, check.TotpMatched = totp.Match(secret, otp.Padded(mfaapi.TotpDigits), now)

@@ -3,6 +3,7 @@ package interaction
 import (
 	"time"
 
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
 )
 
@@ -59,11 +60,43 @@ func (CodeFailed) EventType() string         { return "interaction.code.failed" 
 // it does not have to read (and acknowledge) every interaction event.
 const DeliveryAggregateType = "delivery"
 
-// DeliveryRequested asks the delivery worker to send the code of a
-// CodeRequested event; it is appended atomically with that event.
+// DeliveryRequested asks the delivery worker to send the code of a code
+// request event; it is appended atomically with that event. Subject is the
+// aggregate holding the request (an MFA API registration or verification);
+// empty means the interaction InteractionID (every request logged before
+// the field existed).
 type DeliveryRequested struct {
-	InteractionID string `json:"interactionId"`
+	InteractionID string `json:"interactionId,omitempty"`
 	SendID        string `json:"sendId"`
+	Subject       string `json:"subject,omitempty"`
 }
 
 func (DeliveryRequested) EventType() string { return "delivery.requested" }
+
+// CodeDelivery describes the send to the delivery worker.
+func (e CodeRequested) CodeDelivery() code.Delivery {
+	return code.Delivery{SendID: e.SendID, Channel: Channel(e.RecordType), To: e.Identifier.Value,
+		Template: e.Template, Sealed: e.SealedCode, ExpiresAt: e.ExpiresAt}
+}
+
+// DeliveryOutcome is the interaction's event for the worker's outcome: sent
+// when reason is empty, else failed for reason.
+func (e CodeRequested) DeliveryOutcome(reason string) domain.Event {
+	if reason == "" {
+		return &CodeSent{SendID: e.SendID, Channel: Channel(e.RecordType)}
+	}
+	return &CodeDeliveryFailed{SendID: e.SendID, Reason: reason}
+}
+
+// DeliveredSendID names the send an outcome reports on.
+func (e CodeSent) DeliveredSendID() string           { return e.SendID }
+func (e CodeDeliveryFailed) DeliveredSendID() string { return e.SendID }
+
+// Channel is the channel of a code record type: sms for phone codes,
+// identification and MFA alike.
+func Channel(recordType string) string {
+	if recordType == RecordPhoneCode || recordType == RecordMfaPhoneCode {
+		return code.ChannelSMS
+	}
+	return code.ChannelEmail
+}

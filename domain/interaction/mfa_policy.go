@@ -32,7 +32,10 @@ func factorOn(sie *settings.SignInExperience, factor string) bool {
 // EnabledFactors are the user's factors that count (spec §2.7.1): stored
 // factors the SIE enables (a backup-code set with no unused code does not
 // count), WebAuthn first, the rest by last use, then implicit phone and
-// email, backup codes last.
+// email, backup codes last. An explicit phone or email factor (the MFA
+// API's SMS and Email devices) counts as that factor through the profile
+// it was registered from: the codes here go to the primary phone or email,
+// so without one it cannot be verified.
 func EnabledFactors(sie *settings.SignInExperience, u *user.State) []string {
 	if u == nil {
 		return nil
@@ -54,7 +57,7 @@ func EnabledFactors(sie *settings.SignInExperience, u *user.State) []string {
 	backup := false
 	for _, f := range stored {
 		switch {
-		case !factorOn(sie, f.Type):
+		case !factorOn(sie, f.Type), contactFactor(f.Type):
 		case f.Type == user.FactorBackupCode:
 			backup = backup || f.UnusedCodes() > 0
 		default:
@@ -71,6 +74,12 @@ func EnabledFactors(sie *settings.SignInExperience, u *user.State) []string {
 		add(user.FactorBackupCode)
 	}
 	return out
+}
+
+// contactFactor: an explicit phone or email factor, counted through the
+// profile's phone or email.
+func contactFactor(factorType string) bool {
+	return factorType == user.FactorPhone || factorType == user.FactorEmail
 }
 
 // VerificationRequired tells whether a sign-in must verify a factor (§2.7.3).
@@ -155,7 +164,7 @@ func linkedFactors(s State, sie *settings.SignInExperience, u *user.State) []str
 		}
 	}
 	for _, f := range u.Factors {
-		if f.Type != user.FactorBackupCode || f.UnusedCodes() > 0 {
+		if !contactFactor(f.Type) && (f.Type != user.FactorBackupCode || f.UnusedCodes() > 0) {
 			add(f.Type)
 		}
 	}

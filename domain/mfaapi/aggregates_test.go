@@ -44,7 +44,7 @@ func TestStartRegistration(t *testing.T) {
 	}{
 		{"ok", newUser(), 1, false, nil},
 		{"verified on totp", newUser(), 1, true, mfaapi.InvalidParams{"verified"}},
-		{"sms not offered", newUser(), 2, false, mfaapi.InvalidParams{"factor_id"}},
+		{"sms without a phone", newUser(), 2, false, mfaapi.InvalidParams{"factor_id"}},
 		{"unknown", newUser(), 9, false, mfaapi.InvalidParams{"factor_id"}},
 		{"one totp per user", withTotp, 1, false, mfaapi.InvalidParams{"factor_id"}},
 	} {
@@ -53,7 +53,7 @@ func TestStartRegistration(t *testing.T) {
 		if !reflect.DeepEqual(err, c.err) {
 			t.Errorf("%s: err %v, want %v", c.name, err, c.err)
 		}
-		if err == nil && (got.ExpiresAt != t0.Add(300*time.Second) || got.TypeDisplayName != "Authenticator" || got.UserID != "7") {
+		if err == nil && (got.Secret != sealed || got.ExpiresAt != t0.Add(300*time.Second) || got.TypeDisplayName != "Authenticator" || got.UserID != "7") {
 			t.Errorf("%s: %+v", c.name, got)
 		}
 	}

@@ -53,30 +53,73 @@ type Factor struct {
 }
 
 // Supported reports whether this build can enrol and verify the factor's
-// kind (only TOTP so far).
-func (f Factor) Supported() bool { return f.Kind == KindTotp }
+// kind: TOTP, and SMS and Email with server-sent codes.
+func (f Factor) Supported() bool {
+	return f.Kind == KindTotp || f.Kind == KindSMS || f.Kind == KindEmail
+}
+
+// FactorType is the user factor type a kind becomes; no kind is TOTP
+// (registrations logged before SMS and Email).
+func FactorType(kind string) string {
+	switch kind {
+	case KindSMS:
+		return user.FactorPhone
+	case KindEmail:
+		return user.FactorEmail
+	case KindTotp, "":
+		return user.FactorTotp
+	}
+	return ""
+}
+
+// defaults are OneLogin's names of each kind, for a device whose factor is
+// not configured (e.g. a TOTP bound through the Experience API).
+var defaults = map[string]Factor{
+	KindTotp:  {Name: "Authenticator", AuthFactorName: "Google Authenticator", Kind: KindTotp},
+	KindSMS:   {Name: "OneLogin SMS", AuthFactorName: "SMS", Kind: KindSMS},
+	KindEmail: {Name: "OneLogin Email", AuthFactorName: "OneLogin Email", Kind: KindEmail},
+}
+
+// FactorOfKind is the configured factor of a kind, or OneLogin's defaults.
+func FactorOfKind(factors []Factor, kind string) Factor {
+	for _, f := range factors {
+		if f.Kind == kind {
+			return f
+		}
+	}
+	return defaults[kind]
+}
 
 // TotpFactor is the configured TOTP factor, or the OneLogin defaults
 // ("Authenticator", "Google Authenticator") when none is configured, so that
 // a TOTP bound through the Experience API is still described.
-func TotpFactor(factors []Factor) Factor {
-	for _, f := range factors {
-		if f.Kind == KindTotp {
-			return f
-		}
+func TotpFactor(factors []Factor) Factor { return FactorOfKind(factors, KindTotp) }
+
+// Destination is where a code of the kind goes for the user: the profile's
+// primary phone (SMS) or email (Email); "" when the user has none.
+func Destination(kind string, u *user.State) string {
+	switch kind {
+	case KindSMS:
+		return u.PrimaryPhone
+	case KindEmail:
+		return u.PrimaryEmail
 	}
-	return Factor{Name: "Authenticator", AuthFactorName: "Google Authenticator", Kind: KindTotp}
+	return ""
 }
 
 // Available are the supported configured factors the user may enrol: those
-// of a kind the user does not have yet (one TOTP per user).
+// of a kind the user does not have yet (one device of each kind per user),
+// and SMS or Email only with a phone or email in the profile to send to.
 func Available(factors []Factor, u *user.State) []Factor {
 	out := []Factor{}
 	for _, f := range factors {
 		if !f.Supported() {
 			continue
 		}
-		if _, has := u.Factor(user.FactorTotp); has && f.Kind == KindTotp {
+		if _, has := u.Factor(FactorType(f.Kind)); has {
+			continue
+		}
+		if f.Kind != KindTotp && Destination(f.Kind, u) == "" {
 			continue
 		}
 		out = append(out, f)
@@ -88,29 +131,36 @@ func Available(factors []Factor, u *user.State) []Factor {
 type Device struct {
 	DeviceID        string
 	FactorID        string
+	Kind            string
+	Destination     string // SMS and Email: where codes go
 	UserDisplayName string
 	TypeDisplayName string
 	AuthFactorName  string
 	Default         bool
 }
 
-// Devices are the user's TOTP factors as devices, oldest first. The oldest
-// is the default (spec §4.6: the first accepted device is the default, and
-// deleting it promotes the oldest remaining one). WebAuthn and backup codes
-// are not verifiable by OTP and are left out.
+// kinds maps the user factor types listed as devices to their kinds.
+var kinds = map[string]string{user.FactorTotp: KindTotp, user.FactorPhone: KindSMS, user.FactorEmail: KindEmail}
+
+// Devices are the user's TOTP, SMS and Email factors as devices, oldest
+// first. The oldest is the default (spec §4.6: the first accepted device is
+// the default, and deleting it promotes the oldest remaining one). WebAuthn
+// and backup codes are not verifiable by OTP and are left out, as are the
+// Experience API's implicit email and phone factors (the profile's).
 func Devices(factors []Factor, u *user.State) []Device {
-	totp := TotpFactor(factors)
 	out := []Device{}
 	for _, f := range u.Factors {
-		if f.Type != user.FactorTotp {
+		kind, ok := kinds[f.Type]
+		if !ok {
 			continue
 		}
+		conf := FactorOfKind(factors, kind)
 		name := f.Name
 		if name == "" {
-			name = totp.Name
+			name = conf.Name
 		}
-		out = append(out, Device{DeviceID: user.DeviceID(f.ID), FactorID: f.ID, UserDisplayName: name,
-			TypeDisplayName: totp.Name, AuthFactorName: totp.AuthFactorName, Default: len(out) == 0})
+		out = append(out, Device{DeviceID: user.DeviceID(f.ID), FactorID: f.ID, Kind: kind, Destination: f.Destination,
+			UserDisplayName: name, TypeDisplayName: conf.Name, AuthFactorName: conf.AuthFactorName, Default: len(out) == 0})
 	}
 	return out
 }

@@ -11,7 +11,8 @@ import (
 const RegistrationAggregate = "mfareg"
 
 // RegistrationStarted opens an enrolment. The TOTP secret travels sealed
-// (aad "totp:"+userID, the Experience API's binding), never in clear.
+// (aad "totp:"+userID, the Experience API's binding), never in clear; an
+// SMS or Email registration names the destination taken from the profile.
 type RegistrationStarted struct {
 	RegistrationID  string       `json:"registrationId"`
 	UserID          string       `json:"userId"`
@@ -22,6 +23,7 @@ type RegistrationStarted struct {
 	TypeDisplayName string       `json:"typeDisplayName"`
 	AuthFactorName  string       `json:"authFactorName"`
 	Secret          *user.Sealed `json:"secret,omitempty"`
+	Destination     string       `json:"destination,omitempty"`
 	CreatedAt       time.Time    `json:"createdAt"`
 	ExpiresAt       time.Time    `json:"expiresAt"`
 }
@@ -49,12 +51,12 @@ func (RegistrationAccepted) EventType() string  { return "mfa.registration.accep
 func (RegistrationRejected) EventType() string  { return "mfa.registration.rejected" }
 
 // RegistrationEvents decodes stored registration events.
-var RegistrationEvents = domain.Registry{
+var RegistrationEvents = withCodeEvents(domain.Registry{
 	"mfa.registration.started":    func() domain.Event { return &RegistrationStarted{} },
 	"mfa.registration.otp_failed": func() domain.Event { return &RegistrationOTPFailed{} },
 	"mfa.registration.accepted":   func() domain.Event { return &RegistrationAccepted{} },
 	"mfa.registration.rejected":   func() domain.Event { return &RegistrationRejected{} },
-}
+})
 
 // Registration is a registration as of its last event.
 type Registration struct {
@@ -63,6 +65,7 @@ type Registration struct {
 	Failures int
 	Accepted bool
 	Rejected bool
+	Code     *CodeRequested // SMS and Email: the code sent
 }
 
 // FoldRegistration rebuilds a registration from its events.
@@ -72,6 +75,9 @@ func FoldRegistration(events []domain.Event) Registration {
 		switch e := ev.(type) {
 		case *RegistrationStarted:
 			r = Registration{RegistrationStarted: *e, Exists: true}
+		case *CodeRequested:
+			c := *e
+			r.Code = &c
 		case *RegistrationOTPFailed:
 			r.Failures++
 		case *RegistrationAccepted:
@@ -113,7 +119,8 @@ type StartRegistration struct {
 }
 
 // Start decides a registration: InvalidParams for an unknown or unavailable
-// factor or verified=true on a factor that needs the user's confirmation.
+// factor (an SMS or Email factor of a user without a phone or email is
+// unavailable), or verified=true on a TOTP factor (spec §4.5).
 func Start(in StartRegistration) (*RegistrationStarted, error) {
 	var factor *Factor
 	for _, f := range Available(in.Factors, in.User) {
@@ -127,10 +134,15 @@ func Start(in StartRegistration) (*RegistrationStarted, error) {
 	if in.Verified && factor.Kind == KindTotp {
 		return nil, InvalidParams{"verified"}
 	}
+	destination := Destination(factor.Kind, in.User) // never "" for SMS and Email: see Available
+	secret := in.Secret
+	if factor.Kind != KindTotp {
+		secret = nil
+	}
 	return &RegistrationStarted{
 		RegistrationID: in.RegistrationID, UserID: in.User.ID, FactorConfigID: factor.ID, Kind: factor.Kind,
 		FactorID: in.FactorID, DisplayName: in.DisplayName, TypeDisplayName: factor.Name,
-		AuthFactorName: factor.AuthFactorName, Secret: in.Secret, CreatedAt: in.Now,
+		AuthFactorName: factor.AuthFactorName, Secret: secret, Destination: destination, CreatedAt: in.Now,
 		ExpiresAt: in.Now.Add(time.Duration(in.ExpiresIn) * time.Second),
 	}, nil
 }
@@ -143,9 +155,9 @@ type Confirmation struct {
 }
 
 // Confirm decides a submitted code: matched is whether it is the TOTP of
-// the sealed secret at step. The user must still have no TOTP (one per
-// user); a pending registration that is expired, rejected or accepted
-// refuses with ErrForbidden.
+// the sealed secret at step, or the code sent (SMS, Email). The user must
+// still have no device of the kind (one per user); a registration that is
+// expired, rejected or accepted refuses with ErrForbidden.
 func Confirm(r Registration, u *user.State, matched bool, step uint64, now time.Time) (Confirmation, error) {
 	if !r.Exists || u == nil || r.UserID != u.ID {
 		return Confirmation{}, ErrNotFound
@@ -153,7 +165,7 @@ func Confirm(r Registration, u *user.State, matched bool, step uint64, now time.
 	if r.Status(now) != StatusPending {
 		return Confirmation{}, ErrForbidden
 	}
-	if _, has := u.Factor(user.FactorTotp); has {
+	if _, has := u.Factor(FactorType(r.Kind)); has {
 		return Confirmation{}, ErrForbidden
 	}
 	if !matched {
@@ -164,7 +176,18 @@ func Confirm(r Registration, u *user.State, matched bool, step uint64, now time.
 		}
 		return out, nil
 	}
-	factor := user.Factor{ID: r.FactorID, Type: user.FactorTotp, CreatedAt: now, Secret: r.Secret, LastStep: step, Name: r.DisplayName}
+	return accept(r.RegistrationStarted, u, step, now), nil
+}
+
+// AcceptVerified completes a registration started with verified=true (SMS,
+// Email): accepted at once, no code sent (spec §4.5).
+func AcceptVerified(r RegistrationStarted, u *user.State, now time.Time) Confirmation {
+	return accept(r, u, 0, now)
+}
+
+func accept(r RegistrationStarted, u *user.State, step uint64, now time.Time) Confirmation {
+	factor := user.Factor{ID: r.FactorID, Type: FactorType(r.Kind), CreatedAt: now, Secret: r.Secret, LastStep: step,
+		Name: r.DisplayName, Destination: r.Destination}
 	userEvents := []domain.Event{&user.MFAFactorAdded{Factor: factor, Source: "mfa-api"}}
 	if u.MFA.Enabled == nil || !*u.MFA.Enabled {
 		// Binding a factor turns MFA on, as a binding at Experience API
@@ -176,5 +199,5 @@ func Confirm(r Registration, u *user.State, matched bool, step uint64, now time.
 		Registration: []domain.Event{&RegistrationAccepted{At: now}},
 		User:         userEvents,
 		Status:       StatusAccepted,
-	}, nil
+	}
 }

@@ -16,6 +16,7 @@ type VerificationStarted struct {
 	UserID          string    `json:"userId"`
 	DeviceID        string    `json:"deviceId"`
 	FactorID        string    `json:"factorId"`
+	Kind            string    `json:"kind,omitempty"` // empty in logs before SMS and Email: totp
 	UserDisplayName string    `json:"userDisplayName"`
 	TypeDisplayName string    `json:"typeDisplayName"`
 	AuthFactorName  string    `json:"authFactorName"`
@@ -28,7 +29,7 @@ type VerificationOTPFailed struct {
 	At time.Time `json:"at"`
 }
 
-// VerificationAccepted completes it; Via is "totp" or "mfa_token".
+// VerificationAccepted completes it; Via is "totp", "code" or "mfa_token".
 type VerificationAccepted struct {
 	Via string    `json:"via"`
 	At  time.Time `json:"at"`
@@ -46,12 +47,12 @@ func (VerificationAccepted) EventType() string  { return "mfa.verification.accep
 func (VerificationRejected) EventType() string  { return "mfa.verification.rejected" }
 
 // VerificationEvents decodes stored verification events.
-var VerificationEvents = domain.Registry{
+var VerificationEvents = withCodeEvents(domain.Registry{
 	"mfa.verification.started":    func() domain.Event { return &VerificationStarted{} },
 	"mfa.verification.otp_failed": func() domain.Event { return &VerificationOTPFailed{} },
 	"mfa.verification.accepted":   func() domain.Event { return &VerificationAccepted{} },
 	"mfa.verification.rejected":   func() domain.Event { return &VerificationRejected{} },
-}
+})
 
 // Verification is a verification as of its last event.
 type Verification struct {
@@ -60,6 +61,7 @@ type Verification struct {
 	Failures int
 	Accepted bool
 	Rejected bool
+	Code     *CodeRequested // SMS and Email: the code sent
 }
 
 // FoldVerification rebuilds a verification from its events.
@@ -69,6 +71,9 @@ func FoldVerification(events []domain.Event) Verification {
 		switch e := ev.(type) {
 		case *VerificationStarted:
 			v = Verification{VerificationStarted: *e, Exists: true}
+		case *CodeRequested:
+			c := *e
+			v.Code = &c
 		case *VerificationOTPFailed:
 			v.Failures++
 		case *VerificationAccepted:
@@ -93,17 +98,18 @@ func (v Verification) Status(now time.Time, deviceActive bool) string {
 }
 
 // StartVerification decides POST /verifications for one of the user's
-// devices: ErrNotFound when the device is not the user's.
-func StartVerification(id string, factors []Factor, u *user.State, deviceID string, expiresIn int64, now time.Time) (*VerificationStarted, error) {
+// devices: ErrNotFound when the device is not the user's. The caller sends
+// the code of an SMS or Email device (the returned Device says where).
+func StartVerification(id string, factors []Factor, u *user.State, deviceID string, expiresIn int64, now time.Time) (*VerificationStarted, Device, error) {
 	d, ok := FindDevice(factors, u, deviceID)
 	if !ok {
-		return nil, ErrNotFound
+		return nil, Device{}, ErrNotFound
 	}
 	return &VerificationStarted{
-		VerificationID: id, UserID: u.ID, DeviceID: d.DeviceID, FactorID: d.FactorID,
+		VerificationID: id, UserID: u.ID, DeviceID: d.DeviceID, FactorID: d.FactorID, Kind: d.Kind,
 		UserDisplayName: d.UserDisplayName, TypeDisplayName: d.TypeDisplayName, AuthFactorName: d.AuthFactorName,
 		CreatedAt: now, ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second),
-	}, nil
+	}, d, nil
 }
 
 // Check is what the caller found out about a submitted code; the secrets
@@ -112,6 +118,7 @@ type Check struct {
 	TotpMatched  bool   // the code is the device's TOTP at TotpStep
 	TotpStep     uint64 //
 	TokenMatched bool   // the code is the user's temporary token
+	CodeMatched  bool   // the code is the one sent (SMS, Email)
 }
 
 // Outcome is the decision on a submitted code.
@@ -121,7 +128,8 @@ type Outcome struct {
 	Status       string
 }
 
-// Verify decides PUT /verifications/{id}. A TOTP counts only for a step
+// Verify decides PUT /verifications/{id}. The code sent to an SMS or
+// Email device counts once (an accepted verification is terminal). A TOTP counts only for a step
 // after the factor's last used one (RFC 6238 §5.2), and is recorded as
 // user.mfa.totp_used; the temporary token counts while usable and a
 // single-use one is consumed. Both land with the acceptance in one append.
@@ -137,6 +145,8 @@ func Verify(v Verification, u *user.State, tok user.TempToken, c Check, now time
 		return Outcome{Verification: []domain.Event{&VerificationAccepted{Via: via, At: now}}, User: userEvents, Status: StatusAccepted}
 	}
 	switch {
+	case c.CodeMatched && v.Code != nil:
+		return accept("code"), nil
 	case c.TotpMatched && c.TotpStep > factor.LastStep:
 		return accept("totp", &user.TotpStepUsed{FactorID: factor.ID, Step: c.TotpStep, At: now}), nil
 	case c.TokenMatched && tok.Usable(now) && tok.Reusable:

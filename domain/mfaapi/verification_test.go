@@ -14,20 +14,26 @@ import (
 var totpFactor = user.Factor{ID: "f", Type: user.FactorTotp, LastStep: 10, Name: "My phone"}
 
 func TestDevicesAndStart(t *testing.T) {
-	u := newUser(user.Factor{ID: "w", Type: user.FactorWebAuthn}, totpFactor, user.Factor{ID: "b", Type: user.FactorBackupCode})
+	u := newUser(user.Factor{ID: "w", Type: user.FactorWebAuthn}, totpFactor, user.Factor{ID: "b", Type: user.FactorBackupCode},
+		user.Factor{ID: "p", Type: user.FactorPhone, Destination: "61412345678"}, user.Factor{ID: "e", Type: user.FactorEmail, Name: "Work"})
 	ds := mfaapi.Devices(factors, u)
-	want := []mfaapi.Device{{DeviceID: user.DeviceID("f"), FactorID: "f", UserDisplayName: "My phone",
-		TypeDisplayName: "Authenticator", AuthFactorName: "Google Authenticator", Default: true}}
+	want := []mfaapi.Device{{DeviceID: user.DeviceID("f"), FactorID: "f", Kind: mfaapi.KindTotp, UserDisplayName: "My phone",
+		TypeDisplayName: "Authenticator", AuthFactorName: "Google Authenticator", Default: true},
+		{DeviceID: user.DeviceID("p"), FactorID: "p", Kind: mfaapi.KindSMS, Destination: "61412345678", UserDisplayName: "OneLogin SMS",
+			TypeDisplayName: "OneLogin SMS", AuthFactorName: "SMS"},
+		// Not configured: OneLogin's names.
+		{DeviceID: user.DeviceID("e"), FactorID: "e", Kind: mfaapi.KindEmail, UserDisplayName: "Work",
+			TypeDisplayName: "OneLogin Email", AuthFactorName: "OneLogin Email"}}
 	if !reflect.DeepEqual(ds, want) {
 		t.Fatalf("devices = %+v", ds)
 	}
 	if av := mfaapi.Available(factors, u); len(av) != 0 {
 		t.Fatalf("available = %+v", av)
 	}
-	if _, err := mfaapi.StartVerification("v", factors, u, user.DeviceID("w"), 120, t0); !errors.Is(err, mfaapi.ErrNotFound) {
+	if _, _, err := mfaapi.StartVerification("v", factors, u, user.DeviceID("w"), 120, t0); !errors.Is(err, mfaapi.ErrNotFound) {
 		t.Fatalf("webauthn device: %v", err)
 	}
-	v, err := mfaapi.StartVerification("v", factors, u, ds[0].DeviceID, 120, t0)
+	v, _, err := mfaapi.StartVerification("v", factors, u, ds[0].DeviceID, 120, t0)
 	if err != nil || v.FactorID != "f" || v.ExpiresAt != t0.Add(2*time.Minute) {
 		t.Fatalf("start = %+v %v", v, err)
 	}

@@ -55,6 +55,10 @@ type Factor struct {
 	Name         string   `json:"name,omitempty"`
 	// BackupCode
 	Codes []BackupCode `json:"codes,omitempty"`
+	// Email, Phone: an explicit factor of the MFA API records the address
+	// or number its codes go to (the Experience API's are implicit: the
+	// profile's).
+	Destination string `json:"destination,omitempty"`
 }
 
 // UnusedCodes counts a backup-code factor's unused codes.

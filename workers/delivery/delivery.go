@@ -1,8 +1,12 @@
 // Package delivery is the worker that sends verification codes. It consumes
-// interaction.code.requested events, opens the sealed code with the send's
-// data key, hands the message to the email or SMS connector, records
-// interaction.code.sent or interaction.code.delivery_failed, and deletes the
-// data key, so the code can never be read again.
+// the delivery.requested outbox, finds the code request of the send in the
+// aggregate holding it (an interaction's interaction.code.requested, or an
+// MFA API registration's or verification's mfa.code.requested), opens the
+// sealed code with the send's data key, hands the message to the email or
+// SMS connector, records the outcome on that aggregate with its own event
+// type (interaction.code.sent / delivery_failed, mfa.code.sent /
+// delivery_failed), and deletes the data key, so the code can never be read
+// again.
 package delivery
 
 import (
@@ -10,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -17,6 +22,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/authtrail/authtrail/workers"
@@ -61,6 +67,47 @@ func New(o Options) *Worker {
 	return &Worker{o: o}
 }
 
+// codeRequest is a code request event the worker can send: implemented by
+// interaction.CodeRequested and mfaapi.CodeRequested.
+type codeRequest interface {
+	CodeDelivery() code.Delivery
+	// DeliveryOutcome is the aggregate's event for the outcome: sent
+	// when reason is empty, else failed.
+	DeliveryOutcome(reason string) domain.Event
+}
+
+// outcome is a recorded outcome of a send.
+type outcome interface{ DeliveredSendID() string }
+
+// registry decodes every aggregate that may hold a code request.
+var registry = func() domain.Registry {
+	r := domain.Registry{}
+	for _, reg := range []domain.Registry{interaction.Events, mfaapi.RegistrationEvents, mfaapi.VerificationEvents} {
+		for k, v := range reg {
+			r[k] = v
+		}
+	}
+	return r
+}()
+
+// holders are the aggregate types whose code requests the worker sends.
+var holders = []string{interaction.AggregateType, mfaapi.RegistrationAggregate, mfaapi.VerificationAggregate}
+
+// requestSubject is the aggregate holding the request's code: Subject, or
+// the interaction for requests without one.
+func requestSubject(req interaction.DeliveryRequested) (string, error) {
+	if req.Subject == "" {
+		return eventstore.Subject(interaction.AggregateType, req.InteractionID)
+	}
+	for _, agg := range holders {
+		id, ok := strings.CutPrefix(req.Subject, eventstore.SubjectPrefix+"."+agg+".")
+		if ok {
+			return eventstore.Subject(agg, id)
+		}
+	}
+	return "", errors.New("delivery: no code request can be held by " + req.Subject)
+}
+
 // Handle processes one delivery request; other event types are acked.
 func (w *Worker) Handle(msg *message.Message) error {
 	if msg.Metadata.Get(eventstore.HeaderType) != (interaction.DeliveryRequested{}).EventType() {
@@ -71,7 +118,7 @@ func (w *Worker) Handle(msg *message.Message) error {
 		return workers.Permanent(err)
 	}
 	ctx := msg.Context()
-	subject, err := eventstore.Subject(interaction.AggregateType, req.InteractionID)
+	subject, err := requestSubject(req)
 	if err != nil {
 		return workers.Permanent(err)
 	}
@@ -79,48 +126,54 @@ func (w *Worker) Handle(msg *message.Message) error {
 	if err != nil || done {
 		return err
 	}
-	plain, reason := w.open(ctx, *ev)
+	d := ev.CodeDelivery()
+	plain, reason := w.open(ctx, d)
 	if reason == "" {
-		reason = w.send(ctx, *ev, plain)
+		reason = w.send(ctx, d, plain)
 	}
 	if reason != "" {
-		if err := w.record(ctx, subject, msg, &interaction.CodeDeliveryFailed{SendID: ev.SendID, Reason: reason}); err != nil {
+		if err := w.record(ctx, subject, msg, ev.DeliveryOutcome(reason)); err != nil {
 			return err
 		}
-		_ = w.o.Keys.Delete(ctx, ev.SendID)
+		_ = w.o.Keys.Delete(ctx, d.SendID)
 		return workers.Permanent(errors.New("delivery: " + reason))
 	}
-	if err := w.record(ctx, subject, msg, &interaction.CodeSent{SendID: ev.SendID, Channel: channel(ev.RecordType)}); err != nil {
+	if err := w.record(ctx, subject, msg, ev.DeliveryOutcome("")); err != nil {
 		return err
 	}
-	return w.o.Keys.Delete(ctx, ev.SendID)
+	return w.o.Keys.Delete(ctx, d.SendID)
 }
 
-// pending finds the code request of a send in the interaction; done
-// reports an outcome already recorded, so a redelivered request never
-// sends twice.
-func (w *Worker) pending(ctx context.Context, subject, sendID string) (*interaction.CodeRequested, bool, error) {
+// pending finds the code request of a send in its aggregate; done reports
+// an outcome already recorded, so a redelivered request never sends twice.
+func (w *Worker) pending(ctx context.Context, subject, sendID string) (codeRequest, bool, error) {
 	envs, _, err := w.o.Store.Load(ctx, subject)
 	if err != nil {
 		return nil, false, err
 	}
-	events, err := eventstore.Decode(envs, interaction.Events)
+	events, err := eventstore.Decode(envs, registry)
 	if err != nil {
 		return nil, false, err
 	}
-	if interaction.Fold(events).Deliveries[sendID] != "" {
-		return nil, true, nil
-	}
+	var found codeRequest
 	for _, ev := range events {
-		if req, ok := ev.(*interaction.CodeRequested); ok && req.SendID == sendID && req.SealedCode != "" {
-			return req, false, nil
+		if o, ok := ev.(outcome); ok && o.DeliveredSendID() == sendID {
+			return nil, true, nil
 		}
+		if req, ok := ev.(codeRequest); ok && found == nil {
+			if d := req.CodeDelivery(); d.SendID == sendID && d.Sealed != "" {
+				found = req
+			}
+		}
+	}
+	if found != nil {
+		return found, false, nil
 	}
 	return nil, false, workers.Permanent(errors.New("delivery: no code request for send " + sendID))
 }
 
 // open recovers the plain code, or names why it cannot be sent.
-func (w *Worker) open(ctx context.Context, ev interaction.CodeRequested) (string, string) {
+func (w *Worker) open(ctx context.Context, ev code.Delivery) (string, string) {
 	if !w.o.Clock.Now().Before(ev.ExpiresAt) {
 		return "", "verification_code.expired"
 	}
@@ -131,7 +184,7 @@ func (w *Worker) open(ctx context.Context, ev interaction.CodeRequested) (string
 	if err != nil {
 		return "", "delivery.key_unavailable"
 	}
-	plain, err := code.Open(key, ev.SendID, ev.SealedCode)
+	plain, err := code.Open(key, ev.SendID, ev.Sealed)
 	if err != nil {
 		return "", "delivery.code_unreadable"
 	}
@@ -139,15 +192,15 @@ func (w *Worker) open(ctx context.Context, ev interaction.CodeRequested) (string
 }
 
 // send tries the connector with backoff; "" means it took the message.
-func (w *Worker) send(ctx context.Context, ev interaction.CodeRequested, plain string) string {
+func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) string {
 	sender := w.o.Email
-	if channel(ev.RecordType) == "sms" {
+	if ev.Channel == code.ChannelSMS {
 		sender = w.o.SMS
 	}
 	if sender == nil {
 		return "connector.not_found"
 	}
-	m := connectors.Message{Channel: channel(ev.RecordType), To: ev.Identifier.Value, Code: plain,
+	m := connectors.Message{Channel: ev.Channel, To: ev.To, Code: plain,
 		Template: ev.Template, ExpiresIn: ev.ExpiresAt.Sub(w.o.Clock.Now()).Round(time.Minute)}
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -183,11 +236,4 @@ func (w *Worker) record(ctx context.Context, subject string, msg *message.Messag
 		tx.AppendWithID(subject, msg.UUID+"-outcome", ev)
 		return nil
 	})
-}
-
-func channel(recordType string) string {
-	if recordType == interaction.RecordPhoneCode {
-		return "sms"
-	}
-	return "email"
 }
