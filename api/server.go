@@ -15,9 +15,11 @@ import (
 
 // Server routes requests to the APIs.
 type Server struct {
-	router *mux.Router
-	log    *slog.Logger
-	ready  atomic.Bool
+	// ReadModels are the projections the server started; Close stops them.
+	ReadModels *ReadModels
+	router     *mux.Router
+	log        *slog.Logger
+	ready      atomic.Bool
 }
 
 // Mounter is an API that registers its routes on the router.
@@ -36,6 +38,13 @@ func NewServer(exp *experience.Handler, log *slog.Logger, apis ...Mounter) *Serv
 		httpx.JSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
 	})
 	return s
+}
+
+// Close stops the server's projections.
+func (s *Server) Close() {
+	if s.ReadModels != nil {
+		s.ReadModels.Stop()
+	}
 }
 
 // SetReady flips the health check once the store, projections and HTTP are up.

@@ -71,10 +71,15 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
+	readModels, err := StartReadModels(ctx, store, o.Log)
+	if err != nil {
+		return nil, err
+	}
+	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
 		Codes: CodeHasher(o.EncryptionKey), CodeKeys: keys, Random: o.Random,
-		Secrets:     secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1")),
+		Secrets:     secrets,
 		BackupCodes: backupcode.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
 		Passkeys:    rp,
 	})
@@ -83,11 +88,13 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	sie := o.Experience.Settings
 	usersAPI := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: o.Hasher, Settings: &sie, Clock: o.Clock, Log: o.Log})
 	mfaAPI := onelogin.NewMFAAPI(onelogin.MFADeps{Store: store, Auth: auth, Factors: o.MFAFactors, Clock: o.Clock, Random: o.Random, Log: o.Log,
-		Secrets: secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1")),
-		Tokens:  code.NewHasher(keyID(o.EncryptionKey, "mfa-token"), code.DeriveKey(o.EncryptionKey, "authtrail mfa token hmac v1")),
-		Codes:   CodeHasher(o.EncryptionKey), CodeKeys: keys,
+		Secrets: secrets, Devices: readModels.Devices, CaughtUp: readModels.CaughtUp,
+		Tokens: code.NewHasher(keyID(o.EncryptionKey, "mfa-token"), code.DeriveKey(o.EncryptionKey, "authtrail mfa token hmac v1")),
+		Codes:  CodeHasher(o.EncryptionKey), CodeKeys: keys,
 	})
-	return NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI), nil
+	srv := NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI)
+	srv.ReadModels = readModels
+	return srv, nil
 }
 
 // guarded mounts an API behind a middleware (the bearer token and scope check).

@@ -26,8 +26,6 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
-	"github.com/authtrail/authtrail/projections"
-	"github.com/authtrail/authtrail/projections/devices"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -100,9 +98,7 @@ type Server struct {
 	opts  Options
 	logs  *syncBuffer
 	stop  func()
-	// The device read model, when the server has its own NATS server.
-	devices *devices.Projection
-	runner  *projections.Runner
+	api   *api.Server
 }
 
 // NewServer starts the API; everything is stopped when the test ends.
@@ -143,12 +139,10 @@ func NewServer(t testing.TB, o Options) *Server {
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs}
-	if ns != nil {
-		s.startDevices(t)
-		if !o.ManualWorkers {
-			s.StartWorkers(t)
-		}
+	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs, api: srv}
+	t.Cleanup(srv.Close)
+	if ns != nil && !o.ManualWorkers {
+		s.StartWorkers(t)
 	}
 	return s
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
+	"github.com/authtrail/authtrail/projections/devices"
 	"github.com/gorilla/mux"
 )
 
@@ -38,6 +39,16 @@ type MFADeps struct {
 	Clock    domain.Clock
 	Random   io.Reader
 	Log      *slog.Logger
+	// Devices is the device read model that serves GET /devices; CaughtUp
+	// waits until it applied the events up to a stream sequence, so a
+	// device accepted a moment ago is listed (read-your-writes).
+	Devices  DeviceReadModel
+	CaughtUp func(ctx context.Context, seq uint64) error
+}
+
+// DeviceReadModel lists a user's MFA factors from the read model.
+type DeviceReadModel interface {
+	List(ctx context.Context, userID string) ([]devices.Device, error)
 }
 
 // MFAAPI serves OneLogin's API v2 MFA endpoints (spec onelogin-mfa-api.md)

@@ -2,7 +2,9 @@ package onelogin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -27,9 +29,13 @@ func (m *MFAAPI) factors(w http.ResponseWriter, r *http.Request) {
 // the user aggregate (so a device is listed as soon as it is accepted, and
 // exactly the devices DELETE and POST /verifications accept).
 func (m *MFAAPI) devices(w http.ResponseWriter, r *http.Request) {
-	m.serve(w, r, func(_ context.Context, _ *eventstore.Tx, u mfaUser) (mfaReply, error) {
+	m.serve(w, r, func(ctx context.Context, _ *eventstore.Tx, u mfaUser) (mfaReply, error) {
+		listed, err := m.readDevices(ctx, u.state.ID)
+		if err != nil {
+			return mfaReply{}, err
+		}
 		out := []mfaDeviceModel{}
-		for _, d := range mfaapi.Devices(m.d.Factors, u.state) {
+		for _, d := range mfaapi.Devices(m.d.Factors, listed) {
 			out = append(out, mfaDeviceModel{DeviceID: d.DeviceID, UserDisplayName: d.UserDisplayName,
 				TypeDisplayName: d.TypeDisplayName, AuthFactorName: d.AuthFactorName, Default: d.Default})
 		}
@@ -50,4 +56,28 @@ func (m *MFAAPI) deleteDevice(w http.ResponseWriter, r *http.Request) {
 		tx.Append(accounts.Subject(u.state.ID), &user.MFAFactorRemoved{FactorID: d.FactorID, Source: "mfa-api"})
 		return mfaReply{status: http.StatusNoContent}, nil
 	})
+}
+
+// readDevices reads the user's factors from the device read model once it
+// has applied the user's latest event, as the factors of a user state (ids,
+// types, names and creation order are all the device list needs).
+func (m *MFAAPI) readDevices(ctx context.Context, userID string) (*user.State, error) {
+	last, err := m.d.Store.Last(ctx, accounts.Subject(userID))
+	if err != nil {
+		return nil, err
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := m.d.CaughtUp(waitCtx, last.Seq); err != nil {
+		return nil, fmt.Errorf("device read model behind: %w", err)
+	}
+	list, err := m.d.Devices.List(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	s := &user.State{ID: userID, Exists: true}
+	for _, d := range list {
+		s.Factors = append(s.Factors, user.Factor{ID: d.ID, Type: d.Type, Name: d.Name, CreatedAt: d.CreatedAt})
+	}
+	return s, nil
 }

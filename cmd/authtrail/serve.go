@@ -115,16 +115,13 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	projectionConn, err := dial("authtrail-projections")
-	if err != nil {
-		return err
+	defer srv.Close()
+	// The health check turns green only on read models that are current.
+	catchUp, cancelCatchUp := context.WithTimeout(ctx, time.Minute)
+	if err := srv.ReadModels.WaitCurrent(catchUp); err != nil {
+		log.Warn("read models still catching up", "err", err)
 	}
-	defer projectionConn.Close()
-	stopProjections, err := startProjections(openCtx, projectionConn, store, log)
-	if err != nil {
-		return err
-	}
-	defer stopProjections()
+	cancelCatchUp()
 	workerConn, err := dial("authtrail-workers")
 	if err != nil {
 		return err
