@@ -2,6 +2,7 @@ package onelogin
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
@@ -32,6 +33,8 @@ type codeSend struct {
 	to        string
 	template  string
 	expiresAt time.Time
+	// customMessage is the SMS text template, already validated, or "".
+	customMessage string
 }
 
 // sendCode throttles the user's channel (spec §6), then appends in tx the
@@ -74,7 +77,8 @@ func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pe
 		c.stored = true
 	}
 	tx.Append(s.subject, &mfaapi.CodeRequested{SendID: c.sendID, Channel: s.channel, To: s.to, Template: s.template,
-		Digest: m.d.Codes.Hash(mfaapi.CodeBinding(s.id), c.plain), SealedCode: c.sealed, ExpiresAt: s.expiresAt})
+		Digest: m.d.Codes.Hash(mfaapi.CodeBinding(s.id), c.plain), SealedCode: c.sealed, ExpiresAt: s.expiresAt,
+		CustomMessage: s.customMessage})
 	tx.Append(limit, counted...)
 	tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, c.sendID),
 		&interaction.DeliveryRequested{SendID: c.sendID, Subject: s.subject})
@@ -97,4 +101,21 @@ func throttled(w http.ResponseWriter, err error) error {
 	secs := int(math.Ceil(t.RetryAfter.Seconds()))
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return TooManyRequests().WithMessage("Too many codes sent to this device; retry in " + strconv.Itoa(secs) + " seconds")
+}
+
+// customMessage reads the optional custom_message of an SMS send (spec
+// §2.2): a string that carries {{otp_code}} and fits one SMS once filled.
+// It is ignored for other channels; ok is false for an invalid one.
+func customMessage(raw json.RawMessage, channel string, expiresIn time.Duration) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" || channel != code.ChannelSMS {
+		return "", true
+	}
+	var tpl string
+	if err := json.Unmarshal(raw, &tpl); err != nil {
+		return "", false
+	}
+	if tpl == "" {
+		return "", true
+	}
+	return tpl, code.ValidTemplate(tpl, expiresIn)
 }

@@ -26,6 +26,8 @@ type mfaRegistrationRequest struct {
 	DisplayName json.RawMessage `json:"display_name"`
 	ExpiresIn   json.RawMessage `json:"expires_in"`
 	Verified    json.RawMessage `json:"verified"`
+	// CustomMessage: the SMS text with {{otp_code}} (and {{otp_expiry}}).
+	CustomMessage json.RawMessage `json:"custom_message"`
 }
 
 // createRegistration serves POST /registrations (spec §2.2). An
@@ -94,8 +96,13 @@ func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
 			tx.Append(accounts.Subject(u.state.ID), out.User...)
 			reply.Status = out.Status
 		default:
-			err := m.sendCode(ctx, tx, codeSend{subject: subject, id: regID, userID: u.state.ID, channel: mfaapi.Channel(started.Kind),
-				to: started.Destination, template: mfaapi.TemplateRegistration, expiresAt: started.ExpiresAt}, &pending)
+			channel := mfaapi.Channel(started.Kind)
+			tpl, ok := customMessage(body.CustomMessage, channel, started.ExpiresAt.Sub(started.CreatedAt))
+			if !ok {
+				return mfaReply{}, mfaapi.InvalidParams{"custom_message"}
+			}
+			err := m.sendCode(ctx, tx, codeSend{subject: subject, id: regID, userID: u.state.ID, channel: channel,
+				to: started.Destination, template: mfaapi.TemplateRegistration, expiresAt: started.ExpiresAt, customMessage: tpl}, &pending)
 			if err != nil {
 				return mfaReply{}, err
 			}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -156,5 +157,27 @@ func TestMFASMSWithoutPhone(t *testing.T) {
 	for _, verified := range []bool{false, true} {
 		authExpect(t, e.call(http.MethodPost, uid, "/registrations", map[string]any{"factor_id": mfaSMSID, "display_name": "x", "verified": verified}),
 			http.StatusUnprocessableEntity, mfaInvalid(`"factor_id"`))
+	}
+}
+
+// custom_message shapes the SMS text; one without the code or longer than
+// an SMS is refused.
+func TestMFASMSCustomMessage(t *testing.T) {
+	e := mfaNewCodeEnv(t)
+	uid := e.userWithPhone("cora", "+61 412 345 679")
+	for _, bad := range []string{"no code here", strings.Repeat("x", 160) + "{{otp_code}}"} {
+		res := e.call(http.MethodPost, uid, "/registrations", map[string]any{
+			"factor_id": mfaSMSID, "display_name": "My device", "custom_message": bad})
+		if res.status != http.StatusUnprocessableEntity || !strings.Contains(string(res.body), `"custom_message"`) {
+			t.Fatalf("custom_message %q: %d %s", bad, res.status, res.body)
+		}
+	}
+	reg := e.register(uid, mfaSMSID, map[string]any{"custom_message": "ACME code {{otp_code}}, {{otp_expiry}} min"})
+	sms := e.sms.wait(t, 1)
+	if want := "ACME code " + sms["code"] + ", 2 min"; sms["message"] != want {
+		t.Fatalf("SMS text %q, want %q", sms["message"], want)
+	}
+	if st := e.confirm(uid, reg.ID, sms["code"]); st.Status != "accepted" {
+		t.Fatalf("confirm: %+v", st)
 	}
 }

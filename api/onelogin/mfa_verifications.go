@@ -19,8 +19,9 @@ import (
 // Email device a code is sent through the delivery worker.
 func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		DeviceID  json.RawMessage `json:"device_id"`
-		ExpiresIn json.RawMessage `json:"expires_in"`
+		DeviceID      json.RawMessage `json:"device_id"`
+		ExpiresIn     json.RawMessage `json:"expires_in"`
+		CustomMessage json.RawMessage `json:"custom_message"`
 	}
 	bodyErr := mfaDecode(r, &body)
 	var params mfaapi.InvalidParams
@@ -61,8 +62,12 @@ func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 			if to == "" {
 				return mfaReply{}, mfaapi.InvalidParams{"device_id"}
 			}
+			tpl, ok := customMessage(body.CustomMessage, channel, started.ExpiresAt.Sub(m.d.Clock.Now()))
+			if !ok {
+				return mfaReply{}, mfaapi.InvalidParams{"custom_message"}
+			}
 			if err := m.sendCode(ctx, tx, codeSend{subject: subject, id: id, userID: u.state.ID, channel: channel, to: to,
-				template: mfaapi.TemplateVerification, expiresAt: started.ExpiresAt}, &pending); err != nil {
+				template: mfaapi.TemplateVerification, expiresAt: started.ExpiresAt, customMessage: tpl}, &pending); err != nil {
 				return mfaReply{}, err
 			}
 		}

@@ -18,4 +18,6 @@ type Delivery struct {
 	Template  string
 	Sealed    string // the code sealed under the send's data key; "" when nothing is to be sent
 	ExpiresAt time.Time
+	// CustomMessage is an SMS text template (OneLogin's custom_message), or "".
+	CustomMessage string
 }

@@ -29,6 +29,8 @@ type CodeRequested struct {
 	Digest     code.Digest `json:"digest"`
 	SealedCode string      `json:"sealedCode"`
 	ExpiresAt  time.Time   `json:"expiresAt"`
+	// CustomMessage is the SMS text template (custom_message), or "".
+	CustomMessage string `json:"customMessage,omitempty"`
 }
 
 // CodeSent is the delivery worker's report that the connector took it.
@@ -65,7 +67,7 @@ func withCodeEvents(r domain.Registry) domain.Registry {
 // CodeDelivery describes the send to the delivery worker.
 func (e CodeRequested) CodeDelivery() code.Delivery {
 	return code.Delivery{SendID: e.SendID, Channel: e.Channel, To: e.To, Template: e.Template,
-		Sealed: e.SealedCode, ExpiresAt: e.ExpiresAt}
+		Sealed: e.SealedCode, ExpiresAt: e.ExpiresAt, CustomMessage: e.CustomMessage}
 }
 
 // DeliveryOutcome is the aggregate's event for the worker's outcome: sent

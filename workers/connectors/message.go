@@ -33,6 +33,8 @@ type Message struct {
 	Template string // one of the Template constants
 	// ExpiresIn is how long the code stays valid; zero leaves it unsaid.
 	ExpiresIn time.Duration
+	// Text, when set, replaces the rendered text (a filled custom message).
+	Text string
 }
 
 // Sender delivers messages over one channel.

@@ -25,6 +25,9 @@ func Render(m Message) (subject, text string) {
 	if !ok {
 		p = genericPurpose
 	}
+	if m.Text != "" {
+		return p.subject, m.Text
+	}
 	text = fmt.Sprintf("Your %s is %s.", p.noun, m.Code)
 	if m.ExpiresIn > 0 {
 		text += " It expires in " + minutes(m.ExpiresIn) + "."

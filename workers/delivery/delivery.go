@@ -202,6 +202,9 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 	}
 	m := connectors.Message{Channel: ev.Channel, To: ev.To, Code: plain,
 		Template: ev.Template, ExpiresIn: ev.ExpiresAt.Sub(w.o.Clock.Now()).Round(time.Minute)}
+	if ev.CustomMessage != "" {
+		m.Text = code.FillTemplate(ev.CustomMessage, plain, m.ExpiresIn)
+	}
 	var err error
 	for attempt := 0; ; attempt++ {
 		if err = sender.Send(ctx, m); err == nil {
