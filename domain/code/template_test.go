@@ -18,7 +18,7 @@ func TestTemplate(t *testing.T) {
 		"no placeholder":                                        false,
 		strings.Repeat("x", 154) + "{{otp_code}}":               true,
 		strings.Repeat("x", 155) + "{{otp_code}}":               false,
-		strings.Repeat("x", 150) + "{{otp_code}}{{otp_expiry}}": false,
+		strings.Repeat("x", 153) + "{{otp_code}}{{otp_expiry}}": false,
 	} {
 		if code.ValidTemplate(tpl, 10*time.Minute) != want {
 			t.Errorf("ValidTemplate(%q) != %v", tpl, want)
