@@ -72,14 +72,19 @@ func TestMFACodeThrottling(t *testing.T) {
 			t.Fatalf("want 429 after %s s: %d %v %s", retryAfter, res.status, res.header, res.body)
 		}
 	}
+	// Each send is awaited before the clock moves on, so the worker never
+	// finds a code expired by the test's clock.
 	e.register(uid, mfaSMSID, nil)
+	e.sms.wait(t, 1)
 	tooMany("30")
 	e.clock.Advance(10 * time.Second)
 	tooMany("20")
 	e.register(uid, mfaEmailID, nil) // another channel
+	e.smtp.WaitMail(t, 1)
 	for i := 0; i < 4; i++ {
 		e.clock.Advance(30 * time.Second)
 		e.register(uid, mfaSMSID, nil)
+		e.sms.wait(t, 2+i)
 	}
 	// Sends at 0, 40, 70, 100, 130 s: the fifth in 15 min.
 	e.clock.Advance(30 * time.Second)
