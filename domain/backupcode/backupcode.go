@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/authtrail/authtrail/domain/code"
 )
 
 const (
@@ -29,7 +31,7 @@ const (
 	// Alphabet is the character set of a code: lower-case hexadecimal.
 	Alphabet = "0123456789abcdef"
 	// MinKeySize is the shortest HMAC key NewHasher accepts.
-	MinKeySize = 32
+	MinKeySize = code.MinKeySize
 )
 
 // maxDraws bounds Generate's retries on a duplicate code; with real
@@ -95,36 +97,26 @@ var sumLen = base64.RawURLEncoding.EncodedLen(sha256.Size)
 // Hasher computes HMAC-SHA256(key, purpose 0x00 len(userID) userID code).
 // It is immutable and safe for concurrent use.
 type Hasher struct {
-	currentID string
-	keys      map[string][]byte
+	keys code.Keyring
 }
 
 // NewHasher returns a Hasher that hashes with key, recorded as keyID. It
 // panics on a key shorter than MinKeySize: that is a configuration bug.
 func NewHasher(keyID string, key []byte) *Hasher {
-	mustKeySize(key)
-	return &Hasher{currentID: keyID, keys: map[string][]byte{keyID: clone(key)}}
+	return &Hasher{keys: code.NewKeyring(keyID, key)}
 }
 
 // WithRetiredKey returns a copy of h that still verifies hashes made with an
 // older key, so codes issued before a key rotation stay usable. New hashes
 // keep using h's current key; an id h already has is left as it is.
 func (h *Hasher) WithRetiredKey(keyID string, key []byte) *Hasher {
-	mustKeySize(key)
-	keys := make(map[string][]byte, len(h.keys)+1)
-	for id, k := range h.keys {
-		keys[id] = k
-	}
-	if _, taken := keys[keyID]; !taken {
-		keys[keyID] = clone(key)
-	}
-	return &Hasher{currentID: h.currentID, keys: keys}
+	return &Hasher{keys: h.keys.WithRetired(keyID, key)}
 }
 
 // Hash returns the hash of code (normalised) for userID under the current key.
 func (h *Hasher) Hash(userID, code string) Hash {
-	sum := mac(h.keys[h.currentID], userID, Normalize(code))
-	return Hash{KeyID: h.currentID, Sum: base64.RawURLEncoding.EncodeToString(sum)}
+	id, key := h.keys.Current()
+	return Hash{KeyID: id, Sum: base64.RawURLEncoding.EncodeToString(mac(key, userID, Normalize(code)))}
 }
 
 // Find returns the index in hashes of the hash of code for userID. The code
@@ -139,10 +131,8 @@ func (h *Hasher) Find(hashes []Hash, userID, code string) (index int, ok bool) {
 		return -1, false
 	}
 	// One MAC per key id, computed before the comparisons.
-	want := make(map[string][]byte, len(h.keys))
-	for id, key := range h.keys {
-		want[id] = mac(key, userID, code)
-	}
+	want := map[string][]byte{}
+	h.keys.Each(func(id string, key []byte) { want[id] = mac(key, userID, code) })
 	index, found := -1, 0
 	var stored [sha256.Size]byte
 	for i, hs := range hashes {
@@ -171,11 +161,3 @@ func mac(key []byte, userID, code string) []byte {
 	m.Write([]byte(code))
 	return m.Sum(nil)
 }
-
-func mustKeySize(key []byte) {
-	if len(key) < MinKeySize {
-		panic(fmt.Sprintf("backupcode: HMAC key has %d bytes, want at least %d", len(key), MinKeySize))
-	}
-}
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }

@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
-	"fmt"
 )
 
 // hashPurpose separates these digests from any other HMAC made with the same key.
@@ -23,41 +22,31 @@ type Digest struct {
 // binding (the verification record id) makes a digest useless for any other
 // record; the key makes six digits unguessable offline from a stolen store.
 type Hasher struct {
-	currentID string
-	keys      map[string][]byte
+	keys Keyring
 }
 
 // NewHasher returns a Hasher that hashes with key, recorded as keyID. It
 // panics on a key shorter than MinKeySize: that is a configuration bug.
 func NewHasher(keyID string, key []byte) *Hasher {
-	mustKeySize(key)
-	return &Hasher{currentID: keyID, keys: map[string][]byte{keyID: clone(key)}}
+	return &Hasher{keys: NewKeyring(keyID, key)}
 }
 
 // WithRetiredKey returns a copy of h that still verifies digests made with an
 // older key, so codes issued before a rotation stay usable until they expire.
 func (h *Hasher) WithRetiredKey(keyID string, key []byte) *Hasher {
-	mustKeySize(key)
-	keys := make(map[string][]byte, len(h.keys)+1)
-	for id, k := range h.keys {
-		keys[id] = k
-	}
-	if _, taken := keys[keyID]; !taken {
-		keys[keyID] = clone(key)
-	}
-	return &Hasher{currentID: h.currentID, keys: keys}
+	return &Hasher{keys: h.keys.WithRetired(keyID, key)}
 }
 
 // Hash returns the digest of code bound to bindingID under the current key.
 func (h *Hasher) Hash(bindingID, code string) Digest {
-	sum := mac(h.keys[h.currentID], bindingID, code)
-	return Digest{KeyID: h.currentID, Sum: base64.RawURLEncoding.EncodeToString(sum)}
+	id, key := h.keys.Current()
+	return Digest{KeyID: id, Sum: base64.RawURLEncoding.EncodeToString(mac(key, bindingID, code))}
 }
 
 // Matches reports, in constant time over the code, whether code bound to
 // bindingID produced d. A digest under an unknown key id never matches.
 func (h *Hasher) Matches(d Digest, bindingID, code string) bool {
-	key, ok := h.keys[d.KeyID]
+	key, ok := h.keys.Key(d.KeyID)
 	if !ok {
 		return false
 	}
@@ -77,11 +66,3 @@ func mac(key []byte, bindingID, code string) []byte {
 	m.Write([]byte(code))
 	return m.Sum(nil)
 }
-
-func mustKeySize(key []byte) {
-	if len(key) < MinKeySize {
-		panic(fmt.Sprintf("code: HMAC key has %d bytes, want at least %d", len(key), MinKeySize))
-	}
-}
-
-func clone(b []byte) []byte { return append([]byte(nil), b...) }
