@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -13,12 +14,14 @@ import (
 type result struct {
 	ops       int
 	elapsed   time.Duration
+	cpu       time.Duration // CPU time (user+system) the whole process spent meanwhile
 	latencies []time.Duration
 }
 
 // add pools two measurements of the same load.
 func (r result) add(o result) result {
-	return result{ops: r.ops + o.ops, elapsed: r.elapsed + o.elapsed, latencies: append(r.latencies, o.latencies...)}
+	return result{ops: r.ops + o.ops, elapsed: r.elapsed + o.elapsed, cpu: r.cpu + o.cpu,
+		latencies: append(r.latencies, o.latencies...)}
 }
 
 func (r result) perSecond() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -33,8 +36,9 @@ func (r result) percentile(p float64) time.Duration {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.1f/s  p50 %-10v p99 %-10v (%d ops)", r.perSecond(),
-		r.percentile(0.50).Round(10*time.Microsecond), r.percentile(0.99).Round(10*time.Microsecond), r.ops)
+	return fmt.Sprintf("%8.1f/s  p50 %-10v p99 %-10v (%d ops, %.0f µs CPU each)", r.perSecond(),
+		r.percentile(0.50).Round(10*time.Microsecond), r.percentile(0.99).Round(10*time.Microsecond), r.ops,
+		float64(r.cpu.Microseconds())/float64(max(r.ops, 1)))
 }
 
 // load runs op from n workers for d and collects latencies. A failed
@@ -48,6 +52,7 @@ func load(ctx context.Context, n int, d time.Duration, op func(ctx context.Conte
 		first error
 		wg    sync.WaitGroup
 	)
+	cpuBefore := processCPU()
 	begin := time.Now()
 	deadline := begin.Add(d)
 	for w := 0; w < n; w++ {
@@ -74,5 +79,14 @@ func load(ctx context.Context, n int, d time.Duration, op func(ctx context.Conte
 		}(w)
 	}
 	wg.Wait()
-	return result{ops: len(all), elapsed: time.Since(begin), latencies: all}, first
+	return result{ops: len(all), elapsed: time.Since(begin), cpu: processCPU() - cpuBefore, latencies: all}, first
+}
+
+// processCPU is the CPU time the process has used so far, user and system.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
