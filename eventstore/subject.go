@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -10,17 +9,30 @@ import (
 // captures SubjectPrefix + ".>".
 const SubjectPrefix = "events"
 
-// A token may not contain dots, wildcards or whitespace, or it would change
-// the subject's shape.
-var tokenPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+// validToken reports whether s is a non-empty run of [A-Za-z0-9_-]: a token
+// may not contain dots, wildcards or whitespace, or it would change the
+// subject's shape. A loop rather than a regexp, since every append checks
+// its subjects.
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Subject returns the subject of one aggregate instance:
 // events.<aggType>.<id>.
 func Subject(aggType, id string) (string, error) {
-	if !tokenPattern.MatchString(aggType) {
+	if !validToken(aggType) {
 		return "", fmt.Errorf("%w: aggregate type %q", ErrInvalidSubject, aggType)
 	}
-	if !tokenPattern.MatchString(id) {
+	if !validToken(id) {
 		return "", fmt.Errorf("%w: aggregate id %q", ErrInvalidSubject, id)
 	}
 	return SubjectPrefix + "." + aggType + "." + id, nil
@@ -37,10 +49,10 @@ func MustSubject(aggType, id string) string {
 
 // ParseSubject splits an event subject into its aggregate type and id.
 func ParseSubject(subject string) (aggType, id string, err error) {
-	parts := strings.Split(subject, ".")
-	if len(parts) != 3 || parts[0] != SubjectPrefix ||
-		!tokenPattern.MatchString(parts[1]) || !tokenPattern.MatchString(parts[2]) {
+	rest, ok := strings.CutPrefix(subject, SubjectPrefix+".")
+	aggType, id, _ = strings.Cut(rest, ".")
+	if !ok || !validToken(aggType) || !validToken(id) {
 		return "", "", fmt.Errorf("%w: %q is not %s.<aggType>.<id>", ErrInvalidSubject, subject, SubjectPrefix)
 	}
-	return parts[1], parts[2], nil
+	return aggType, id, nil
 }

@@ -37,3 +37,14 @@ func TestMustSubjectPanicsOnInvalidTokens(t *testing.T) {
 	}()
 	eventstore.MustSubject("user", "a.b")
 }
+
+func TestParseSubjectRejectsOtherShapes(t *testing.T) {
+	for _, subject := range []string{
+		"", "events", "events.user", "events.user.", "events..id", "other.user.id",
+		"events.user.a.b", "events.user.*", "events.user.>", "eventsxuser.id",
+	} {
+		if _, _, err := eventstore.ParseSubject(subject); !errors.Is(err, eventstore.ErrInvalidSubject) {
+			t.Errorf("ParseSubject(%q): got %v, want ErrInvalidSubject", subject, err)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"hash"
 	"net/http"
 	"strings"
 
@@ -13,10 +14,19 @@ import (
 // CookieName is the interaction cookie (spec §6, decision 4).
 const CookieName = "_interaction"
 
+// sign returns the cookie value for id: id.HMAC-SHA256(name=id). Every
+// request signs or checks a cookie, so keyed MACs are reused rather than
+// rebuilt from the key each time.
 func (h *Handler) sign(id string) string {
-	mac := hmac.New(sha256.New, h.cfg.CookieKey)
+	mac, _ := h.cookieMACs.Get().(hash.Hash)
+	if mac == nil {
+		mac = hmac.New(sha256.New, h.cfg.CookieKey)
+	}
+	defer h.cookieMACs.Put(mac)
+	mac.Reset()
+	var sum [sha256.Size]byte
 	mac.Write([]byte(CookieName + "=" + id))
-	return id + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	return id + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(sum[:0]))
 }
 
 // interactionID returns the id in a validly signed cookie, or "".

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
@@ -56,6 +57,7 @@ type Handler struct {
 	secrets     *secretbox.Keyring
 	backupCodes *backupcode.Hasher
 	passkeys    *passkey.RP
+	cookieMACs  sync.Pool // of hash.Hash keyed with cfg.CookieKey; see sign
 }
 
 // Deps are the Handler's collaborators; Clock, IDs and Log have defaults.
