@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,6 +13,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/embedded"
 )
 
 // syncBuffer is written by the server goroutine and read by the test.
@@ -122,5 +129,59 @@ func TestServeRefusesBadConfig(t *testing.T) {
 func TestUnknownCommand(t *testing.T) {
 	if code := run(context.Background(), []string{"frobnicate"}, io.Discard, io.Discard); code != 2 {
 		t.Fatalf("exit %d, want 2", code)
+	}
+}
+
+func TestServeOnExternalNATS(t *testing.T) {
+	ns, err := embedded.Start(embedded.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:-1", ServerName: "external"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer embedded.Shutdown(ns)
+	dir := t.TempDir()
+	base, stop := startServe(t, "--data-dir", dir, "--nats-url", ns.ClientURL())
+	req, _ := http.NewRequest(http.MethodPut, base+"/api/experience", strings.NewReader(`{"interactionEvent":"Register"}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("start: %v %v", resp, err)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited %d after the signal, want 0", code)
+	}
+
+	// The event is on the external server, and nothing was embedded.
+	nc, err := nats.Connect(ns.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	stream, err := js.Stream(ctx, eventstore.DefaultStream)
+	if err != nil {
+		t.Fatalf("EVENTS stream on the external server: %v", err)
+	}
+	msg, err := stream.GetLastMsgForSubject(ctx, "events.interaction.*")
+	if err != nil || msg.Header.Get(eventstore.HeaderType) != "interaction.started" ||
+		!strings.Contains(string(msg.Data), `"Register"`) {
+		t.Fatalf("last interaction event on the external server: %+v, %v", msg, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "jetstream")); !os.IsNotExist(err) {
+		t.Fatalf("an embedded store was created in the data dir: %v", err)
+	}
+}
+
+func TestServeRefusesUnreachableNATS(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "nats://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	var stderr bytes.Buffer
+	code := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--nats-url", url, "--http-addr", "127.0.0.1:0"}, io.Discard, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), url) {
+		t.Fatalf("exit %d, stderr %q; want 1 and a line naming %s", code, stderr.String(), url)
 	}
 }
