@@ -61,27 +61,27 @@ type schemaVersioned interface {
 }
 
 func (e *Envelope) toMsg() *nats.Msg {
-	msg := nats.NewMsg(e.Subject)
-	h := msg.Header
-	h.Set(HeaderMsgID, e.ID)
-	h.Set(HeaderWatermillUUID, e.ID)
-	h.Set(HeaderType, e.Type)
-	h.Set(HeaderSchema, strconv.Itoa(e.Schema))
-	h.Set(HeaderAggType, e.AggType)
-	h.Set(HeaderAggID, e.AggID)
-	h.Set(HeaderAggVersion, strconv.FormatUint(e.AggVersion, 10))
-	h.Set(HeaderTime, e.Time.Format(time.RFC3339Nano))
-	setIfPresent(h, HeaderActor, e.Actor)
-	setIfPresent(h, HeaderCorrelationID, e.CorrelationID)
-	setIfPresent(h, HeaderCausationID, e.CausationID)
-	msg.Data = e.Data
-	return msg
-}
-
-func setIfPresent(h nats.Header, key, value string) {
-	if value != "" {
-		h.Set(key, value)
+	// One backing array for all header values: nats.Header.Set allocates a
+	// slice per header, and every append builds one of these.
+	values := [...]string{
+		e.ID, e.ID, e.Type, strconv.Itoa(e.Schema), e.AggType, e.AggID,
+		strconv.FormatUint(e.AggVersion, 10), e.Time.Format(time.RFC3339Nano),
+		e.Actor, e.CorrelationID, e.CausationID,
 	}
+	keys := [...]string{
+		HeaderMsgID, HeaderWatermillUUID, HeaderType, HeaderSchema, HeaderAggType, HeaderAggID,
+		HeaderAggVersion, HeaderTime,
+		HeaderActor, HeaderCorrelationID, HeaderCausationID, // optional: left out when empty
+	}
+	// Room for the expectation headers an append adds.
+	h := make(nats.Header, len(keys)+3)
+	backing := values[:]
+	for i, key := range keys {
+		if backing[i] != "" {
+			h[key] = backing[i : i+1 : i+1]
+		}
+	}
+	return &nats.Msg{Subject: e.Subject, Header: h, Data: e.Data}
 }
 
 // envelopeFromMsg rebuilds an envelope from a stored message. Missing
