@@ -36,7 +36,7 @@ func (r result) percentile(p float64) time.Duration {
 }
 
 func (r result) String() string {
-	return fmt.Sprintf("%8.1f/s  p50 %-10v p99 %-10v (%d ops, %.0f µs CPU each)", r.perSecond(),
+	return fmt.Sprintf("%8.1f/s  p50 %-10v p99 %-10v (%d ops, %.0f µs of process CPU each)", r.perSecond(),
 		r.percentile(0.50).Round(10*time.Microsecond), r.percentile(0.99).Round(10*time.Microsecond), r.ops,
 		float64(r.cpu.Microseconds())/float64(max(r.ops, 1)))
 }

@@ -114,7 +114,7 @@ func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, client
 	if err != nil {
 		return "", err
 	}
-	verifies := result{ops: ceremonies.ops, elapsed: ceremonies.elapsed}
+	verifies := result{ops: ceremonies.ops, elapsed: ceremonies.elapsed, cpu: ceremonies.cpu}
 	for _, l := range perWorker {
 		verifies.latencies = append(verifies.latencies, l...)
 	}
