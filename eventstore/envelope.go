@@ -75,10 +75,9 @@ func (e *Envelope) toMsg() *nats.Msg {
 	}
 	// Room for the expectation headers an append adds.
 	h := make(nats.Header, len(keys)+3)
-	backing := values[:]
 	for i, key := range keys {
-		if backing[i] != "" {
-			h[key] = backing[i : i+1 : i+1]
+		if values[i] != "" {
+			h[key] = values[i : i+1 : i+1]
 		}
 	}
 	return &nats.Msg{Subject: e.Subject, Header: h, Data: e.Data}
