@@ -90,3 +90,50 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// alternate runs each load in turn, rounds times, for d/rounds each, in an
+// order that rotates every round, so drift in a shared machine's speed hits
+// all loads alike. It returns each load's pooled result and every round's.
+func alternate(ctx context.Context, clients int, d time.Duration, rounds int, loads ...func(ctx context.Context, w int) error) ([]result, [][]result, error) {
+	all := make([]result, len(loads))
+	var perRound [][]result
+	for i := 0; i < rounds; i++ {
+		round := make([]result, len(loads))
+		for k := range loads {
+			j := (i + k) % len(loads)
+			r, err := load(ctx, clients, d/time.Duration(rounds), loads[j])
+			if err != nil {
+				return nil, nil, err
+			}
+			round[j] = r
+			all[j] = all[j].add(r)
+		}
+		perRound = append(perRound, round)
+	}
+	return all, perRound, nil
+}
+
+// roundRatios is load a's throughput over load b's, round by round.
+func roundRatios(perRound [][]result, a, b int) []float64 {
+	var out []float64
+	for _, round := range perRound {
+		out = append(out, round[a].perSecond()/round[b].perSecond())
+	}
+	return out
+}
+
+func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// middleHalf is the range of the middle half of xs: how much the rounds
+// disagree.
+func middleHalf(xs []float64) string {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return fmt.Sprintf("%.2f-%.2f", s[len(s)/4], s[len(s)*3/4])
+}

@@ -101,8 +101,12 @@ func runSteps(steps []func() error) error {
 	return nil
 }
 
+// signInRound is how long each load runs before the other takes over: a
+// sign-in takes about 100ms, so a round holds a few dozen.
+const signInRound = 2 * time.Second
+
 // measureSignIns compares full sign-ins with raw argon2id verifies at the
-// same concurrency; the raw rate is measured before and after and averaged.
+// same concurrency, in alternating rounds.
 func measureSignIns(ctx context.Context, base string, transport http.RoundTripper, hasher *password.Hasher, workers int, d time.Duration) (string, error) {
 	clients := make([]*client, workers)
 	names := make([]string, workers)
@@ -124,22 +128,17 @@ func measureSignIns(ctx context.Context, base string, transport http.RoundTrippe
 		}
 		return err
 	}
-	// Alternate short rounds so drift in the shared machine's speed hits
-	// both measurements alike.
-	const rounds = 4
-	var rawAll, signInAll result
-	for i := 0; i < rounds; i++ {
-		raw, err := load(ctx, workers, d/rounds, verify)
-		if err != nil {
-			return "", err
-		}
-		signIns, err := load(ctx, workers, d/rounds, func(ctx context.Context, w int) error { return clients[w].signIn(ctx, names[w]) })
-		if err != nil {
-			return "", err
-		}
-		rawAll, signInAll = rawAll.add(raw), signInAll.add(signIns)
+	signIn := func(ctx context.Context, w int) error { return clients[w].signIn(ctx, names[w]) }
+	rounds := max(4, int(d/signInRound))
+	all, perRound, err := alternate(ctx, workers, d, rounds, verify, signIn)
+	if err != nil {
+		return "", err
 	}
-	return fmt.Sprintf("password sign-ins at %d concurrent clients (start, password, identification, submit over HTTP; %d alternating rounds):\n"+
-		"  sign-ins        %s\n  argon2id raw    %8.1f/s\n  ratio           %8.2f  (target >= 0.75)\n",
-		workers, rounds, signInAll, rawAll.perSecond(), signInAll.perSecond()/rawAll.perSecond()), nil
+	rawAll, signInAll := all[0], all[1]
+	ratios := roundRatios(perRound, 1, 0)
+	return fmt.Sprintf("password sign-ins at %d concurrent clients (start, password, identification, submit over HTTP; %d rounds of %v each, order rotating):\n"+
+		"  sign-ins        %s\n  argon2id raw    %s\n"+
+		"  ratio           %6.2f over all rounds, median round %.2f, middle half %s (target >= 0.75)\n",
+		workers, rounds, d/time.Duration(rounds), signInAll, rawAll,
+		signInAll.perSecond()/rawAll.perSecond(), median(ratios), middleHalf(ratios)), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -56,22 +55,11 @@ func measureStarts(ctx context.Context, base string, transport http.RoundTripper
 		},
 	}
 	rounds := max(6, int(d/startRound))
-	all := make([]result, len(loads))
-	var leanRatios, goRatios []float64
-	for i := 0; i < rounds; i++ {
-		round := make([]result, len(loads))
-		for k := range loads {
-			j := (i + k) % len(loads)
-			r, err := load(ctx, clients, d/time.Duration(rounds), loads[j])
-			if err != nil {
-				return "", err
-			}
-			round[j] = r
-			all[j] = all[j].add(r)
-		}
-		leanRatios = append(leanRatios, round[1].perSecond()/round[0].perSecond())
-		goRatios = append(goRatios, round[2].perSecond()/round[0].perSecond())
+	all, perRound, err := alternate(ctx, clients, d, rounds, loads...)
+	if err != nil {
+		return "", err
 	}
+	leanRatios, goRatios := roundRatios(perRound, 1, 0), roundRatios(perRound, 2, 0)
 	bareAll, leanAll, goAll := all[0], all[1], all[2]
 	var b strings.Builder
 	fmt.Fprintf(&b, "PUT /api/experience at %d concurrent clients, fsync on (%d rounds of %v each, order rotating):\n", clients, rounds, d/time.Duration(rounds))
@@ -85,20 +73,4 @@ func measureStarts(ctx context.Context, base string, transport http.RoundTripper
 		goAll.perSecond()/bareAll.perSecond(), median(goRatios))
 	fmt.Fprintf(&b, "    p99               %6.2f x bare's\n", ratio(goAll.percentile(0.99), bareAll.percentile(0.99)))
 	return b.String(), nil
-}
-
-func ratio(a, b time.Duration) float64 { return float64(a) / float64(b) }
-
-func median(xs []float64) float64 {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
-// middleHalf is the range of the middle half of xs: how much the rounds
-// disagree.
-func middleHalf(xs []float64) string {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return fmt.Sprintf("%.2f-%.2f", s[len(s)/4], s[len(s)*3/4])
 }
