@@ -110,9 +110,11 @@ func streamConfig(cfg Config) jetstream.StreamConfig {
 		DenyDelete:           true,
 		DenyPurge:            true,
 		AllowAtomicPublish:   true,
-		// Direct gets may be answered by a stale replica; reads go to the
-		// leader so a load sees every acknowledged append.
-		AllowDirect: false,
+		// A direct get skips the JetStream API queue (a goroutine hop on
+		// every load), but on a replicated stream a stale replica may
+		// answer it; there reads go to the leader so a load sees every
+		// acknowledged append. A single replica is always current.
+		AllowDirect: cfg.Replicas == 1,
 		Compression: jetstream.S2Compression,
 	}
 }

@@ -27,7 +27,7 @@ func TestOpenCreatesTheEventStream(t *testing.T) {
 		"dedup window": cfg.Duplicates == 2*time.Minute,
 		"immutable":    cfg.DenyDelete && cfg.DenyPurge,
 		"batches":      cfg.AllowAtomicPublish,
-		"leader reads": !cfg.AllowDirect,
+		"direct reads": cfg.AllowDirect, // one replica: always current
 		"compression":  cfg.Compression == jetstream.S2Compression,
 	}
 	for name, ok := range checks {
