@@ -96,7 +96,7 @@ type Server struct {
 	Clock *Clock
 	nats  *server.Server
 	opts  Options
-	logs  *syncBuffer
+	logs  *SyncBuffer
 	stop  func()
 	api   *api.Server
 }
@@ -122,7 +122,7 @@ func NewServer(t testing.TB, o Options) *Server {
 	if o.Settings != nil {
 		sie = *o.Settings
 	}
-	logs := &syncBuffer{}
+	logs := &SyncBuffer{}
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,

@@ -114,18 +114,20 @@ func (s *Server) WaitPoison(t testing.TB, n int) {
 // Logs is everything the server and workers logged.
 func (s *Server) Logs() string { return s.logs.String() }
 
-type syncBuffer struct {
+// SyncBuffer is a bytes.Buffer that a server goroutine may write while a
+// test reads it.
+type SyncBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return strings.Clone(b.buf.String())
