@@ -227,16 +227,32 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 	return "connector.general"
 }
 
+// recordAttempts bounds how often record runs its store transaction (each
+// deciding again up to five times, with growing pauses) before it gives
+// up: seconds of a user acting without pause, within the handler's
+// timeout, which also ends it.
+const recordAttempts = 200
+
 // record appends the outcome with an id derived from the send, so a retry
-// after a lost acknowledgement stores it once.
+// after a lost acknowledgement stores it once. The outcome depends on
+// nothing the aggregate holds, so a conflict only means the user acted
+// meanwhile; record keeps trying, since giving up would have the request
+// redelivered and the code sent a second time.
 func (w *Worker) record(ctx context.Context, subject string, msg *message.Message, ev domain.Event) error {
 	meta := eventstore.Metadata{Time: w.o.Clock.Now(), Actor: "worker:" + Name,
 		CorrelationID: msg.Metadata.Get(eventstore.HeaderCorrelationID), CausationID: msg.UUID}
-	return w.o.Store.Run(ctx, meta, func(tx *eventstore.Tx) error {
-		if _, err := tx.Load(ctx, subject); err != nil {
+	var err error
+	for range recordAttempts {
+		err = w.o.Store.Run(ctx, meta, func(tx *eventstore.Tx) error {
+			if _, err := tx.Load(ctx, subject); err != nil {
+				return err
+			}
+			tx.AppendWithID(subject, msg.UUID+"-outcome", ev)
+			return nil
+		})
+		if !errors.Is(err, eventstore.ErrConflict) || ctx.Err() != nil {
 			return err
 		}
-		tx.AppendWithID(subject, msg.UUID+"-outcome", ev)
-		return nil
-	})
+	}
+	return err
 }
