@@ -15,10 +15,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// startRound is how long each load runs before the next one takes over.
-// The disk's fsync latency drifts by tens of percent within seconds on
-// shared machines, so the loads alternate in short rounds, in rotating
-// order, and are compared round by round as well as over all rounds.
+// startRound is how long each load runs before the next one takes over:
+// a shared disk's fsync latency drifts by tens of percent within seconds.
 const startRound = 500 * time.Millisecond
 
 // measureStarts compares PUT /api/experience (a new interaction: one
