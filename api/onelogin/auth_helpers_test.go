@@ -10,33 +10,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/gorilla/mux"
 )
-
-// authClock is a settable clock safe for concurrent requests.
-type authClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *authClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *authClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 var (
 	authKey     = bytes.Repeat([]byte{5}, 32)
@@ -55,7 +37,7 @@ const authAccountID = 555555
 type authEnv struct {
 	t     *testing.T
 	store *eventstore.Store
-	clock *authClock
+	clock *apitest.Clock
 	auth  *onelogin.Auth
 	url   string
 }
@@ -63,11 +45,11 @@ type authEnv struct {
 func newAuthEnv(t *testing.T, opts onelogin.AuthOptions) *authEnv {
 	t.Helper()
 	store := natstest.NewStore(t)
-	return newAuthEnvOn(t, store, &authClock{t: authStart}, authClients, opts)
+	return newAuthEnvOn(t, store, apitest.NewClock(authStart), authClients, opts)
 }
 
 // newAuthEnvOn starts another server (another "process") on store.
-func newAuthEnvOn(t *testing.T, store *eventstore.Store, clock *authClock, clients []onelogin.Client, opts onelogin.AuthOptions) *authEnv {
+func newAuthEnvOn(t *testing.T, store *eventstore.Store, clock *apitest.Clock, clients []onelogin.Client, opts onelogin.AuthOptions) *authEnv {
 	t.Helper()
 	opts.Clock = clock
 	if opts.Log == nil {

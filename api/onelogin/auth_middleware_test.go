@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
@@ -65,7 +66,7 @@ func TestRequireWrongScopeIsInsufficientPermission(t *testing.T) {
 // here, and sees their revocation.
 func TestRequireFindsTokensOfAnotherProcess(t *testing.T) {
 	ns := natstest.RunBasicJetStreamServer(t)
-	clock := &authClock{t: authStart}
+	clock := apitest.NewClock(authStart)
 	one := newAuthEnvOn(t, natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{}), clock, authClients, onelogin.AuthOptions{})
 	two := newAuthEnvOn(t, natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{}), clock, authClients, onelogin.AuthOptions{})
 

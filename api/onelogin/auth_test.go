@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 )
@@ -26,7 +27,7 @@ func TestClientValidate(t *testing.T) {
 }
 
 func TestNewAuthLeavesOutInvalidClients(t *testing.T) {
-	env := newAuthEnvOn(t, natstest.NewStore(t), &authClock{t: authStart}, []onelogin.Client{
+	env := newAuthEnvOn(t, natstest.NewStore(t), apitest.NewClock(authStart), []onelogin.Client{
 		{ID: "bad", Secret: "s", Scope: "everything"},
 		{ID: "good", Secret: "s", Scope: onelogin.ScopeManageAll},
 		{ID: "good", Secret: "other", Scope: onelogin.ScopeManageAll},
