@@ -156,10 +156,13 @@ type Client struct {
 	HTTP *http.Client
 }
 
-// Client returns a new client with an empty cookie jar.
-func (s *Server) Client(t testing.TB) *Client {
+// Client returns a new client of the server with an empty cookie jar.
+func (s *Server) Client(t testing.TB) *Client { return NewClient(t, s.URL) }
+
+// NewClient returns a client of any server at base, with an empty cookie jar.
+func NewClient(t testing.TB, base string) *Client {
 	jar, _ := cookiejar.New(nil)
-	return &Client{t: t, Base: s.URL, HTTP: &http.Client{Jar: jar}}
+	return &Client{t: t, Base: base, HTTP: &http.Client{Jar: jar}}
 }
 
 // Response is a decoded answer.
