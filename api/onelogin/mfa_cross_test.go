@@ -3,13 +3,12 @@ package onelogin_test
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/domain/totp"
 )
 
@@ -88,30 +87,17 @@ func TestMFAExperienceTotpIsADevice(t *testing.T) {
 // mfaExperience is a cookie-keeping Experience API client.
 type mfaExperience struct {
 	e *mfaEnv
-	c *http.Client
+	c *apitest.Client
 }
 
 func (e *mfaEnv) experience() *mfaExperience {
-	jar, _ := cookiejar.New(nil)
-	return &mfaExperience{e: e, c: &http.Client{Jar: jar}}
+	return &mfaExperience{e: e, c: apitest.NewClient(e.t, e.url)}
 }
 
 func (x *mfaExperience) do(method, path string, body any) (int, []byte) {
 	x.e.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		data, _ := json.Marshal(body)
-		rd = bytes.NewReader(data)
-	}
-	req, _ := http.NewRequest(method, x.e.url+"/api/experience"+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := x.c.Do(req)
-	if err != nil {
-		x.e.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return res.StatusCode, data
+	r := x.c.Do(method, "/api/experience"+path, body)
+	return r.Status, r.Body
 }
 
 // start begins a sign-in and identifies name by password.
