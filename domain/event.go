@@ -11,6 +11,24 @@ type Event interface {
 	EventType() string
 }
 
+// Failure is an event that records a refused attempt: a failed check, a
+// counted failure, a lockout, or the refusal itself. A command that is
+// refused with a business error commits its failure events and nothing
+// else (docs/architecture.md, "The commit rule").
+type Failure interface {
+	Event
+	RecordsFailure()
+}
+
+// Kept is an event a refused command may still commit because the API
+// contract keeps it: the profile a Register identification stages from its
+// verification record survives the refusal that follows, so the client can
+// complete the profile and identify again.
+type Kept interface {
+	Event
+	KeptOnRefusal()
+}
+
 // Registry maps event type names to constructors of their Go types, so a
 // stored payload can be turned back into the event it was.
 type Registry map[string]func() Event
@@ -26,4 +44,19 @@ func (r Registry) Decode(eventType string, data []byte) (Event, error) {
 		return nil, fmt.Errorf("domain: decode %s: %w", eventType, err)
 	}
 	return ev, nil
+}
+
+// Merge returns one registry holding the types of all of regs; a type
+// registered twice is a programming mistake and panics.
+func Merge(regs ...Registry) Registry {
+	out := Registry{}
+	for _, reg := range regs {
+		for typ, newEvent := range reg {
+			if _, dup := out[typ]; dup {
+				panic(fmt.Sprintf("domain: event type %q registered twice", typ))
+			}
+			out[typ] = newEvent
+		}
+	}
+	return out
 }

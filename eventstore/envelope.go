@@ -83,11 +83,16 @@ func (e *Envelope) toMsg() *nats.Msg {
 	return &nats.Msg{Subject: e.Subject, Header: h, Data: e.Data}
 }
 
-// envelopeFromMsg rebuilds an envelope from a stored message. Missing
-// headers are left zero; malformed ones are an error, since they mean the
-// message was not written by this package.
+// envelopeFromMsg rebuilds an envelope from a stored message.
 func envelopeFromMsg(m *jetstream.RawStreamMsg) (Envelope, error) {
-	h := m.Header
+	return EnvelopeOf(m.Subject, m.Sequence, m.Header, m.Data)
+}
+
+// EnvelopeOf rebuilds the envelope of the event stored at seq on subject
+// from its headers and payload, however it was read (a direct get, a
+// consumer). Missing headers are left zero; malformed ones are an error,
+// since they mean the message was not written by this package.
+func EnvelopeOf(subject string, seq uint64, h nats.Header, data []byte) (Envelope, error) {
 	env := Envelope{
 		ID:            h.Get(HeaderMsgID),
 		Type:          h.Get(HeaderType),
@@ -97,29 +102,28 @@ func envelopeFromMsg(m *jetstream.RawStreamMsg) (Envelope, error) {
 		Actor:         h.Get(HeaderActor),
 		CorrelationID: h.Get(HeaderCorrelationID),
 		CausationID:   h.Get(HeaderCausationID),
-		Subject:       m.Subject,
-		Seq:           m.Sequence,
-		Data:          json.RawMessage(m.Data),
+		Subject:       subject,
+		Seq:           seq,
+		Data:          json.RawMessage(data),
+	}
+	malformed := func(header string, err error) error {
+		return fmt.Errorf("eventstore: message %d on %s: malformed %s: %w", seq, subject, header, err)
 	}
 	var err error
 	if v := h.Get(HeaderSchema); v != "" {
 		if env.Schema, err = strconv.Atoi(v); err != nil {
-			return Envelope{}, malformed(m, HeaderSchema, err)
+			return Envelope{}, malformed(HeaderSchema, err)
 		}
 	}
 	if v := h.Get(HeaderAggVersion); v != "" {
 		if env.AggVersion, err = strconv.ParseUint(v, 10, 64); err != nil {
-			return Envelope{}, malformed(m, HeaderAggVersion, err)
+			return Envelope{}, malformed(HeaderAggVersion, err)
 		}
 	}
 	if v := h.Get(HeaderTime); v != "" {
 		if env.Time, err = time.Parse(time.RFC3339Nano, v); err != nil {
-			return Envelope{}, malformed(m, HeaderTime, err)
+			return Envelope{}, malformed(HeaderTime, err)
 		}
 	}
 	return env, nil
-}
-
-func malformed(m *jetstream.RawStreamMsg, header string, err error) error {
-	return fmt.Errorf("eventstore: message %d on %s: malformed %s: %w", m.Sequence, m.Subject, header, err)
 }

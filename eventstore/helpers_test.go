@@ -27,6 +27,30 @@ type renamed struct {
 func (renamed) EventType() string  { return "test.renamed" }
 func (renamed) SchemaVersion() int { return 2 }
 
+// failed is a failure event; staged is an event the contract keeps on refusal.
+type failed struct {
+	Text string `json:"text"`
+}
+type staged struct {
+	Text string `json:"text"`
+}
+
+func (failed) EventType() string { return "test.failed" }
+func (failed) RecordsFailure()   {}
+func (staged) EventType() string { return "test.staged" }
+func (staged) KeptOnRefusal()    {}
+
+// types lists the event types stored on subject.
+func types(t testing.TB, store *eventstore.Store, subject string) []string {
+	t.Helper()
+	envs, _ := mustLoad(t, store, subject)
+	out := make([]string, len(envs))
+	for i, env := range envs {
+		out[i] = env.Type
+	}
+	return out
+}
+
 var registry = domain.Registry{
 	"test.noted":   func() domain.Event { return &noted{} },
 	"test.renamed": func() domain.Event { return &renamed{} },

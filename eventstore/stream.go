@@ -33,6 +33,13 @@ type Config struct {
 	// refused (ErrAggregateFull) rather than growing without bound.
 	// Default 100000.
 	MaxEventsPerAggregate int
+	// ForceConflicts is for tests. When set, Run asks it before each commit
+	// (attempt counts from 1), and when it answers true the commit goes to
+	// the server with an expected sequence no subject can have, so the
+	// server refuses it as it refuses a stale write, and the command is
+	// decided again. A command that answers and writes the same with and
+	// without forced conflicts reads its input once and commits once.
+	ForceConflicts func(attempt int) bool
 }
 
 func (c Config) withDefaults() Config {
@@ -60,6 +67,8 @@ type Store struct {
 	replicas int
 	cache    *cache
 	ids      domain.IDs
+	// conflicts is Config.ForceConflicts.
+	conflicts func(attempt int) bool
 }
 
 // Open creates or updates the event stream and returns a store on it.
@@ -74,12 +83,13 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		js:       js,
-		stream:   stream,
-		name:     cfg.Stream,
-		replicas: cfg.Replicas,
-		cache:    newCache(cfg.CacheSize),
-		ids:      domain.RandomIDs{},
+		js:        js,
+		stream:    stream,
+		name:      cfg.Stream,
+		replicas:  cfg.Replicas,
+		cache:     newCache(cfg.CacheSize),
+		ids:       domain.RandomIDs{},
+		conflicts: cfg.ForceConflicts,
 	}, nil
 }
 

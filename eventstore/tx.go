@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -13,17 +15,36 @@ import (
 // maxAttempts bounds how often Run decides again after a conflict.
 const maxAttempts = 5
 
+// ErrFailureOnSuccess means a command recorded failure events and then
+// succeeded: a refusal's trail must not be committed by a success.
+var ErrFailureOnSuccess = errors.New("eventstore: a command that succeeded recorded failure events")
+
 // Tx is one attempt of a load-decide-append command. It records what the
-// command read, so its appends expect exactly that state. A Tx belongs to
-// one goroutine.
+// command read, so its appends expect exactly that state, and it sorts what
+// the command appends by outcome (see Run). A Tx belongs to one goroutine.
 type Tx struct {
 	store    *Store
 	seen     map[string]position
-	order    []string // subjects in first-append order
-	pending  map[string][]Pending
-	err      error // first invalid append; fails the commit
+	queued   []queued // in append order
+	err      error    // first invalid append; fails the commit
 	appended []Envelope
 }
+
+// queued is an appended event and the outcome it commits with.
+type queued struct {
+	subject string
+	event   Pending
+	on      commitOn
+}
+
+// commitOn says with which outcome of the command an event commits.
+type commitOn uint8
+
+const (
+	onSuccess commitOn = iota // Append
+	onRefusal                 // Failure
+	onBoth                    // Keep
+)
 
 // position is what a Tx saw of a subject: the sequence of its last event
 // and how many events it had.
@@ -32,20 +53,28 @@ type position struct {
 }
 
 // Run executes fn, a command that loads aggregates through tx, decides, and
-// appends through tx, then commits the appended events in one atomic
-// Append. Events are committed when fn returns nil or a business error
-// (*domain.Error, so failed attempts are recorded); any other error commits
-// nothing. On a conflict fn runs again on fresh state, up to 5 attempts in
-// all; Run then returns ErrConflict. Otherwise Run returns fn's error, or the
-// commit's.
+// appends through tx, then commits in one atomic Append. What commits
+// depends on how fn ends (the commit rule, docs/architecture.md):
+//
+//   - nil: the events of Append and Keep;
+//   - a business error (*domain.Error): the events of Failure and Keep, and
+//     none of Append, so a step that refuses after appending its success
+//     events cannot commit them;
+//   - any other error: nothing.
+//
+// On a conflict fn runs again on fresh state with a new Tx, up to 5
+// attempts in all; Run then returns ErrConflict. Otherwise Run returns fn's
+// error, or the commit's. fn must not read the request it serves: input is
+// decoded once, before Run.
 func (s *Store) Run(ctx context.Context, meta Metadata, fn func(tx *Tx) error) error {
 	for attempt := 1; ; attempt++ {
-		tx := &Tx{store: s, seen: map[string]position{}, pending: map[string][]Pending{}}
+		tx := &Tx{store: s, seen: map[string]position{}}
 		fnErr := fn(tx)
-		if _, business := domain.AsError(fnErr); fnErr != nil && !business {
+		_, refused := domain.AsError(fnErr)
+		if fnErr != nil && !refused {
 			return fnErr
 		}
-		err := tx.commit(ctx, meta)
+		err := tx.commit(ctx, meta, refused, s.forceConflict(attempt))
 		if err == nil {
 			return fnErr
 		}
@@ -56,6 +85,10 @@ func (s *Store) Run(ctx context.Context, meta Metadata, fn func(tx *Tx) error) e
 			return err
 		}
 	}
+}
+
+func (s *Store) forceConflict(attempt int) bool {
+	return s.conflicts != nil && s.conflicts(attempt)
 }
 
 // backoff sleeps attempt to attempt+1 milliseconds, so concurrent commands
@@ -104,50 +137,97 @@ func (tx *Tx) remember(subject string, pos position) {
 	}
 }
 
-// Append queues events for subject with random ids. The commit expects the
-// subject as Load or Last saw it; a subject never read must be empty.
+// Append queues success events for subject, with random ids: they commit
+// only when the command succeeds. The commit expects the subject as Load or
+// Last saw it; a subject never read must be empty.
 func (tx *Tx) Append(subject string, events ...domain.Event) {
 	for _, ev := range events {
-		tx.add(subject, Pending{Event: ev})
+		tx.add(subject, Pending{Event: ev}, onSuccess)
 	}
 }
 
-// AppendWithID queues an event with a deterministic id, so a retried
-// trigger (a worker redelivery, say) cannot record it twice.
+// AppendWithID queues a success event with a deterministic id, so a
+// retried trigger (a worker redelivery, say) cannot record it twice.
 func (tx *Tx) AppendWithID(subject, id string, ev domain.Event) {
-	tx.add(subject, Pending{ID: id, Event: ev})
+	tx.add(subject, Pending{ID: id, Event: ev}, onSuccess)
 }
 
-func (tx *Tx) add(subject string, p Pending) {
+// Failure queues the audit trail of a refusal for subject: failed attempts,
+// counters, lockouts, the refused request. These events commit only when
+// the command ends with a business error, and each must be a
+// domain.Failure; any other event fails the commit.
+func (tx *Tx) Failure(subject string, events ...domain.Event) {
+	tx.addChecked(subject, events, onRefusal, func(ev domain.Event) bool { _, ok := ev.(domain.Failure); return ok })
+}
+
+// Keep queues events that commit whatever the command's business outcome,
+// because the API contract keeps them even when the request is refused.
+// Each must be a domain.Kept.
+func (tx *Tx) Keep(subject string, events ...domain.Event) {
+	tx.addChecked(subject, events, onBoth, func(ev domain.Event) bool { _, ok := ev.(domain.Kept); return ok })
+}
+
+// addChecked queues events that must pass allowed; one that does not
+// fails the commit.
+func (tx *Tx) addChecked(subject string, events []domain.Event, on commitOn, allowed func(domain.Event) bool) {
+	for _, ev := range events {
+		if !allowed(ev) {
+			tx.invalid(fmt.Errorf("%T may not commit with a refusal", ev))
+			return
+		}
+		tx.add(subject, Pending{Event: ev}, on)
+	}
+}
+
+// HasFailure reports whether the command queued a failure event for subject.
+func (tx *Tx) HasFailure(subject string) bool {
+	for _, q := range tx.queued {
+		if q.on == onRefusal && q.subject == subject {
+			return true
+		}
+	}
+	return false
+}
+
+func (tx *Tx) add(subject string, p Pending, on commitOn) {
 	if tx.err != nil {
 		return
 	}
 	if _, _, err := ParseSubject(subject); err != nil {
-		tx.err = err
+		tx.invalid(err)
 		return
 	}
-	if _, ok := tx.pending[subject]; !ok {
-		tx.order = append(tx.order, subject)
+	tx.queued = append(tx.queued, queued{subject: subject, event: p, on: on})
+}
+
+func (tx *Tx) invalid(err error) {
+	if tx.err == nil {
+		tx.err = err
 	}
-	tx.pending[subject] = append(tx.pending[subject], p)
 }
 
 // Appended returns the events the commit stored.
 func (tx *Tx) Appended() []Envelope { return tx.appended }
 
-func (tx *Tx) commit(ctx context.Context, meta Metadata) error {
+// commit appends the events of the command's outcome. stale sends the
+// first write with an expectation no subject can meet, so the server
+// refuses it as a conflict (Config.ForceConflicts).
+func (tx *Tx) commit(ctx context.Context, meta Metadata, refused, stale bool) error {
 	if tx.err != nil {
 		return fmt.Errorf("eventstore: tx: %w", tx.err)
 	}
-	if len(tx.order) == 0 {
+	outcome := onSuccess
+	if refused {
+		outcome = onRefusal
+	} else if slices.ContainsFunc(tx.queued, func(q queued) bool { return q.on == onRefusal }) {
+		return ErrFailureOnSuccess
+	}
+	writes := tx.writes(outcome)
+	if len(writes) == 0 {
 		return nil
 	}
-	writes := make([]Write, 0, len(tx.order))
-	for _, subject := range tx.order {
-		pos := tx.seen[subject]
-		writes = append(writes, Write{
-			Subject: subject, ExpectedSeq: pos.seq, Version: pos.version, Events: tx.pending[subject],
-		})
+	if stale {
+		writes[0].ExpectedSeq = math.MaxUint64
 	}
 	appended, err := tx.store.Append(ctx, meta, writes...)
 	if err != nil {
@@ -155,4 +235,25 @@ func (tx *Tx) commit(ctx context.Context, meta Metadata) error {
 	}
 	tx.appended = appended
 	return nil
+}
+
+// writes groups the events that commit with outcome (and the kept ones)
+// into one write per subject, in append order.
+func (tx *Tx) writes(outcome commitOn) []Write {
+	var writes []Write
+	index := map[string]int{}
+	for _, q := range tx.queued {
+		if q.on != outcome && q.on != onBoth {
+			continue
+		}
+		i, ok := index[q.subject]
+		if !ok {
+			pos := tx.seen[q.subject]
+			i = len(writes)
+			index[q.subject] = i
+			writes = append(writes, Write{Subject: q.subject, ExpectedSeq: pos.seq, Version: pos.version})
+		}
+		writes[i].Events = append(writes[i].Events, q.event)
+	}
+	return writes
 }

@@ -110,23 +110,113 @@ func TestRunGivesUpAfterFiveConflicts(t *testing.T) {
 	}
 }
 
-func TestRunCommitsEventsWithABusinessError(t *testing.T) {
+// The commit rule: a refused command commits its failure trail and the
+// kept events, never its success events, in the order they were appended.
+func TestRunCommitsOnlyTheFailureTrailOfARefusal(t *testing.T) {
 	store := newServer(t).open(t, eventstore.Config{})
-	subject := newSubject("interaction")
-	failed := domain.E("session.verification_failed")
+	interaction, guard := newSubject("interaction"), newSubject("sentinel")
+	refused := domain.E("session.verification_failed")
 
 	err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
-		if _, err := tx.Load(testContext(t), subject); err != nil {
+		if _, err := tx.Load(testContext(t), interaction); err != nil {
 			return err
 		}
-		tx.Append(subject, noted{Text: "code.failed"})
-		return failed
+		tx.Append(interaction, noted{Text: "verified"})
+		tx.Keep(interaction, staged{Text: "profile"})
+		tx.Failure(guard, failed{Text: "attempt"})
+		tx.Failure(interaction, failed{Text: "request"})
+		tx.Append(guard, noted{Text: "never"})
+		return refused
 	})
-	if !errors.Is(err, failed) {
+	if !errors.Is(err, refused) {
 		t.Fatalf("got %v, want the business error", err)
 	}
-	if envs, _ := mustLoad(t, store, subject); len(envs) != 1 {
-		t.Fatalf("stored %d events, want the failure event", len(envs))
+	if got := types(t, store, interaction); !slices.Equal(got, []string{"test.staged", "test.failed"}) {
+		t.Errorf("interaction holds %v, want the kept then the failure event", got)
+	}
+	if got := types(t, store, guard); !slices.Equal(got, []string{"test.failed"}) {
+		t.Errorf("sentinel holds %v, want the failure event", got)
+	}
+}
+
+func TestRunCommitsSuccessAndKeptEventsOnSuccess(t *testing.T) {
+	store := newServer(t).open(t, eventstore.Config{})
+	subject := newSubject("interaction")
+	err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
+		tx.Keep(subject, staged{Text: "profile"})
+		tx.Append(subject, noted{Text: "registered"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := types(t, store, subject); !slices.Equal(got, []string{"test.staged", "test.noted"}) {
+		t.Errorf("stored %v", got)
+	}
+}
+
+// A success may not commit a refusal's trail, and only failure events go
+// on it: both mistakes fail the command and commit nothing.
+func TestRunRefusesMisfiledEvents(t *testing.T) {
+	store := newServer(t).open(t, eventstore.Config{})
+	tests := []struct {
+		name string
+		fn   func(tx *eventstore.Tx, subject string) error
+		want error
+	}{
+		{"failure events on success", func(tx *eventstore.Tx, subject string) error {
+			tx.Append(subject, noted{Text: "ok"})
+			tx.Failure(subject, failed{Text: "attempt"})
+			return nil
+		}, eventstore.ErrFailureOnSuccess},
+		{"a success event as failure", func(tx *eventstore.Tx, subject string) error {
+			tx.Failure(subject, noted{Text: "verified"})
+			return domain.E("session.verification_failed")
+		}, nil},
+		{"a success event as kept", func(tx *eventstore.Tx, subject string) error {
+			tx.Keep(subject, noted{Text: "verified"})
+			return domain.E("session.verification_failed")
+		}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			subject := newSubject("interaction")
+			err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error { return tt.fn(tx, subject) })
+			if _, business := domain.AsError(err); err == nil || business || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want a commit error %v", err, tt.want)
+			}
+			if got := types(t, store, subject); len(got) != 0 {
+				t.Fatalf("stored %v, want nothing", got)
+			}
+		})
+	}
+}
+
+// A forced conflict is a real refusal by the server: the command is
+// decided again and its events are stored once.
+func TestRunForcedConflictDecidesAgain(t *testing.T) {
+	srv := newServer(t)
+	store := srv.open(t, eventstore.Config{ForceConflicts: func(attempt int) bool { return attempt == 1 }})
+	one, two := newSubject("interaction"), newSubject("user")
+	for _, batch := range []bool{false, true} {
+		calls := 0
+		err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
+			calls++
+			if _, err := tx.Load(testContext(t), one); err != nil {
+				return err
+			}
+			tx.Append(one, noted{Text: "decided"})
+			if batch {
+				tx.Append(two, noted{Text: "decided"})
+			}
+			return nil
+		})
+		if err != nil || calls != 2 {
+			t.Fatalf("batch %v: Run = %v after %d calls, want success after 2", batch, err, calls)
+		}
+	}
+	if got := types(t, srv.uncached(t), one); len(got) != 2 {
+		t.Fatalf("stored %v, want one event per command", got)
 	}
 }
 

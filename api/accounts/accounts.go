@@ -47,6 +47,39 @@ func Open(ctx context.Context, store *eventstore.Store) (*Users, error) {
 // NextID allocates a user id.
 func (u *Users) NextID() string { return strconv.FormatUint(u.last.Add(1), 10) }
 
+// NewUser is the id of the user a request may create. It is drawn when
+// first asked for and kept across the attempts of the request's command,
+// so a command decided again does not leave a gap in the ids, and drawn
+// anew when another process registered a user under it meanwhile.
+type NewUser struct {
+	users *Users
+	id    string
+}
+
+// NewUser returns the id allocation of one request.
+func (u *Users) NewUser() *NewUser { return &NewUser{users: u} }
+
+// Check forgets an id drawn in an earlier attempt that another process has
+// since taken; call it in each attempt before ID.
+func (n *NewUser) Check(ctx context.Context, tx *eventstore.Tx) error {
+	if n.id == "" {
+		return nil
+	}
+	existing, err := Load(ctx, tx, n.id)
+	if existing != nil {
+		n.id = ""
+	}
+	return err
+}
+
+// ID returns the id, drawing it on first use.
+func (n *NewUser) ID() string {
+	if n.id == "" {
+		n.id = n.users.NextID()
+	}
+	return n.id
+}
+
 // Subject is a user's event subject.
 func Subject(userID string) string { return eventstore.MustSubject(user.AggregateType, userID) }
 

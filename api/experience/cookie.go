@@ -45,9 +45,10 @@ func (h *Handler) interactionID(r *http.Request) string {
 	return id
 }
 
-func (h *Handler) setCookie(w http.ResponseWriter, id string) {
-	http.SetCookie(w, &http.Cookie{
+// cookie is the interaction cookie for id.
+func (h *Handler) cookie(id string) *http.Cookie {
+	return &http.Cookie{
 		Name: CookieName, Value: h.sign(id), Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
 		Secure: h.cfg.SecureCookie, MaxAge: int(h.cfg.TTL.Seconds()),
-	})
+	}
 }

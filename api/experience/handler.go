@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
@@ -20,7 +21,6 @@ import (
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/domain/settings"
-	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/gorilla/mux"
@@ -58,6 +58,7 @@ type Handler struct {
 	backupCodes *backupcode.Hasher
 	passkeys    *passkey.RP
 	cookieMACs  sync.Pool // of hash.Hash keyed with cfg.CookieKey; see sign
+	api         *command.API
 }
 
 // Deps are the Handler's collaborators; Clock, IDs and Log have defaults.
@@ -94,42 +95,40 @@ func New(cfg Config, d Deps) *Handler {
 	if d.Random == nil {
 		d.Random = rand.Reader
 	}
-	return &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
+	h := &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
 		clock: d.Clock, ids: d.IDs, log: d.Log, codes: d.Codes, codeKeys: d.CodeKeys, random: d.Random,
 		secrets: d.Secrets, backupCodes: d.BackupCodes, passkeys: d.Passkeys}
+	h.api = h.commandAPI()
+	return h
 }
 
 // Register mounts the routes under /api/experience.
 func (h *Handler) Register(r *mux.Router) {
 	s := r.PathPrefix("/api/experience").Subrouter()
-	s.HandleFunc("", h.start).Methods(http.MethodPut)
-	s.HandleFunc("/interaction-event", h.switchEvent).Methods(http.MethodPut)
+	s.HandleFunc("", command.Handler(h.api, h.parseStart, h.start)).Methods(http.MethodPut)
+	s.HandleFunc("/interaction-event", Handle(h, "interaction-event", decodeEvent, h.switchEvent)).Methods(http.MethodPut)
 	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)
-	s.HandleFunc("/identification", h.identify).Methods(http.MethodPost)
-	s.HandleFunc("/submit", h.submit).Methods(http.MethodPost)
-	s.HandleFunc("/profile", h.stageProfile).Methods(http.MethodPost)
-	s.HandleFunc("/profile/password", h.resetPassword).Methods(http.MethodPut)
-	s.HandleFunc("/verification/password", h.verifyPassword).Methods(http.MethodPost)
-	s.HandleFunc("/verification/new-password-identity", h.verifyNewPasswordIdentity).Methods(http.MethodPost)
-	s.HandleFunc("/verification/verification-code", h.sendCode).Methods(http.MethodPost)
-	s.HandleFunc("/verification/verification-code/verify", h.verifyCode).Methods(http.MethodPost)
-	s.HandleFunc("/verification/totp/secret", h.createTotpSecret).Methods(http.MethodPost)
-	s.HandleFunc("/verification/totp/verify", h.verifyTotp).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/registration", h.startWebAuthn(interaction.CeremonyRegistration)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/registration/verify", h.verifyWebAuthnRegistration).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/authentication", h.startWebAuthn(interaction.CeremonyAuthentication)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/authentication/verify", h.verifyWebAuthnAuthentication).Methods(http.MethodPost)
-	s.HandleFunc("/verification/backup-code/generate", h.generateBackupCodes).Methods(http.MethodPost)
-	s.HandleFunc("/verification/backup-code/verify", h.verifyBackupCode).Methods(http.MethodPost)
-	s.HandleFunc("/verification/mfa-verification-code", h.sendMFACode).Methods(http.MethodPost)
-	s.HandleFunc("/verification/mfa-verification-code/verify", h.verifyMFACode).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa", h.bindMFA).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa/mfa-skipped", h.skipMFA("profile.mfa.mfa-skipped", func(st interaction.State, u *user.State) ([]domain.Event, error) {
-		return interaction.SkipMFA(st, h.sie(), u)
-	})).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa/mfa-suggestion-skipped", h.skipMFA("profile.mfa.mfa-suggestion-skipped", func(st interaction.State, u *user.State) ([]domain.Event, error) {
-		return interaction.SkipMFASuggestion(st, h.sie(), u)
-	})).Methods(http.MethodPost)
+	s.HandleFunc("/identification", Handle(h, "identification", h.parseIdentification, h.identify)).Methods(http.MethodPost)
+	s.HandleFunc("/submit", Handle(h, "submit", noBody, h.submit)).Methods(http.MethodPost)
+	s.HandleFunc("/profile", Handle(h, "profile", h.parseProfile, h.stageProfile)).Methods(http.MethodPost)
+	s.HandleFunc("/profile/password", Handle(h, "profile.password", h.parsePasswordReset, h.resetPassword)).Methods(http.MethodPut)
+	s.HandleFunc("/verification/password", Handle(h, "verification.password", h.parsePasswordVerification(false), h.verifyPassword)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/new-password-identity", Handle(h, "verification.new-password-identity", h.parsePasswordVerification(true), h.verifyNewPasswordIdentity)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/verification-code", Handle(h, "verification.verification-code", h.parseCodeSend, h.sendCode)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/verification-code/verify", Handle(h, "verification.verification-code.verify", parseCodeVerify, h.verifyCode)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/totp/secret", Handle(h, "verification.totp.secret", h.parseTotpSecret, h.createTotpSecret)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/totp/verify", Handle(h, "verification.totp.verify", h.parseTotpVerification, h.verifyTotp)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/registration", Handle(h, "verification.web-authn.registration", h.newVerificationID, h.startWebAuthn(interaction.CeremonyRegistration))).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/registration/verify", Handle(h, "verification.web-authn.registration.verify", parseWebAuthn, h.verifyWebAuthnRegistration)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/authentication", Handle(h, "verification.web-authn.authentication", h.newVerificationID, h.startWebAuthn(interaction.CeremonyAuthentication))).Methods(http.MethodPost)
+	s.HandleFunc("/verification/web-authn/authentication/verify", Handle(h, "verification.web-authn.authentication.verify", parseWebAuthn, h.verifyWebAuthnAuthentication)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/backup-code/generate", Handle(h, "verification.backup-code.generate", h.parseBackupCodes, h.generateBackupCodes)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/backup-code/verify", Handle(h, "verification.backup-code.verify", h.parseBackupCodeVerification, h.verifyBackupCode)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/mfa-verification-code", Handle(h, "verification.mfa-verification-code", h.parseMFACodeSend, h.sendMFACode)).Methods(http.MethodPost)
+	s.HandleFunc("/verification/mfa-verification-code/verify", Handle(h, "verification.mfa-verification-code.verify", parseMFACodeVerify, h.verifyMFACode)).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa", Handle(h, "profile.mfa", parseBind, h.bindMFA)).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa/mfa-skipped", Handle(h, "profile.mfa.mfa-skipped", noBody, h.skipMFA(interaction.SkipMFA))).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa/mfa-suggestion-skipped", Handle(h, "profile.mfa.mfa-suggestion-skipped", noBody, h.skipMFA(interaction.SkipMFASuggestion))).Methods(http.MethodPost)
 }
 
 func (h *Handler) sie() *settings.SignInExperience { return &h.cfg.Settings }

@@ -16,44 +16,49 @@ type identificationBody struct {
 	LinkSocialIdentity bool   `json:"linkSocialIdentity"`
 }
 
+// identification is POST /identification's request, with the id of the
+// user a Register identification may create.
+type identification struct {
+	identificationBody
+	newUser *accounts.NewUser
+}
+
+func (h *Handler) parseIdentification(r *http.Request) (identification, error) {
+	in := identification{newUser: h.users.NewUser()}
+	err := httpx.Decode(r, &in.identificationBody)
+	return in, err
+}
+
 // identify serves POST /identification (spec §1.3): SignIn and
 // ForgotPassword bind an existing user; Register creates the user.
-func (h *Handler) identify(w http.ResponseWriter, r *http.Request) {
-	var body identificationBody
-	bodyErr := httpx.Decode(r, &body)
-	newUserID := ""
-	h.serve(w, r, "identification", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		if s.State.Event == settings.EventRegister {
-			return h.register(ctx, s, body.VerificationID, &newUserID)
-		}
-		u, err := h.recordUser(ctx, s, body.VerificationID)
-		if err != nil {
-			return reply{}, err
-		}
-		events, err := interaction.IdentifyExisting(s.State, h.sie(), body.VerificationID, u)
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{status: http.StatusNoContent}, nil
-	})
+func (h *Handler) identify(ctx context.Context, s *Step, body identification) (Reply, error) {
+	if s.State.Event == settings.EventRegister {
+		return h.register(ctx, s, body.VerificationID, body.newUser)
+	}
+	u, err := h.recordUser(ctx, s, body.VerificationID)
+	if err != nil {
+		return Reply{}, err
+	}
+	events, err := interaction.IdentifyExisting(s.State, h.sie(), body.VerificationID, u)
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusNoContent}, nil
 }
 
 // recordUser is the user a verification record points at: a password
 // record names it, a code record is looked up by its identifier.
-func (h *Handler) recordUser(ctx context.Context, s *step, verificationID string) (*user.State, error) {
+func (h *Handler) recordUser(ctx context.Context, s *Step, verificationID string) (*user.State, error) {
 	rec, ok := s.State.Record(verificationID)
 	switch {
 	case !ok:
 		return nil, nil
 	case rec.UserID != "":
-		return accounts.Load(ctx, s.tx, rec.UserID)
+		return accounts.Load(ctx, s.Tx, rec.UserID)
 	case rec.Identifier != nil && (rec.Type == interaction.RecordEmailCode || rec.Type == interaction.RecordPhoneCode):
 		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
-		return accounts.Lookup(ctx, s.tx, kind, key)
+		return accounts.Lookup(ctx, s.Tx, kind, key)
 	}
 	return nil, nil
 }
@@ -61,40 +66,29 @@ func (h *Handler) recordUser(ctx context.Context, s *step, verificationID string
 // register creates the user in one atomic append: the user's first event,
 // the claims of its unique identifiers, and the interaction's binding. A
 // user id or identifier claimed meanwhile makes the append conflict, and
-// the step is decided again. newUserID is allocated only when the user is
-// created, kept across re-decisions, and replaced when another process took it.
-func (h *Handler) register(ctx context.Context, s *step, verificationID string, newUserID *string) (reply, error) {
+// the step is decided again. A refusal keeps the profile staged from the
+// record (spec §1.3: the client may complete it and identify again).
+func (h *Handler) register(ctx context.Context, s *Step, verificationID string, newUser *accounts.NewUser) (Reply, error) {
 	in := interaction.RegisterInput{VerificationID: verificationID, InteractionID: s.ID, Now: h.clock.Now()}
 	candidates := interaction.Candidates(s.State, verificationID)
 	var err error
-	if in.Taken, err = h.owners(ctx, s.tx, candidates, ""); err != nil {
-		return reply{}, err
+	if in.Taken, err = h.owners(ctx, s.Tx, candidates, ""); err != nil {
+		return Reply{}, err
 	}
 	if email, ok := candidates[user.KindEmail]; ok {
 		in.EmailViolation = h.emailViolation(email)
 	}
-	if *newUserID != "" {
-		// Decided again after a conflict: another process may own the id.
-		existing, err := accounts.Load(ctx, s.tx, *newUserID)
-		if err != nil {
-			return reply{}, err
-		}
-		if existing != nil {
-			*newUserID = ""
-		}
+	if err := newUser.Check(ctx, s.Tx); err != nil {
+		return Reply{}, err
 	}
-	in.NewUserID = func() string {
-		if *newUserID == "" {
-			*newUserID = h.users.NextID()
-		}
-		return *newUserID
-	}
+	in.NewUserID = newUser.ID
 	out := interaction.IdentifyNewUser(s.State, h.sie(), in)
-	s.append(out.Interaction...)
 	if out.Err != nil {
-		return reply{}, out.Err
+		s.Tx.Keep(s.Subject, out.Interaction...)
+		return Reply{}, out.Err
 	}
-	s.tx.Append(accounts.Subject(out.User.UserID), out.User)
-	h.claim(s.tx, candidates, out.User.UserID)
-	return reply{http.StatusCreated, struct{}{}}, nil
+	s.Append(out.Interaction...)
+	s.Tx.Append(accounts.Subject(out.User.UserID), out.User)
+	h.claim(s.Tx, candidates, out.User.UserID)
+	return Reply{Status: http.StatusCreated, Body: struct{}{}}, nil
 }

@@ -30,61 +30,59 @@ func decodeEvent(r *http.Request) (eventBody, error) {
 	return body, nil
 }
 
-// start serves PUT /api/experience (spec §1.1): a request without a valid
-// cookie for a live interaction begins a new one.
-func (h *Handler) start(w http.ResponseWriter, r *http.Request) {
+// startInput is PUT /api/experience's request: its body and the cookie's
+// interaction, if any.
+type startInput struct {
+	eventBody
+	id string
+}
+
+func (h *Handler) parseStart(r *http.Request) (startInput, error) {
 	body, err := decodeEvent(r)
 	if err == nil && body.CaptchaToken != nil {
 		err = domain.E("session.captcha_failed") // no captcha provider is in scope (spec §6, decision 3)
 	}
-	if err != nil {
-		httpx.Error(w, r, h.log, err)
-		return
+	return startInput{eventBody: body, id: h.interactionID(r)}, err
+}
+
+// start serves PUT /api/experience (spec §1.1): a request without a valid
+// cookie for a live interaction begins a new one. Nothing is recorded for a
+// refused start: there may be no interaction to record it on.
+func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, inErr error) (Reply, error) {
+	if inErr != nil {
+		return Reply{}, inErr
 	}
 	now := h.clock.Now()
-	id := h.interactionID(r)
-	err = h.store.Run(r.Context(), h.meta(r, id), func(tx *eventstore.Tx) error {
-		if id != "" {
-			subject := eventstore.MustSubject(interaction.AggregateType, id)
-			envs, err := tx.Load(r.Context(), subject)
-			if err != nil {
-				return err
-			}
-			events, err := eventstore.Decode(envs, interaction.Events)
-			if err != nil {
-				return err
-			}
-			if st := interaction.Fold(events); st.Started && now.Before(st.ExpiresAt) && !st.Completed {
-				tx.Append(subject, interaction.Start(body.InteractionEvent, now, h.cfg.TTL)...)
-				return nil
-			}
+	id := in.id
+	if id != "" {
+		subject := eventstore.MustSubject(interaction.AggregateType, id)
+		envs, err := tx.Load(ctx, subject)
+		if err != nil {
+			return Reply{}, err
 		}
-		id = h.ids.NewID()
-		tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(body.InteractionEvent, now, h.cfg.TTL)...)
-		return nil
-	})
-	if err != nil {
-		httpx.Error(w, r, h.log, storeError(err))
-		return
+		events, err := eventstore.Decode(envs, interaction.Events)
+		if err != nil {
+			return Reply{}, err
+		}
+		if st := interaction.Fold(events); !st.Started || !now.Before(st.ExpiresAt) || st.Completed {
+			id = ""
+		}
 	}
-	h.setCookie(w, id)
-	w.WriteHeader(http.StatusNoContent)
+	if id == "" {
+		id = h.ids.NewID()
+	}
+	tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(in.InteractionEvent, now, h.cfg.TTL)...)
+	return Reply{Status: http.StatusNoContent, Header: http.Header{"Set-Cookie": {h.cookie(id).String()}}}, nil
 }
 
 // switchEvent serves PUT /api/experience/interaction-event (spec §1.2).
-func (h *Handler) switchEvent(w http.ResponseWriter, r *http.Request) {
-	h.serve(w, r, "interaction-event", func(ctx context.Context, s *step) (reply, error) {
-		body, err := decodeEvent(r)
-		if err != nil {
-			return reply{}, err
-		}
-		events, err := interaction.SwitchEvent(s.State, h.sie(), body.InteractionEvent)
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{status: http.StatusNoContent}, nil
-	})
+func (h *Handler) switchEvent(_ context.Context, s *Step, body eventBody) (Reply, error) {
+	events, err := interaction.SwitchEvent(s.State, h.sie(), body.InteractionEvent)
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusNoContent}, nil
 }
 
 // getInteraction serves GET /api/experience/interaction: the sanitized
@@ -106,14 +104,11 @@ func (h *Handler) getInteraction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := interaction.Fold(events)
-	switch {
-	case st.Cleared:
-		httpx.Error(w, r, h.log, domain.E("session.interaction_not_found"))
-	case !st.Active(h.clock.Now()):
-		httpx.Error(w, r, h.log, domain.E("session.not_found"))
-	default:
-		httpx.JSON(w, http.StatusOK, sanitize(st))
+	if err := h.usable(st); err != nil {
+		httpx.Error(w, r, h.log, storeError(err))
+		return
 	}
+	httpx.JSON(w, http.StatusOK, sanitize(st))
 }
 
 type publicRecord struct {

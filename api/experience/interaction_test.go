@@ -136,3 +136,24 @@ func TestGetInteractionIsSanitized(t *testing.T) {
 		t.Fatalf("unexpected interaction %s", body)
 	}
 }
+
+// Concurrent switches of one interaction conflict in the store and are
+// decided again on the new state. Every retried attempt must still see the
+// request's body: all answer 204, one switch is recorded, and no request is
+// recorded as refused.
+func TestConcurrentSwitchesReadTheirBodyOnce(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{})
+	c := srv.Client(t)
+	start(t, c, "SignIn")
+	statuses := race(16, func(int) *apitest.Response {
+		return c.Do(http.MethodPut, "/api/experience/interaction-event", map[string]any{"interactionEvent": "Register"})
+	})
+	for _, st := range statuses {
+		if st != "204 " {
+			t.Fatalf("statuses = %v, want 16 × 204", statuses)
+		}
+	}
+	if got := interactionEvents(t, srv, c); !equal(got, []string{"interaction.started", "interaction.event.switched"}) {
+		t.Fatalf("events = %v", got)
+	}
+}

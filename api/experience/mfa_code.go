@@ -32,7 +32,7 @@ func decodeMFACode(r *http.Request, verify bool) (mfaCodeBody, error) {
 }
 
 // mfaIdentifier is the identified user's own address for an MFA code.
-func (h *Handler) mfaIdentifier(ctx context.Context, s *step, identifierType string) (interaction.Identifier, string, error) {
+func (h *Handler) mfaIdentifier(ctx context.Context, s *Step, identifierType string) (interaction.Identifier, string, error) {
 	u, err := h.identifiedUser(ctx, s)
 	if err != nil {
 		return interaction.Identifier{}, "", err
@@ -50,56 +50,57 @@ func (h *Handler) mfaIdentifier(ctx context.Context, s *step, identifierType str
 	return interaction.Identifier{Type: identifierType, Value: value}, recordType, nil
 }
 
+// mfaCodeSend is the MFA code send's request, with the id of the record it
+// creates and the code drawn for it, shared by the attempts of the step.
+type mfaCodeSend struct {
+	mfaCodeBody
+	verificationID string
+	pending        *pendingCode
+}
+
+func (h *Handler) parseMFACodeSend(r *http.Request) (*mfaCodeSend, error) {
+	body, err := decodeMFACode(r, false)
+	return &mfaCodeSend{mfaCodeBody: body, verificationID: h.ids.NewID()}, err
+}
+
+func parseMFACodeVerify(r *http.Request) (mfaCodeBody, error) { return decodeMFACode(r, true) }
+
 // sendMFACode serves POST /verification/mfa-verification-code (spec §1.26):
 // a code to the identified user's own email or phone.
-func (h *Handler) sendMFACode(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodeMFACode(r, false)
-	verificationID := h.ids.NewID()
-	var pending *pendingCode
-	h.serve(w, r, "verification.mfa-verification-code", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		id, recordType, err := h.mfaIdentifier(ctx, s, body.IdentifierType)
-		if err != nil {
-			return reply{}, err
-		}
-		kind, key := h.lookupKey(identifierBody{Type: id.Type, Value: id.Value})
-		if err := h.issueCode(ctx, s, codeIssue{verificationID: verificationID, identifier: id, recordType: recordType,
-			template: "MfaVerification", recipientKey: kind + ":" + key}, &pending); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
-	})
+func (h *Handler) sendMFACode(ctx context.Context, s *Step, in *mfaCodeSend) (Reply, error) {
+	id, recordType, err := h.mfaIdentifier(ctx, s, in.IdentifierType)
+	if err != nil {
+		return Reply{}, err
+	}
+	kind, key := h.lookupKey(identifierBody{Type: id.Type, Value: id.Value})
+	if err := h.issueCode(ctx, s, codeIssue{verificationID: in.verificationID, identifier: id, recordType: recordType,
+		template: "MfaVerification", recipientKey: kind + ":" + key}, &in.pending); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
 }
 
 // verifyMFACode serves POST /verification/mfa-verification-code/verify.
-func (h *Handler) verifyMFACode(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodeMFACode(r, true)
-	h.serve(w, r, "verification.mfa-verification-code.verify", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		id, recordType, err := h.mfaIdentifier(ctx, s, body.IdentifierType)
-		if err != nil {
-			return reply{}, err
-		}
-		kind, key := h.lookupKey(identifierBody{Type: id.Type, Value: id.Value})
-		g, err := h.loadSentinel(ctx, s, kind, key)
-		if err != nil {
-			return reply{}, err
-		}
-		out := interaction.VerifyCode(s.State, interaction.CodeAttempt{
-			RecordType: recordType, VerificationID: body.VerificationID, Identifier: id, Code: *body.Code,
-			Matches:        func(d code.Digest) bool { return h.codes.Matches(d, body.VerificationID, *body.Code) },
-			Policy:         h.sie().VerificationCodePolicy,
-			Sentinel:       g.state,
-			SentinelPolicy: h.sentinelPolicy(),
-			Now:            h.clock.Now(),
-		})
-		if err := s.settle(g, "", out); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
+func (h *Handler) verifyMFACode(ctx context.Context, s *Step, body mfaCodeBody) (Reply, error) {
+	id, recordType, err := h.mfaIdentifier(ctx, s, body.IdentifierType)
+	if err != nil {
+		return Reply{}, err
+	}
+	kind, key := h.lookupKey(identifierBody{Type: id.Type, Value: id.Value})
+	g, err := h.loadSentinel(ctx, s, kind, key)
+	if err != nil {
+		return Reply{}, err
+	}
+	out := interaction.VerifyCode(s.State, interaction.CodeAttempt{
+		RecordType: recordType, VerificationID: body.VerificationID, Identifier: id, Code: *body.Code,
+		Matches:        func(d code.Digest) bool { return h.codes.Matches(d, body.VerificationID, *body.Code) },
+		Policy:         h.sie().VerificationCodePolicy,
+		Sentinel:       g.state,
+		SentinelPolicy: h.sentinelPolicy(),
+		Now:            h.clock.Now(),
 	})
+	if err := s.settle(g, "", out); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": body.VerificationID}}, nil
 }

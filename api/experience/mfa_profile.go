@@ -8,65 +8,65 @@ import (
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
 )
 
 var mfaFactors = map[string]bool{user.FactorTotp: true, user.FactorWebAuthn: true, user.FactorBackupCode: true,
 	user.FactorEmail: true, user.FactorPhone: true}
 
+type bindBody struct {
+	Type           string `json:"type"`
+	VerificationID string `json:"verificationId"`
+}
+
+func parseBind(r *http.Request) (bindBody, error) {
+	var body bindBody
+	err := httpx.Decode(r, &body)
+	if err == nil && (!mfaFactors[body.Type] || body.VerificationID == "") {
+		err = httpx.Invalid("body", `"type" must be an MFA factor and "verificationId" is required`)
+	}
+	return body, err
+}
+
 // bindMFA serves POST /profile/mfa (spec §1.7).
-func (h *Handler) bindMFA(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Type           string `json:"type"`
-		VerificationID string `json:"verificationId"`
+func (h *Handler) bindMFA(ctx context.Context, s *Step, body bindBody) (Reply, error) {
+	u, err := h.identifiedUser(ctx, s)
+	if err != nil {
+		return Reply{}, err
 	}
-	bodyErr := httpx.Decode(r, &body)
-	if bodyErr == nil && (!mfaFactors[body.Type] || body.VerificationID == "") {
-		bodyErr = httpx.Invalid("body", `"type" must be an MFA factor and "verificationId" is required`)
+	var in interaction.BindInput
+	if rec, ok := s.State.Record(body.VerificationID); ok && rec.Identifier != nil && (body.Type == user.FactorEmail || body.Type == user.FactorPhone) {
+		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
+		owner, err := accounts.Owner(ctx, s.Tx, kind, key)
+		if err != nil {
+			return Reply{}, err
+		}
+		in.Taken = owner != "" && (u == nil || owner != u.ID)
+		if kind == user.KindEmail {
+			in.EmailViolation = h.emailViolation(rec.Identifier.Value)
+		}
 	}
-	h.serve(w, r, "profile.mfa", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		u, err := h.identifiedUser(ctx, s)
-		if err != nil {
-			return reply{}, err
-		}
-		var in interaction.BindInput
-		if rec, ok := s.State.Record(body.VerificationID); ok && rec.Identifier != nil && (body.Type == user.FactorEmail || body.Type == user.FactorPhone) {
-			kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
-			owner, err := accounts.Owner(ctx, s.tx, kind, key)
-			if err != nil {
-				return reply{}, err
-			}
-			in.Taken = owner != "" && (u == nil || owner != u.ID)
-			if kind == user.KindEmail {
-				in.EmailViolation = h.emailViolation(rec.Identifier.Value)
-			}
-		}
-		events, err := interaction.BindMFA(s.State, h.sie(), u, body.Type, body.VerificationID, in)
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{status: http.StatusNoContent}, nil
-	})
+	events, err := interaction.BindMFA(s.State, h.sie(), u, body.Type, body.VerificationID, in)
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusNoContent}, nil
 }
 
 // skipMFA serves POST /profile/mfa/mfa-skipped and mfa-suggestion-skipped.
-func (h *Handler) skipMFA(name string, decide func(interaction.State, *user.State) ([]domain.Event, error)) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		h.serve(w, r, name, func(ctx context.Context, s *step) (reply, error) {
-			u, err := h.identifiedUser(ctx, s)
-			if err != nil {
-				return reply{}, err
-			}
-			events, err := decide(s.State, u)
-			if err != nil {
-				return reply{}, err
-			}
-			s.append(events...)
-			return reply{status: http.StatusNoContent}, nil
-		})
+func (h *Handler) skipMFA(decide func(interaction.State, *settings.SignInExperience, *user.State) ([]domain.Event, error)) Decide[struct{}] {
+	return func(ctx context.Context, s *Step, _ struct{}) (Reply, error) {
+		u, err := h.identifiedUser(ctx, s)
+		if err != nil {
+			return Reply{}, err
+		}
+		events, err := decide(s.State, h.sie(), u)
+		if err != nil {
+			return Reply{}, err
+		}
+		s.Append(events...)
+		return Reply{Status: http.StatusNoContent}, nil
 	}
 }

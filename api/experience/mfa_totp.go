@@ -41,34 +41,38 @@ func displayName(u *user.State) string {
 	return "Unnamed User"
 }
 
+// totpSecret is the TOTP secret route's request: the id of the record it
+// creates, the secret drawn for it and the issuer to show.
+type totpSecret struct {
+	verificationID, secret, issuer string
+}
+
+func (h *Handler) parseTotpSecret(r *http.Request) (totpSecret, error) {
+	secret, err := totp.NewSecret(h.random)
+	return totpSecret{verificationID: h.ids.NewID(), secret: secret, issuer: hostname(r)}, err
+}
+
 // createTotpSecret serves POST /verification/totp/secret (spec §1.18): the
 // secret is in the response once and sealed in the event.
-func (h *Handler) createTotpSecret(w http.ResponseWriter, r *http.Request) {
-	verificationID := h.ids.NewID()
-	secret, secretErr := totp.NewSecret(h.random)
-	h.serve(w, r, "verification.totp.secret", func(ctx context.Context, s *step) (reply, error) {
-		if secretErr != nil {
-			return reply{}, secretErr
-		}
-		u, err := h.identifiedUser(ctx, s)
-		if err != nil || u == nil {
-			return reply{}, orIdentifierNotFound(err)
-		}
-		sealed, err := h.sealTotp(u.ID, secret)
-		if err != nil {
-			return reply{}, err
-		}
-		events, err := interaction.CreateTotpSecret(s.State, verificationID, sealed)
-		if err != nil {
-			return reply{}, err
-		}
-		qr, err := totp.QRCodeDataURL(totp.URI(hostname(r), displayName(u), secret))
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{http.StatusOK, map[string]string{"verificationId": verificationID, "secret": secret, "secretQrCode": qr}}, nil
-	})
+func (h *Handler) createTotpSecret(ctx context.Context, s *Step, in totpSecret) (Reply, error) {
+	u, err := h.identifiedUser(ctx, s)
+	if err != nil || u == nil {
+		return Reply{}, orIdentifierNotFound(err)
+	}
+	sealed, err := h.sealTotp(u.ID, in.secret)
+	if err != nil {
+		return Reply{}, err
+	}
+	events, err := interaction.CreateTotpSecret(s.State, in.verificationID, sealed)
+	if err != nil {
+		return Reply{}, err
+	}
+	qr, err := totp.QRCodeDataURL(totp.URI(in.issuer, displayName(u), in.secret))
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID, "secret": in.secret, "secretQrCode": qr}}, nil
 }
 
 func orIdentifierNotFound(err error) error {
@@ -86,50 +90,57 @@ func hostname(r *http.Request) string {
 	return r.Host
 }
 
+type totpBody struct {
+	Code           string  `json:"code"`
+	VerificationID *string `json:"verificationId"`
+}
+
+// totpVerification is the TOTP verify route's request, with the id of the
+// record a verification of the user's TOTP creates.
+type totpVerification struct {
+	totpBody
+	newID string
+}
+
+func (h *Handler) parseTotpVerification(r *http.Request) (totpVerification, error) {
+	in := totpVerification{newID: h.ids.NewID()}
+	err := httpx.Decode(r, &in.totpBody)
+	if err == nil && in.Code == "" {
+		err = httpx.Invalid("body", `"code" is required`)
+	}
+	return in, err
+}
+
 // verifyTotp serves POST /verification/totp/verify (spec §1.19).
-func (h *Handler) verifyTotp(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Code           string  `json:"code"`
-		VerificationID *string `json:"verificationId"`
-	}
-	bodyErr := httpx.Decode(r, &body)
-	if bodyErr == nil && body.Code == "" {
-		bodyErr = httpx.Invalid("body", `"code" is required`)
-	}
-	newID := h.ids.NewID()
-	h.serve(w, r, "verification.totp.verify", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		now := h.clock.Now()
-		if body.VerificationID != nil {
-			sealed, _ := interaction.TotpSecretOf(s.State, *body.VerificationID)
-			secret, opened := h.openTotp(s.State.UserID, sealed)
-			_, matched := totp.Match(secret, body.Code, now)
-			events, err := interaction.VerifyNewTotp(s.State, *body.VerificationID, opened && matched)
-			if err != nil {
-				return reply{}, err
-			}
-			s.append(events...)
-			return reply{http.StatusOK, map[string]string{"verificationId": *body.VerificationID}}, nil
-		}
-		u, err := h.identifiedUser(ctx, s)
-		if err != nil || u == nil {
-			return reply{}, orIdentifierNotFound(err)
-		}
-		factor, _ := u.Factor(user.FactorTotp)
-		secret, opened := h.openTotp(u.ID, factor.Secret)
-		step, matched := totp.Match(secret, body.Code, now)
-		g, err := h.loadGuard(ctx, s, sentinel.PoolTotp, u.ID)
+func (h *Handler) verifyTotp(ctx context.Context, s *Step, in totpVerification) (Reply, error) {
+	now := h.clock.Now()
+	if in.VerificationID != nil {
+		sealed, _ := interaction.TotpSecretOf(s.State, *in.VerificationID)
+		secret, opened := h.openTotp(s.State.UserID, sealed)
+		_, matched := totp.Match(secret, in.Code, now)
+		events, err := interaction.VerifyNewTotp(s.State, *in.VerificationID, opened && matched)
 		if err != nil {
-			return reply{}, err
+			return Reply{}, err
 		}
-		out := interaction.VerifyExistingTotp(s.State, u, newID, step, opened && matched, h.attempt(g, now))
-		if err := s.settle(g, u.ID, out); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": newID}}, nil
-	})
+		s.Append(events...)
+		return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": *in.VerificationID}}, nil
+	}
+	u, err := h.identifiedUser(ctx, s)
+	if err != nil || u == nil {
+		return Reply{}, orIdentifierNotFound(err)
+	}
+	factor, _ := u.Factor(user.FactorTotp)
+	secret, opened := h.openTotp(u.ID, factor.Secret)
+	step, matched := totp.Match(secret, in.Code, now)
+	g, err := h.loadGuard(ctx, s, sentinel.PoolTotp, u.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	out := interaction.VerifyExistingTotp(s.State, u, in.newID, step, opened && matched, h.attempt(g, now))
+	if err := s.settle(g, u.ID, out); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.newID}}, nil
 }
 
 // attempt is the sentinel context of an MFA verification.

@@ -38,53 +38,55 @@ func credentials(u *user.State) []passkey.Credential {
 	return out
 }
 
+// newVerificationID is the parse of a route whose only input is the id of
+// the record it creates.
+func (h *Handler) newVerificationID(*http.Request) (string, error) { return h.ids.NewID(), nil }
+
 // startWebAuthn serves the registration and authentication option routes
 // (spec §1.20, §1.22).
-func (h *Handler) startWebAuthn(ceremony string) http.HandlerFunc {
+func (h *Handler) startWebAuthn(ceremony string) Decide[string] {
 	optionsKey := "registrationOptions"
 	if ceremony == interaction.CeremonyAuthentication {
 		optionsKey = "authenticationOptions"
 	}
-	return func(w http.ResponseWriter, r *http.Request) {
-		verificationID := h.ids.NewID()
-		h.serve(w, r, "verification.web-authn."+ceremony, func(ctx context.Context, s *step) (reply, error) {
-			u, err := h.identifiedUser(ctx, s)
-			if err != nil || u == nil {
-				return reply{}, orIdentifierNotFound(err)
-			}
-			var options json.RawMessage
-			var session passkey.Session
-			now := h.clock.Now()
-			switch {
-			case ceremony == interaction.CeremonyRegistration:
-				options, session, err = h.passkeys.BeginRegistration(passkeyUser(u), credentials(u), now)
-			case len(credentials(u)) > 0:
-				options, session, err = h.passkeys.BeginAuthentication(passkeyUser(u), credentials(u), now)
-			}
-			if err != nil {
-				return reply{}, err
-			}
-			stored, err := json.Marshal(session)
-			if err != nil {
-				return reply{}, err
-			}
-			events, err := interaction.StartWebAuthn(s.State, u, verificationID, ceremony, stored)
-			if err != nil {
-				return reply{}, err
-			}
-			s.append(events...)
-			return reply{http.StatusOK, map[string]any{"verificationId": verificationID, optionsKey: options}}, nil
-		})
+	return func(ctx context.Context, s *Step, verificationID string) (Reply, error) {
+		u, err := h.identifiedUser(ctx, s)
+		if err != nil || u == nil {
+			return Reply{}, orIdentifierNotFound(err)
+		}
+		var options json.RawMessage
+		var session passkey.Session
+		now := h.clock.Now()
+		switch {
+		case ceremony == interaction.CeremonyRegistration:
+			options, session, err = h.passkeys.BeginRegistration(passkeyUser(u), credentials(u), now)
+		case len(credentials(u)) > 0:
+			options, session, err = h.passkeys.BeginAuthentication(passkeyUser(u), credentials(u), now)
+		}
+		if err != nil {
+			return Reply{}, err
+		}
+		stored, err := json.Marshal(session)
+		if err != nil {
+			return Reply{}, err
+		}
+		events, err := interaction.StartWebAuthn(s.State, u, verificationID, ceremony, stored)
+		if err != nil {
+			return Reply{}, err
+		}
+		s.Append(events...)
+		return Reply{Status: http.StatusOK, Body: map[string]any{"verificationId": verificationID, optionsKey: options}}, nil
 	}
 }
 
 type webAuthnBody struct {
 	VerificationID string          `json:"verificationId"`
 	Payload        json.RawMessage `json:"payload"`
+	agent          string          // the browser's User-Agent, kept with a registered credential
 }
 
-func decodeWebAuthn(r *http.Request) (webAuthnBody, error) {
-	var body webAuthnBody
+func parseWebAuthn(r *http.Request) (webAuthnBody, error) {
+	body := webAuthnBody{agent: r.UserAgent()}
 	if err := httpx.Decode(r, &body); err != nil {
 		return body, err
 	}
@@ -95,61 +97,49 @@ func decodeWebAuthn(r *http.Request) (webAuthnBody, error) {
 }
 
 // verifyWebAuthnRegistration serves POST /web-authn/registration/verify (spec §1.21).
-func (h *Handler) verifyWebAuthnRegistration(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodeWebAuthn(r)
-	h.serve(w, r, "verification.web-authn.registration.verify", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
+func (h *Handler) verifyWebAuthnRegistration(_ context.Context, s *Step, body webAuthnBody) (Reply, error) {
+	events, err := interaction.FinishWebAuthnRegistration(s.State, body.VerificationID, func(stored json.RawMessage) (user.Factor, error) {
+		var session passkey.Session
+		if err := json.Unmarshal(stored, &session); err != nil {
+			return user.Factor{}, err
 		}
-		events, err := interaction.FinishWebAuthnRegistration(s.State, body.VerificationID, func(stored json.RawMessage) (user.Factor, error) {
-			var session passkey.Session
-			if err := json.Unmarshal(stored, &session); err != nil {
-				return user.Factor{}, err
-			}
-			cred, err := h.passkeys.FinishRegistration(session, body.Payload, h.clock.Now())
-			if err != nil {
-				return user.Factor{}, err
-			}
-			return user.Factor{Type: user.FactorWebAuthn, CredentialID: passkey.CredentialIDString(cred.ID),
-				PublicKey: cred.PublicKey, SignCount: cred.SignCount, Transports: cred.Transports, AAGUID: cred.AAGUID,
-				RPID: h.cfg.WebAuthn.RPID, Agent: r.UserAgent()}, nil
-		})
+		cred, err := h.passkeys.FinishRegistration(session, body.Payload, h.clock.Now())
 		if err != nil {
-			return reply{}, err
+			return user.Factor{}, err
 		}
-		s.append(events...)
-		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
+		return user.Factor{Type: user.FactorWebAuthn, CredentialID: passkey.CredentialIDString(cred.ID),
+			PublicKey: cred.PublicKey, SignCount: cred.SignCount, Transports: cred.Transports, AAGUID: cred.AAGUID,
+			RPID: h.cfg.WebAuthn.RPID, Agent: body.agent}, nil
 	})
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": body.VerificationID}}, nil
 }
 
 // verifyWebAuthnAuthentication serves POST /web-authn/authentication/verify (spec §1.23).
-func (h *Handler) verifyWebAuthnAuthentication(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodeWebAuthn(r)
-	h.serve(w, r, "verification.web-authn.authentication.verify", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
+func (h *Handler) verifyWebAuthnAuthentication(ctx context.Context, s *Step, body webAuthnBody) (Reply, error) {
+	u, err := h.identifiedUser(ctx, s)
+	if err != nil || u == nil {
+		return Reply{}, orIdentifierNotFound(err)
+	}
+	g, err := h.loadGuard(ctx, s, sentinel.PoolWebAuthn, u.ID)
+	if err != nil {
+		return Reply{}, err
+	}
+	now := h.clock.Now()
+	out := interaction.FinishWebAuthnAuthentication(s.State, u, body.VerificationID, func(stored json.RawMessage) (interaction.Assertion, error) {
+		var session passkey.Session
+		if err := json.Unmarshal(stored, &session); err != nil {
+			return interaction.Assertion{}, err
 		}
-		u, err := h.identifiedUser(ctx, s)
-		if err != nil || u == nil {
-			return reply{}, orIdentifierNotFound(err)
-		}
-		g, err := h.loadGuard(ctx, s, sentinel.PoolWebAuthn, u.ID)
-		if err != nil {
-			return reply{}, err
-		}
-		now := h.clock.Now()
-		out := interaction.FinishWebAuthnAuthentication(s.State, u, body.VerificationID, func(stored json.RawMessage) (interaction.Assertion, error) {
-			var session passkey.Session
-			if err := json.Unmarshal(stored, &session); err != nil {
-				return interaction.Assertion{}, err
-			}
-			res, err := h.passkeys.FinishAuthentication(session, passkeyUser(u), credentials(u), body.Payload, now)
-			return interaction.Assertion{CredentialID: passkey.CredentialIDString(res.CredentialID), SignCount: res.SignCount,
-				CloneWarning: res.CloneWarning}, err
-		}, h.attempt(g, now))
-		if err := s.settle(g, u.ID, out); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
-	})
+		res, err := h.passkeys.FinishAuthentication(session, passkeyUser(u), credentials(u), body.Payload, now)
+		return interaction.Assertion{CredentialID: passkey.CredentialIDString(res.CredentialID), SignCount: res.SignCount,
+			CloneWarning: res.CloneWarning}, err
+	}, h.attempt(g, now))
+	if err := s.settle(g, u.ID, out); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": body.VerificationID}}, nil
 }

@@ -1,14 +1,18 @@
 package experience_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/authtrail/authtrail/api/apitest"
+	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/passkey/passkeytest"
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
 )
 
 func TestWebAuthnCeremonies(t *testing.T) {
@@ -118,7 +122,10 @@ func TestWebAuthnLockout(t *testing.T) {
 	expect(t, r, http.StatusBadRequest, "session.verification_blocked_too_many_attempts")
 }
 
-// A credential id belongs to one user: binding another user's credential fails at submit.
+// A credential id belongs to one user: binding another user's credential
+// fails at submit, and the refusal writes only its failure event: bob's
+// interaction is not submitted, bob gets no factor, and the credential stays
+// alice's.
 func TestWebAuthnCredentialIsUnique(t *testing.T) {
 	srv := apitest.NewServer(t, apitest.Options{Settings: mfaSettings("NoPrompt")})
 	register(t, srv, "alice", goodPassword)
@@ -127,7 +134,40 @@ func TestWebAuthnCredentialIsUnique(t *testing.T) {
 	c := identified(t, srv, "alice")
 	bindWebAuthn(t, c, key)
 	expect(t, submit(t, c), http.StatusOK, "")
+	claim := eventstore.MustSubject(user.ClaimAggregateType, user.ClaimID(user.KindWebAuthn, passkey.CredentialIDString(key.CredentialID())))
+	if got := srv.EventTypes(t, claim); !equal(got, []string{"claim.identifier.claimed"}) {
+		t.Fatalf("credential claim = %v", got)
+	}
+
 	c = identified(t, srv, "bob")
 	bindWebAuthn(t, c, key)
+	before := interactionEvents(t, srv, c)
+	bobBefore := userEvents(t, srv, "2")
 	expect(t, submit(t, c), http.StatusBadRequest, "session.mfa.webauthn_verification_failed")
+	if got := interactionEvents(t, srv, c); !equal(got, append(before, "interaction.request.failed")) {
+		t.Fatalf("bob's interaction after the refused submit = %v", got)
+	}
+	if got := userEvents(t, srv, "2"); !equal(got, bobBefore) {
+		t.Fatalf("bob's user events %v, want %v unchanged", got, bobBefore)
+	}
+	if got := srv.EventTypes(t, claim); !equal(got, []string{"claim.identifier.claimed"}) {
+		t.Fatalf("credential claim after bob's submit = %v", got)
+	}
+	if owner := lastClaimOwner(t, srv, claim); owner != "1" {
+		t.Fatalf("credential owned by %q, want alice (1)", owner)
+	}
+}
+
+// lastClaimOwner is the user id of a claim subject's last claim.
+func lastClaimOwner(t *testing.T, srv *apitest.Server, subject string) string {
+	t.Helper()
+	env, err := srv.Store.Last(context.Background(), subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claimed user.IdentifierClaimed
+	if err := json.Unmarshal(env.Data, &claimed); err != nil {
+		t.Fatal(err)
+	}
+	return claimed.UserID
 }

@@ -69,88 +69,96 @@ var recordTypeOfProfile = map[string]string{
 	"email": interaction.RecordEmailCode, "phone": interaction.RecordPhoneCode, "social": interaction.RecordSocial,
 }
 
+// profileStaging is POST /profile's request, with the request's password
+// memo.
+type profileStaging struct {
+	profileBody
+	values map[string]any // extraProfile
+	pws    *passwords
+}
+
+func (h *Handler) parseProfile(r *http.Request) (profileStaging, error) {
+	body, values, err := decodeProfile(r)
+	return profileStaging{profileBody: body, values: values, pws: h.passwords(r.Context())}, err
+}
+
 // stageProfile serves POST /profile (spec §1.5).
-func (h *Handler) stageProfile(w http.ResponseWriter, r *http.Request) {
-	body, values, bodyErr := decodeProfile(r)
-	pws := h.passwords(r.Context())
-	h.serve(w, r, "profile", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
+func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging) (Reply, error) {
+	u, err := h.identifiedUser(ctx, s)
+	if err != nil {
+		return Reply{}, err
+	}
+	if body.Type != "social" && s.State.Event == settings.EventSignIn {
+		if err := interaction.GuardMFA(s.State, h.sie(), u); err != nil {
+			return Reply{}, err
 		}
-		u, err := h.identifiedUser(ctx, s)
-		if err != nil {
-			return reply{}, err
+	}
+	var events []domain.Event
+	switch body.Type {
+	case "username":
+		key := h.sie().UsernamePolicy.WithDefaults().Normalize(*body.Value)
+		var owner string
+		if owner, err = accounts.Owner(ctx, s.Tx, user.KindUsername, key); err != nil {
+			return Reply{}, err
 		}
-		if body.Type != "social" && s.State.Event == settings.EventSignIn {
-			if err := interaction.GuardMFA(s.State, h.sie(), u); err != nil {
-				return reply{}, err
-			}
-		}
-		var events []domain.Event
-		switch body.Type {
-		case "username":
-			key := h.sie().UsernamePolicy.WithDefaults().Normalize(*body.Value)
-			var owner string
-			if owner, err = accounts.Owner(ctx, s.tx, user.KindUsername, key); err != nil {
-				return reply{}, err
-			}
-			events, err = interaction.StageUsername(s.State, h.sie(), u, *body.Value, owner != "" && (u == nil || owner != u.ID))
-		case "password":
-			events, err = interaction.StagePassword(s.State, u, *body.Value, pws)
-		case "extraProfile":
-			events, err = interaction.StageExtraProfile(s.State, values)
-		default:
-			events, err = h.stageVerifiedIdentifier(ctx, s, u, recordTypeOfProfile[body.Type], *body.VerificationID)
-		}
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{status: http.StatusNoContent}, nil
-	})
+		events, err = interaction.StageUsername(s.State, h.sie(), u, *body.Value, owner != "" && (u == nil || owner != u.ID))
+	case "password":
+		events, err = interaction.StagePassword(s.State, u, *body.Value, body.pws)
+	case "extraProfile":
+		events, err = interaction.StageExtraProfile(s.State, body.values)
+	default:
+		events, err = h.stageVerifiedIdentifier(ctx, s, u, recordTypeOfProfile[body.Type], *body.VerificationID)
+	}
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusNoContent}, nil
+}
+
+// passwordReset is PUT /profile/password's request, with the password memo.
+type passwordReset struct {
+	Password *string `json:"password"`
+	pws      *passwords
+}
+
+func (h *Handler) parsePasswordReset(r *http.Request) (passwordReset, error) {
+	in := passwordReset{pws: h.passwords(r.Context())}
+	err := httpx.Decode(r, &in)
+	if err == nil && in.Password == nil {
+		err = httpx.Invalid("body", `"password" is required`)
+	}
+	return in, err
 }
 
 // resetPassword serves PUT /profile/password (spec §1.6).
-func (h *Handler) resetPassword(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		Password *string `json:"password"`
+func (h *Handler) resetPassword(ctx context.Context, s *Step, in passwordReset) (Reply, error) {
+	u, err := h.identifiedUser(ctx, s)
+	if err != nil {
+		return Reply{}, err
 	}
-	bodyErr := httpx.Decode(r, &body)
-	if bodyErr == nil && body.Password == nil {
-		bodyErr = httpx.Invalid("body", `"password" is required`)
+	events, err := interaction.ResetPassword(s.State, u, *in.Password, in.pws)
+	if err != nil {
+		return Reply{}, err
 	}
-	pws := h.passwords(r.Context())
-	h.serve(w, r, "profile.password", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		u, err := h.identifiedUser(ctx, s)
-		if err != nil {
-			return reply{}, err
-		}
-		events, err := interaction.ResetPassword(s.State, u, *body.Password, pws)
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{status: http.StatusNoContent}, nil
-	})
+	s.Append(events...)
+	return Reply{Status: http.StatusNoContent}, nil
 }
 
 // identifiedUser loads the interaction's user, or nil before identification.
-func (h *Handler) identifiedUser(ctx context.Context, s *step) (*user.State, error) {
+func (h *Handler) identifiedUser(ctx context.Context, s *Step) (*user.State, error) {
 	if !s.State.Identified() {
 		return nil, nil
 	}
-	return accounts.Load(ctx, s.tx, s.State.UserID)
+	return accounts.Load(ctx, s.Tx, s.State.UserID)
 }
 
 // stageVerifiedIdentifier gathers the facts for staging an email or phone.
-func (h *Handler) stageVerifiedIdentifier(ctx context.Context, s *step, u *user.State, recordType, verificationID string) ([]domain.Event, error) {
+func (h *Handler) stageVerifiedIdentifier(ctx context.Context, s *Step, u *user.State, recordType, verificationID string) ([]domain.Event, error) {
 	violation, taken := "", false
 	if rec, ok := s.State.Record(verificationID); ok && rec.Type == recordType && rec.Identifier != nil {
 		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
-		owner, err := accounts.Owner(ctx, s.tx, kind, key)
+		owner, err := accounts.Owner(ctx, s.Tx, kind, key)
 		if err != nil {
 			return nil, err
 		}

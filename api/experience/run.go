@@ -5,75 +5,79 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/eventstore"
 )
 
-// step is one request against an existing interaction, run inside an event
-// store transaction (and re-run on a concurrent change).
-type step struct {
+// Step is one request against an existing interaction, inside one attempt
+// of its command: the interaction as loaded, and the transaction to append
+// through.
+type Step struct {
 	ID      string
 	Subject string
 	State   interaction.State
-	tx      *eventstore.Tx
-	// failureRecorded: the step appended its own failure event.
-	failureRecorded bool
+	Tx      *eventstore.Tx
 }
 
-// reply is what a step answers on success.
-type reply struct {
-	status int
-	body   any // nil: no body
+// Append queues success events of the interaction.
+func (s *Step) Append(events ...domain.Event) { s.Tx.Append(s.Subject, events...) }
+
+// Failure queues the interaction's record of a refusal, instead of the
+// generic interaction.request.failed.
+func (s *Step) Failure(events ...domain.Event) { s.Tx.Failure(s.Subject, events...) }
+
+// Reply is what a step answers once its events are committed.
+type Reply = command.Reply
+
+// Decide is one attempt of a step on the parsed request.
+type Decide[In any] func(ctx context.Context, s *Step, in In) (Reply, error)
+
+// stepInput is what a step reads from its request: the interaction cookie
+// and the parsed body.
+type stepInput[In any] struct {
+	id string
+	in In
 }
 
-func (s *step) append(events ...domain.Event) { s.tx.Append(s.Subject, events...) }
-
-// recordFailure appends a specific failure event instead of the generic one.
-func (s *step) recordFailure(events ...domain.Event) {
-	s.append(events...)
-	s.failureRecorded = true
-}
-
-// serve runs fn against the request's interaction. Every business error is
-// recorded as an event of the interaction; nothing else the failed step
-// appended is written unless fn chose to keep it (spec §2.2).
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, name string, fn func(ctx context.Context, s *step) (reply, error)) {
-	id := h.interactionID(r)
-	if id == "" {
-		httpx.Error(w, r, h.log, domain.E("session.not_found"))
-		return
-	}
-	var out reply
-	err := h.store.Run(r.Context(), h.meta(r, id), func(tx *eventstore.Tx) error {
-		s := &step{ID: id, Subject: eventstore.MustSubject(interaction.AggregateType, id), tx: tx}
-		if err := h.loadInteraction(r.Context(), s); err != nil {
-			return err
+// Handle serves a route against the request's interaction. parse reads the
+// request once; decide runs in each attempt on the freshly loaded
+// interaction. Every refusal is recorded on the interaction: decide's own
+// failure events, else interaction.request.failed naming the step (name)
+// and the code; nothing decide appended for success commits with it.
+func Handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In]) http.HandlerFunc {
+	return command.Handler(h.api, func(r *http.Request) (stepInput[In], error) {
+		in, err := parse(r)
+		return stepInput[In]{id: h.interactionID(r), in: in}, err
+	}, func(ctx context.Context, tx *eventstore.Tx, in stepInput[In], inErr error) (Reply, error) {
+		if in.id == "" {
+			return Reply{}, sessionError{domain.E("session.not_found")}
 		}
-		var err error
-		out, err = fn(r.Context(), s)
-		if e, ok := domain.AsError(err); ok && !s.failureRecorded {
-			s.append(&interaction.RequestFailed{Step: name, Code: e.Code, Status: e.Status})
+		s := &Step{ID: in.id, Subject: eventstore.MustSubject(interaction.AggregateType, in.id), Tx: tx}
+		if err := h.loadInteraction(ctx, s); err != nil {
+			return Reply{}, err
 		}
-		return err
+		out, err := Reply{}, inErr
+		if err == nil {
+			out, err = decide(ctx, s, in.in)
+		}
+		if e, ok := domain.AsError(err); ok && !tx.HasFailure(s.Subject) {
+			s.Failure(&interaction.RequestFailed{Step: name, Code: e.Code, Status: e.Status})
+		}
+		return out, err
 	})
-	if err != nil {
-		httpx.Error(w, r, h.log, storeError(err))
-		return
-	}
-	if out.body == nil {
-		w.WriteHeader(out.status)
-		return
-	}
-	httpx.JSON(w, out.status, out.body)
 }
+
+// noBody is the parse of a route that reads no body.
+func noBody(*http.Request) (struct{}, error) { return struct{}{}, nil }
 
 // loadInteraction folds the interaction and refuses one that is unknown,
 // expired, consumed by a submit (session.not_found) or cleared by a
 // forgot-password submit (session.interaction_not_found).
-func (h *Handler) loadInteraction(ctx context.Context, s *step) error {
-	envs, err := s.tx.Load(ctx, s.Subject)
+func (h *Handler) loadInteraction(ctx context.Context, s *Step) error {
+	envs, err := s.Tx.Load(ctx, s.Subject)
 	if err != nil {
 		return err
 	}
@@ -82,10 +86,15 @@ func (h *Handler) loadInteraction(ctx context.Context, s *step) error {
 		return err
 	}
 	s.State = interaction.Fold(events)
+	return h.usable(s.State)
+}
+
+// usable refuses an interaction no request may act on.
+func (h *Handler) usable(st interaction.State) error {
 	switch {
-	case s.State.Cleared:
+	case st.Cleared:
 		return sessionError{domain.E("session.interaction_not_found")}
-	case !s.State.Active(h.clock.Now()):
+	case !st.Active(h.clock.Now()):
 		return sessionError{domain.E("session.not_found")}
 	}
 	return nil
@@ -97,9 +106,33 @@ type sessionError struct{ err *domain.Error }
 
 func (e sessionError) Error() string { return e.err.Error() }
 
+// api is how the Experience API answers its commands.
+func (h *Handler) commandAPI() *command.API {
+	return &command.API{
+		Store: h.store,
+		Meta: func(r *http.Request) eventstore.Metadata {
+			return h.meta(r, h.interactionID(r))
+		},
+		Reply: func(w http.ResponseWriter, _ *http.Request, out Reply) {
+			for k, v := range out.Header {
+				w.Header()[k] = v
+			}
+			if out.Body == nil {
+				w.WriteHeader(out.Status)
+				return
+			}
+			httpx.JSON(w, out.Status, out.Body)
+		},
+		Error: func(w http.ResponseWriter, r *http.Request, err error) {
+			httpx.Error(w, r, h.log, storeError(err))
+		},
+	}
+}
+
 // storeError maps what Run returned to what the client sees.
 func storeError(err error) error {
-	if se, ok := err.(sessionError); ok {
+	var se sessionError
+	if errors.As(err, &se) {
 		return se.err
 	}
 	if errors.Is(err, eventstore.ErrConflict) {

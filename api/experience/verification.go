@@ -101,67 +101,66 @@ func (h *Handler) claim(tx *eventstore.Tx, values map[string]string, userID stri
 	}
 }
 
+// passwordVerification is a password route's request, with the id of the
+// record it creates and the request's password memo.
+type passwordVerification struct {
+	passwordBody
+	verificationID string
+	pws            *passwords
+}
+
+func (h *Handler) parsePasswordVerification(newIdentity bool) func(r *http.Request) (passwordVerification, error) {
+	return func(r *http.Request) (passwordVerification, error) {
+		body, err := decodePasswordBody(r, newIdentity)
+		return passwordVerification{passwordBody: body, verificationID: h.ids.NewID(), pws: h.passwords(r.Context())}, err
+	}
+}
+
 // verifyPassword serves POST /verification/password (spec §1.10).
-func (h *Handler) verifyPassword(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodePasswordBody(r, false)
-	verificationID := h.ids.NewID()
-	pws := h.passwords(r.Context())
-	h.serve(w, r, "verification.password", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		kind, key := h.lookupKey(*body.Identifier)
-		guard, err := h.loadSentinel(ctx, s, kind, key)
-		if err != nil {
-			return reply{}, err
-		}
-		u, err := accounts.Lookup(ctx, s.tx, kind, key)
-		if err != nil {
-			return reply{}, err
-		}
-		matched := false
-		switch {
-		case guard.state.LockedAt(h.clock.Now()):
-			// Locked whatever the password: skip the hash, the answer is the same.
-		case u != nil && u.HasPassword():
-			matched = pws.Matches(body.Password, u.PasswordDigest)
-		default:
-			pws.decoy(body.Password)
-		}
-		sie := h.sie()
-		out := interaction.VerifyPassword(interaction.PasswordAttempt{
-			VerificationID: verificationID,
-			Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
-			User:           u, Matched: matched, Sentinel: guard.state,
-			Policy:     h.sentinelPolicy(),
-			Expiration: sie.PasswordExpiration, Now: h.clock.Now(),
-		})
-		if err := s.settle(guard, "", out); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
+func (h *Handler) verifyPassword(ctx context.Context, s *Step, in passwordVerification) (Reply, error) {
+	kind, key := h.lookupKey(*in.Identifier)
+	guard, err := h.loadSentinel(ctx, s, kind, key)
+	if err != nil {
+		return Reply{}, err
+	}
+	u, err := accounts.Lookup(ctx, s.Tx, kind, key)
+	if err != nil {
+		return Reply{}, err
+	}
+	matched := false
+	switch {
+	case guard.state.LockedAt(h.clock.Now()):
+		// Locked whatever the password: skip the hash, the answer is the same.
+	case u != nil && u.HasPassword():
+		matched = in.pws.Matches(in.Password, u.PasswordDigest)
+	default:
+		in.pws.decoy(in.Password)
+	}
+	sie := h.sie()
+	out := interaction.VerifyPassword(interaction.PasswordAttempt{
+		VerificationID: in.verificationID,
+		Identifier:     interaction.Identifier{Type: in.Identifier.Type, Value: in.Identifier.Value},
+		User:           u, Matched: matched, Sentinel: guard.state,
+		Policy:     h.sentinelPolicy(),
+		Expiration: sie.PasswordExpiration, Now: h.clock.Now(),
 	})
+	if err := s.settle(guard, "", out); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
 }
 
 // verifyNewPasswordIdentity serves POST /verification/new-password-identity (spec §1.11).
-func (h *Handler) verifyNewPasswordIdentity(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodePasswordBody(r, true)
-	verificationID := h.ids.NewID()
-	pws := h.passwords(r.Context())
-	h.serve(w, r, "verification.new-password-identity", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		kind, key := h.lookupKey(*body.Identifier)
-		owner, err := accounts.Owner(ctx, s.tx, kind, key)
-		if err != nil {
-			return reply{}, err
-		}
-		events, err := interaction.VerifyNewPasswordIdentity(verificationID, body.Identifier.Value, body.Password, owner != "", pws)
-		if err != nil {
-			return reply{}, err
-		}
-		s.append(events...)
-		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
-	})
+func (h *Handler) verifyNewPasswordIdentity(ctx context.Context, s *Step, in passwordVerification) (Reply, error) {
+	kind, key := h.lookupKey(*in.Identifier)
+	owner, err := accounts.Owner(ctx, s.Tx, kind, key)
+	if err != nil {
+		return Reply{}, err
+	}
+	events, err := interaction.VerifyNewPasswordIdentity(in.verificationID, in.Identifier.Value, in.Password, owner != "", in.pws)
+	if err != nil {
+		return Reply{}, err
+	}
+	s.Append(events...)
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
 }

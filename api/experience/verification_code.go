@@ -70,38 +70,46 @@ type pendingCode struct {
 	stored                bool
 }
 
+// codeSend is a code route's request: its body, the id of the record it
+// creates, and the code drawn for it, shared by the attempts of the step
+// (hence a pointer).
+type codeSend struct {
+	codeBody
+	verificationID string
+	pending        *pendingCode
+}
+
+func (h *Handler) parseCodeSend(r *http.Request) (*codeSend, error) {
+	body, err := decodeCodeBody(r, false)
+	return &codeSend{codeBody: body, verificationID: h.ids.NewID()}, err
+}
+
+func parseCodeVerify(r *http.Request) (codeBody, error) { return decodeCodeBody(r, true) }
+
 // sendCode serves POST /verification/verification-code (spec §1.12). The
 // code is not sent here: the event asks the delivery worker to send it.
-func (h *Handler) sendCode(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodeCodeBody(r, false)
-	verificationID := h.ids.NewID()
-	var pending *pendingCode
-	h.serve(w, r, "verification.verification-code", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		kind, key := h.lookupKey(*body.Identifier)
-		owner, err := accounts.Owner(ctx, s.tx, kind, key)
-		if err != nil {
-			return reply{}, err
-		}
-		identifier := interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value}
-		req := interaction.CodeRequest{Identifier: identifier, Event: body.InteractionEvent, UserExists: owner != ""}
-		if identifier.Type == settings.IdentifierEmail {
-			req.EmailViolation = h.emailViolation(identifier.Value)
-		}
-		plan, err := interaction.PlanCode(s.State, h.sie(), req)
-		if err != nil {
-			return reply{}, err
-		}
-		if err := h.issueCode(ctx, s, codeIssue{
-			verificationID: verificationID, identifier: identifier, recordType: interaction.RecordTypeFor(identifier.Type),
-			template: plan.Template, suppressed: plan.Suppressed, recipientKey: kind + ":" + key,
-		}, &pending); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": verificationID}}, nil
-	})
+func (h *Handler) sendCode(ctx context.Context, s *Step, in *codeSend) (Reply, error) {
+	kind, key := h.lookupKey(*in.Identifier)
+	owner, err := accounts.Owner(ctx, s.Tx, kind, key)
+	if err != nil {
+		return Reply{}, err
+	}
+	identifier := interaction.Identifier{Type: in.Identifier.Type, Value: in.Identifier.Value}
+	req := interaction.CodeRequest{Identifier: identifier, Event: in.InteractionEvent, UserExists: owner != ""}
+	if identifier.Type == settings.IdentifierEmail {
+		req.EmailViolation = h.emailViolation(identifier.Value)
+	}
+	plan, err := interaction.PlanCode(s.State, h.sie(), req)
+	if err != nil {
+		return Reply{}, err
+	}
+	if err := h.issueCode(ctx, s, codeIssue{
+		verificationID: in.verificationID, identifier: identifier, recordType: interaction.RecordTypeFor(identifier.Type),
+		template: plan.Template, suppressed: plan.Suppressed, recipientKey: kind + ":" + key,
+	}, &in.pending); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
 }
 
 // codeIssue is one code to create and (unless suppressed) deliver.
@@ -117,9 +125,9 @@ type codeIssue struct {
 // issueCode applies the send cap and the connector check, then appends the
 // code record, the counted send and the delivery request (spec §1.12 steps 5–7).
 // pending keeps the drawn code across re-decisions of the step.
-func (h *Handler) issueCode(ctx context.Context, s *step, c codeIssue, pending **pendingCode) error {
+func (h *Handler) issueCode(ctx context.Context, s *Step, c codeIssue, pending **pendingCode) error {
 	limitSubject := eventstore.MustSubject(ratelimit.AggregateType, ratelimit.ID(c.recipientKey))
-	envs, err := s.tx.Load(ctx, limitSubject)
+	envs, err := s.Tx.Load(ctx, limitSubject)
 	if err != nil {
 		return err
 	}
@@ -152,10 +160,10 @@ func (h *Handler) issueCode(ctx context.Context, s *step, c codeIssue, pending *
 		}
 		requested.SealedCode = p.sealed
 	}
-	s.tx.Append(limitSubject, counted...)
-	s.append(requested)
+	s.Tx.Append(limitSubject, counted...)
+	s.Append(requested)
 	if !c.suppressed {
-		s.tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, p.sendID),
+		s.Tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, p.sendID),
 			&interaction.DeliveryRequested{InteractionID: s.ID, SendID: p.sendID})
 	}
 	return nil
@@ -192,33 +200,27 @@ func (h *Handler) storeCodeKey(ctx context.Context, p *pendingCode) error {
 }
 
 // verifyCode serves POST /verification/verification-code/verify (spec §1.13).
-func (h *Handler) verifyCode(w http.ResponseWriter, r *http.Request) {
-	body, bodyErr := decodeCodeBody(r, true)
-	h.serve(w, r, "verification.verification-code.verify", func(ctx context.Context, s *step) (reply, error) {
-		if bodyErr != nil {
-			return reply{}, bodyErr
-		}
-		kind, key := h.lookupKey(*body.Identifier)
-		guard, err := h.loadSentinel(ctx, s, kind, key)
-		if err != nil {
-			return reply{}, err
-		}
-		sie := h.sie()
-		out := interaction.VerifyCode(s.State, interaction.CodeAttempt{
-			VerificationID: body.VerificationID,
-			Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
-			Code:           *body.Code,
-			Matches:        func(d code.Digest) bool { return h.codes.Matches(d, body.VerificationID, *body.Code) },
-			Policy:         sie.VerificationCodePolicy,
-			Sentinel:       guard.state,
-			SentinelPolicy: h.sentinelPolicy(),
-			Now:            h.clock.Now(),
-		})
-		if err := s.settle(guard, "", out); err != nil {
-			return reply{}, err
-		}
-		return reply{http.StatusOK, map[string]string{"verificationId": body.VerificationID}}, nil
+func (h *Handler) verifyCode(ctx context.Context, s *Step, body codeBody) (Reply, error) {
+	kind, key := h.lookupKey(*body.Identifier)
+	guard, err := h.loadSentinel(ctx, s, kind, key)
+	if err != nil {
+		return Reply{}, err
+	}
+	sie := h.sie()
+	out := interaction.VerifyCode(s.State, interaction.CodeAttempt{
+		VerificationID: body.VerificationID,
+		Identifier:     interaction.Identifier{Type: body.Identifier.Type, Value: body.Identifier.Value},
+		Code:           *body.Code,
+		Matches:        func(d code.Digest) bool { return h.codes.Matches(d, body.VerificationID, *body.Code) },
+		Policy:         sie.VerificationCodePolicy,
+		Sentinel:       guard.state,
+		SentinelPolicy: h.sentinelPolicy(),
+		Now:            h.clock.Now(),
 	})
+	if err := s.settle(guard, "", out); err != nil {
+		return Reply{}, err
+	}
+	return Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": body.VerificationID}}, nil
 }
 
 // guard is an identifier's sentinel aggregate, loaded in a step.
@@ -228,15 +230,15 @@ type guard struct {
 }
 
 // loadSentinel folds the shared password/code/token pool of an identifier.
-func (h *Handler) loadSentinel(ctx context.Context, s *step, kind, key string) (guard, error) {
+func (h *Handler) loadSentinel(ctx context.Context, s *Step, kind, key string) (guard, error) {
 	return h.loadGuard(ctx, s, sentinel.PoolIdentifier, kind+":"+key)
 }
 
 // loadGuard folds a sentinel pool of a target (an identifier, or a user id
 // for the MFA pools).
-func (h *Handler) loadGuard(ctx context.Context, s *step, pool, target string) (guard, error) {
+func (h *Handler) loadGuard(ctx context.Context, s *Step, pool, target string) (guard, error) {
 	g := guard{subject: eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(pool, target))}
-	envs, err := s.tx.Load(ctx, g.subject)
+	envs, err := s.Tx.Load(ctx, g.subject)
 	if err != nil {
 		return g, err
 	}
@@ -245,23 +247,22 @@ func (h *Handler) loadGuard(ctx context.Context, s *step, pool, target string) (
 	return g, err
 }
 
-// settle appends a verification outcome: the sentinel's events, the user's
-// (a consumed TOTP step or backup code, in the same atomic append), then the
-// interaction's success or failure events; it returns the outcome's error.
-func (s *step) settle(g guard, userID string, out interaction.Outcome) error {
-	if len(out.Sentinel) > 0 {
-		s.tx.Append(g.subject, out.Sentinel...)
-	}
-	if len(out.User) > 0 {
-		s.tx.Append(accounts.Subject(userID), out.User...)
-	}
+// settle appends a verification outcome: on success the user's events (a
+// consumed TOTP step or backup code, in the same atomic append) and the
+// interaction's; on a refusal the sentinel's and the interaction's failure
+// events, which are all that commit with the refusal. It returns the
+// outcome's error.
+func (s *Step) settle(g guard, userID string, out interaction.Outcome) error {
 	if out.Err != nil {
-		if len(out.Interaction) > 0 {
-			s.recordFailure(out.Interaction...)
-		}
+		s.Tx.Failure(g.subject, out.Sentinel...)
+		s.Failure(out.Interaction...)
 		return out.Err
 	}
-	s.append(out.Interaction...)
+	s.Tx.Append(g.subject, out.Sentinel...)
+	if len(out.User) > 0 {
+		s.Tx.Append(accounts.Subject(userID), out.User...)
+	}
+	s.Append(out.Interaction...)
 	return nil
 }
 

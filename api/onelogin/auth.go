@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 )
@@ -170,8 +171,9 @@ func (a *Auth) authenticate(id, secret string) *credential {
 // Register mounts POST /auth/oauth2/v2/token and POST /auth/oauth2/revoke.
 // Other methods on those paths answer OneLogin's 404 "No Route Exists".
 func (a *Auth) Register(r *mux.Router) {
-	r.HandleFunc(TokenPath, a.serveToken).Methods(http.MethodPost)
-	r.HandleFunc(RevokePath, a.serveRevoke).Methods(http.MethodPost)
+	api := a.commandAPI()
+	r.HandleFunc(TokenPath, command.Handler(api, a.parseTokenCall, a.serveToken)).Methods(http.MethodPost)
+	r.HandleFunc(RevokePath, command.Handler(api, a.parseTokenCall, a.serveRevoke)).Methods(http.MethodPost)
 	r.HandleFunc(TokenPath, noRoute)
 	r.HandleFunc(RevokePath, noRoute)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -55,7 +56,8 @@ type DeviceReadModel interface {
 // for the Authenticator (TOTP), SMS and Email factors and the temporary MFA
 // token.
 type MFAAPI struct {
-	d MFADeps
+	d   MFADeps
+	api *command.API
 }
 
 // NewMFAAPI fills in the defaults of d.
@@ -69,7 +71,9 @@ func NewMFAAPI(d MFADeps) *MFAAPI {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &MFAAPI{d: d}
+	m := &MFAAPI{d: d}
+	m.api = m.commandAPI()
+	return m
 }
 
 // MFAPathPrefix is the root of every MFA endpoint.
@@ -83,16 +87,16 @@ func (m *MFAAPI) Register(r *mux.Router) {
 	route := func(method, path string, h http.HandlerFunc, guard func(http.Handler) http.Handler) {
 		r.Handle(MFAPathPrefix+path, guard(h)).Methods(method)
 	}
-	route(http.MethodGet, "/factors", m.factors, all)
-	route(http.MethodGet, "/devices", m.devices, all)
-	route(http.MethodDelete, "/devices/{device_id}", m.deleteDevice, all)
-	route(http.MethodPost, "/registrations", m.createRegistration, all)
-	route(http.MethodGet, "/registrations/{id}", m.getRegistration, all)
-	route(http.MethodPut, "/registrations/{id}", m.verifyRegistration, all)
-	route(http.MethodPost, "/verifications", m.createVerification, all)
-	route(http.MethodGet, "/verifications/{id}", m.getVerification, all)
-	route(http.MethodPut, "/verifications/{id}", m.verifyVerification, all)
-	route(http.MethodPost, "/mfa_token", m.createToken, m.d.Auth.Require(ScopeManageAll, ScopeManageUsers))
+	route(http.MethodGet, "/factors", mfaRoute(m, command.NoInput, m.factors), all)
+	route(http.MethodGet, "/devices", mfaRoute(m, command.NoInput, m.devices), all)
+	route(http.MethodDelete, "/devices/{device_id}", mfaRoute(m, pathVar("device_id"), m.deleteDevice), all)
+	route(http.MethodPost, "/registrations", mfaRoute(m, m.parseRegistration, m.createRegistration), all)
+	route(http.MethodGet, "/registrations/{id}", mfaRoute(m, pathVar("id"), m.getRegistration), all)
+	route(http.MethodPut, "/registrations/{id}", mfaRoute(m, parseOTPSubmission, m.verifyRegistration), all)
+	route(http.MethodPost, "/verifications", mfaRoute(m, m.parseVerification, m.createVerification), all)
+	route(http.MethodGet, "/verifications/{id}", mfaRoute(m, pathVar("id"), m.getVerification), all)
+	route(http.MethodPut, "/verifications/{id}", mfaRoute(m, parseOTPSubmission, m.verifyVerification), all)
+	route(http.MethodPost, "/mfa_token", mfaRoute(m, m.parseToken, m.createToken), m.d.Auth.Require(ScopeManageAll, ScopeManageUsers))
 }
 
 // mfaUser is the path's user, folded inside the command's transaction.
@@ -102,44 +106,83 @@ type mfaUser struct {
 }
 
 // mfaReply is a command's answer: a status and a JSON body (none for 204).
-type mfaReply struct {
-	status int
-	body   any
+type mfaReply = command.Reply
+
+// mfaRequest is what an MFA route reads from its request: the path's user
+// id ("" when the path names no user) and the route's own input.
+type mfaRequest[In any] struct {
+	userID string
+	in     In
 }
 
-// serve runs fn for the path's user in one transaction and answers its
-// reply or its error. An unknown user answers 404 NotFoundError.
-func (m *MFAAPI) serve(w http.ResponseWriter, r *http.Request, fn func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error)) {
+// mfaDecide is one attempt of an MFA command for the path's user.
+type mfaDecide[In any] func(ctx context.Context, tx *eventstore.Tx, u mfaUser, in In) (mfaReply, error)
+
+// mfaRoute serves an MFA endpoint as a command on the path's user: parse
+// reads the request once, decide runs in each attempt on the user folded
+// afresh. An unknown user answers 404 NotFoundError before the request's
+// own refusals.
+func mfaRoute[In any](m *MFAAPI, parse func(*http.Request) (In, error), decide mfaDecide[In]) http.HandlerFunc {
+	return command.Handler(m.api, func(r *http.Request) (mfaRequest[In], error) {
+		in, err := parse(r)
+		return mfaRequest[In]{userID: pathUserID(r), in: in}, err
+	}, func(ctx context.Context, tx *eventstore.Tx, req mfaRequest[In], inErr error) (mfaReply, error) {
+		if req.userID == "" {
+			return mfaReply{}, UserNotFound()
+		}
+		u, err := mfaLoadUser(ctx, tx, req.userID)
+		if err != nil {
+			return mfaReply{}, err
+		}
+		if inErr != nil {
+			return mfaReply{}, inErr
+		}
+		return decide(ctx, tx, u, req.in)
+	})
+}
+
+// pathUserID is the path's user id in canonical form, or "" when it is not
+// a positive decimal integer.
+func pathUserID(r *http.Request) string {
 	n, err := strconv.ParseUint(mux.Vars(r)["user_id"], 10, 63)
 	if err != nil || n == 0 {
-		WriteError(w, UserNotFound())
-		return
+		return ""
 	}
-	userID := strconv.FormatUint(n, 10)
-	ctx := r.Context()
-	var out mfaReply
-	meta := eventstore.Metadata{Time: m.d.Clock.Now(), Actor: "onelogin:mfa", CorrelationID: r.Header.Get("X-Request-Id")}
-	if c, ok := ClientFrom(ctx); ok {
-		meta.Actor = "onelogin:mfa:" + c.ID
+	return strconv.FormatUint(n, 10)
+}
+
+// pathVar is the parse of a route whose input is one path variable.
+func pathVar(name string) func(*http.Request) (string, error) {
+	return func(r *http.Request) (string, error) { return mux.Vars(r)[name], nil }
+}
+
+// commandAPI is how the MFA API answers its commands.
+func (m *MFAAPI) commandAPI() *command.API {
+	return &command.API{
+		Store: m.d.Store,
+		Meta: func(r *http.Request) eventstore.Metadata {
+			meta := eventstore.Metadata{Time: m.d.Clock.Now(), Actor: "onelogin:mfa", CorrelationID: r.Header.Get("X-Request-Id")}
+			if c, ok := ClientFrom(r.Context()); ok {
+				meta.Actor = "onelogin:mfa:" + c.ID
+			}
+			return meta
+		},
+		Reply: writeReply,
+		Error: m.fail,
 	}
-	err = m.d.Store.Run(ctx, meta, func(tx *eventstore.Tx) error {
-		u, err := mfaLoadUser(ctx, tx, userID)
-		if err != nil {
-			return err
-		}
-		out, err = fn(ctx, tx, u)
-		return err
-	})
-	if err != nil {
-		m.fail(w, r, err)
-		return
+}
+
+// writeReply answers a command of the OneLogin-style APIs.
+func writeReply(w http.ResponseWriter, _ *http.Request, out command.Reply) {
+	for k, v := range out.Header {
+		w.Header()[k] = v
 	}
-	if out.body == nil {
+	if out.Body == nil {
 		w.Header().Set("Cache-Control", "no-cache, must-revalidate, no-store")
-		w.WriteHeader(out.status)
+		w.WriteHeader(out.Status)
 		return
 	}
-	WriteJSON(w, out.status, out.body)
+	WriteJSON(w, out.Status, out.Body)
 }
 
 func mfaLoadUser(ctx context.Context, tx *eventstore.Tx, userID string) (mfaUser, error) {
@@ -177,6 +220,20 @@ func (m *MFAAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
 		m.d.Log.ErrorContext(r.Context(), "onelogin mfa request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	WriteError(w, err)
+}
+
+// parseError is the refusal of a parsed request: the first failure to read
+// it, else its invalid parameters (nil when there are none).
+func parseError(params mfaapi.InvalidParams, errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	if len(params) > 0 {
+		return params
+	}
+	return nil
 }
 
 // mfaDecode reads a JSON object body; an empty body is an empty object.

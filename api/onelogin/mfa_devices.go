@@ -10,52 +10,44 @@ import (
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/gorilla/mux"
 )
 
 // factors serves GET /factors: the factors the user may still enrol, as a
 // bare array.
-func (m *MFAAPI) factors(w http.ResponseWriter, r *http.Request) {
-	m.serve(w, r, func(_ context.Context, _ *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		out := []mfaFactorModel{}
-		for _, f := range mfaapi.Available(m.d.Factors, u.state) {
-			out = append(out, mfaFactorModel{FactorID: f.ID, Name: f.Name, AuthFactorName: f.AuthFactorName})
-		}
-		return mfaReply{http.StatusOK, out}, nil
-	})
+func (m *MFAAPI) factors(_ context.Context, _ *eventstore.Tx, u mfaUser, _ struct{}) (mfaReply, error) {
+	out := []mfaFactorModel{}
+	for _, f := range mfaapi.Available(m.d.Factors, u.state) {
+		out = append(out, mfaFactorModel{FactorID: f.ID, Name: f.Name, AuthFactorName: f.AuthFactorName})
+	}
+	return mfaReply{Status: http.StatusOK, Body: out}, nil
 }
 
 // devices serves GET /devices: the user's OTP-verifiable devices, read from
 // the user aggregate (so a device is listed as soon as it is accepted, and
 // exactly the devices DELETE and POST /verifications accept).
-func (m *MFAAPI) devices(w http.ResponseWriter, r *http.Request) {
-	m.serve(w, r, func(ctx context.Context, _ *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		listed, err := m.readDevices(ctx, u.state.ID)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		out := []mfaDeviceModel{}
-		for _, d := range mfaapi.Devices(m.d.Factors, listed) {
-			out = append(out, mfaDeviceModel{DeviceID: d.DeviceID, UserDisplayName: d.UserDisplayName,
-				TypeDisplayName: d.TypeDisplayName, AuthFactorName: d.AuthFactorName, Default: d.Default})
-		}
-		return mfaReply{http.StatusOK, out}, nil
-	})
+func (m *MFAAPI) devices(ctx context.Context, _ *eventstore.Tx, u mfaUser, _ struct{}) (mfaReply, error) {
+	listed, err := m.readDevices(ctx, u.state.ID)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	out := []mfaDeviceModel{}
+	for _, d := range mfaapi.Devices(m.d.Factors, listed) {
+		out = append(out, mfaDeviceModel{DeviceID: d.DeviceID, UserDisplayName: d.UserDisplayName,
+			TypeDisplayName: d.TypeDisplayName, AuthFactorName: d.AuthFactorName, Default: d.Default})
+	}
+	return mfaReply{Status: http.StatusOK, Body: out}, nil
 }
 
 // deleteDevice serves DELETE /devices/{device_id}: 204 and
 // user.mfa.factor_removed. Open verifications of the device answer 403 from
 // then on (Verify refuses a verification whose factor is gone).
-func (m *MFAAPI) deleteDevice(w http.ResponseWriter, r *http.Request) {
-	deviceID := mux.Vars(r)["device_id"]
-	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		d, ok := mfaapi.FindDevice(m.d.Factors, u.state, deviceID)
-		if !ok {
-			return mfaReply{}, mfaapi.ErrNotFound
-		}
-		tx.Append(accounts.Subject(u.state.ID), &user.MFAFactorRemoved{FactorID: d.FactorID, Source: "mfa-api"})
-		return mfaReply{status: http.StatusNoContent}, nil
-	})
+func (m *MFAAPI) deleteDevice(_ context.Context, tx *eventstore.Tx, u mfaUser, deviceID string) (mfaReply, error) {
+	d, ok := mfaapi.FindDevice(m.d.Factors, u.state, deviceID)
+	if !ok {
+		return mfaReply{}, mfaapi.ErrNotFound
+	}
+	tx.Append(accounts.Subject(u.state.ID), &user.MFAFactorRemoved{FactorID: d.FactorID, Source: "mfa-api"})
+	return mfaReply{Status: http.StatusNoContent}, nil
 }
 
 // readDevices reads the user's factors from the device read model once it

@@ -30,11 +30,23 @@ type mfaRegistrationRequest struct {
 	CustomMessage json.RawMessage `json:"custom_message"`
 }
 
-// createRegistration serves POST /registrations (spec §2.2). An
-// Authenticator answers its totp_url; an SMS or Email factor sends a code to
-// the profile's phone or email through the delivery worker, or with
-// verified=true is accepted at once and sends nothing (§4.5).
-func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
+// registration is POST /registrations' request, validated, with the ids
+// and the TOTP secret drawn for it and the code it may send, shared by the
+// attempts of its command.
+type registration struct {
+	factorID      int64
+	displayName   string
+	expiresIn     int64
+	verified      bool
+	customMessage json.RawMessage
+	regID         string
+	secret        string
+	factorUserID  string
+	issuer        string // the TOTP issuer: the request's host
+	pending       *mfaCode
+}
+
+func (m *MFAAPI) parseRegistration(r *http.Request) (*registration, error) {
 	var body mfaRegistrationRequest
 	bodyErr := mfaDecode(r, &body)
 	var params mfaapi.InvalidParams
@@ -56,115 +68,124 @@ func (m *MFAAPI) createRegistration(w http.ResponseWriter, r *http.Request) {
 	}
 	regID, idErr := m.newID()
 	secret, secretErr := totp.NewSecret(m.d.Random)
-	factorUserID := domain.RandomIDs{Rand: m.d.Random}.NewID()
-	var pending *mfaCode
-	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		for _, err := range []error{bodyErr, idErr, secretErr} {
-			if err != nil {
-				return mfaReply{}, err
-			}
-		}
-		if len(params) > 0 {
-			return mfaReply{}, params
-		}
-		sealed, err := m.d.Secrets.Seal([]byte(secret), mfaTotpAAD(u.state.ID), m.d.Random)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		started, err := mfaapi.Start(mfaapi.StartRegistration{
-			RegistrationID: regID, FactorID: factorUserID, User: u.state, Factors: m.d.Factors,
-			FactorConfigID: factorID, DisplayName: strings.TrimSpace(displayName), ExpiresIn: expiresIn,
-			Verified: verified, Secret: &user.Sealed{KeyID: sealed.KeyID, Box: sealed.Box}, Now: m.d.Clock.Now(),
-		})
-		if err != nil {
-			return mfaReply{}, err
-		}
-		subject := eventstore.MustSubject(mfaapi.RegistrationAggregate, regID)
-		tx.Append(subject, started)
-		reply := mfaRegistrationModel{
-			ID: regID, Status: mfaapi.StatusPending, DeviceID: user.DeviceID(started.FactorID), UserID: u.state.ID,
-			UserDisplayName: started.DisplayName, TypeDisplayName: started.TypeDisplayName,
-			AuthFactorName: started.AuthFactorName, ExpiresAt: mfaTime(started.ExpiresAt),
-			Default: len(mfaapi.Devices(m.d.Factors, u.state)) == 0,
-		}
-		switch {
-		case started.Kind == mfaapi.KindTotp:
-			reply.FactorData = &mfaFactorData{TotpURL: totp.URI(mfaHost(r), mfaAccountName(u.state), secret)}
-		case verified:
-			out := mfaapi.AcceptVerified(*started, u.state, started.CreatedAt)
-			tx.Append(subject, out.Registration...)
-			tx.Append(accounts.Subject(u.state.ID), out.User...)
-			reply.Status = out.Status
-		default:
-			channel := mfaapi.Channel(started.Kind)
-			tpl, ok := customMessage(body.CustomMessage, channel, started.ExpiresAt.Sub(started.CreatedAt))
-			if !ok {
-				return mfaReply{}, mfaapi.InvalidParams{"custom_message"}
-			}
-			err := m.sendCode(ctx, tx, codeSend{subject: subject, id: regID, userID: u.state.ID, channel: channel,
-				to: started.Destination, template: mfaapi.TemplateRegistration, expiresAt: started.ExpiresAt, customMessage: tpl}, &pending)
-			if err != nil {
-				return mfaReply{}, err
-			}
-		}
-		return mfaReply{http.StatusCreated, reply}, nil
+	in := &registration{factorID: factorID, displayName: strings.TrimSpace(displayName), expiresIn: expiresIn,
+		verified: verified, customMessage: body.CustomMessage, regID: regID, secret: secret,
+		factorUserID: domain.RandomIDs{Rand: m.d.Random}.NewID(), issuer: mfaHost(r)}
+	return in, parseError(params, bodyErr, idErr, secretErr)
+}
+
+// createRegistration serves POST /registrations (spec §2.2). An
+// Authenticator answers its totp_url; an SMS or Email factor sends a code to
+// the profile's phone or email through the delivery worker, or with
+// verified=true is accepted at once and sends nothing (§4.5).
+func (m *MFAAPI) createRegistration(ctx context.Context, tx *eventstore.Tx, u mfaUser, in *registration) (mfaReply, error) {
+	sealed, err := m.d.Secrets.Seal([]byte(in.secret), mfaTotpAAD(u.state.ID), m.d.Random)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	started, err := mfaapi.Start(mfaapi.StartRegistration{
+		RegistrationID: in.regID, FactorID: in.factorUserID, User: u.state, Factors: m.d.Factors,
+		FactorConfigID: in.factorID, DisplayName: in.displayName, ExpiresIn: in.expiresIn,
+		Verified: in.verified, Secret: &user.Sealed{KeyID: sealed.KeyID, Box: sealed.Box}, Now: m.d.Clock.Now(),
 	})
+	if err != nil {
+		return mfaReply{}, err
+	}
+	subject := eventstore.MustSubject(mfaapi.RegistrationAggregate, in.regID)
+	tx.Append(subject, started)
+	reply := mfaRegistrationModel{
+		ID: in.regID, Status: mfaapi.StatusPending, DeviceID: user.DeviceID(started.FactorID), UserID: u.state.ID,
+		UserDisplayName: started.DisplayName, TypeDisplayName: started.TypeDisplayName,
+		AuthFactorName: started.AuthFactorName, ExpiresAt: mfaTime(started.ExpiresAt),
+		Default: len(mfaapi.Devices(m.d.Factors, u.state)) == 0,
+	}
+	switch {
+	case started.Kind == mfaapi.KindTotp:
+		reply.FactorData = &mfaFactorData{TotpURL: totp.URI(in.issuer, mfaAccountName(u.state), in.secret)}
+	case in.verified:
+		out := mfaapi.AcceptVerified(*started, u.state, started.CreatedAt)
+		tx.Append(subject, out.Registration...)
+		tx.Append(accounts.Subject(u.state.ID), out.User...)
+		reply.Status = out.Status
+	default:
+		channel := mfaapi.Channel(started.Kind)
+		tpl, ok := customMessage(in.customMessage, channel, started.ExpiresAt.Sub(started.CreatedAt))
+		if !ok {
+			return mfaReply{}, mfaapi.InvalidParams{"custom_message"}
+		}
+		err := m.sendCode(ctx, tx, codeSend{subject: subject, id: in.regID, userID: u.state.ID, channel: channel,
+			to: started.Destination, template: mfaapi.TemplateRegistration, expiresAt: started.ExpiresAt, customMessage: tpl}, &in.pending)
+		if err != nil {
+			return mfaReply{}, err
+		}
+	}
+	return mfaReply{Status: http.StatusCreated, Body: reply}, nil
 }
 
 // getRegistration serves GET /registrations/{id}.
-func (m *MFAAPI) getRegistration(w http.ResponseWriter, r *http.Request) {
-	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		reg, err := m.loadRegistration(ctx, tx, r, u)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		return mfaReply{http.StatusOK, mfaStatusModel{ID: reg.RegistrationID, Status: reg.Status(m.d.Clock.Now()), DeviceID: reg.DeviceID()}}, nil
-	})
+func (m *MFAAPI) getRegistration(ctx context.Context, tx *eventstore.Tx, u mfaUser, id string) (mfaReply, error) {
+	reg, err := m.loadRegistration(ctx, tx, id, u)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	return mfaReply{Status: http.StatusOK, Body: mfaStatusModel{ID: reg.RegistrationID, Status: reg.Status(m.d.Clock.Now()), DeviceID: reg.DeviceID()}}, nil
+}
+
+// otpSubmission is the body of PUT /registrations/{id} and
+// /verifications/{id}, with the path's id.
+type otpSubmission struct {
+	id       string
+	otp      mfaapi.OTP
+	otpOK    bool
+	deviceID string
+	device   bool // device_id was given
+}
+
+func parseOTPSubmission(r *http.Request) (otpSubmission, error) {
+	var body struct {
+		OTP      json.RawMessage `json:"otp"`
+		DeviceID json.RawMessage `json:"device_id"`
+	}
+	err := mfaDecode(r, &body)
+	in := otpSubmission{id: mux.Vars(r)["id"]}
+	in.otp, in.otpOK = mfaapi.ParseOTP(body.OTP)
+	in.deviceID, in.device = mfaapi.ParseDeviceID(body.DeviceID)
+	return in, err
 }
 
 // verifyRegistration serves PUT /registrations/{id} {otp}: the TOTP of an
 // Authenticator or the code sent by SMS or email. The acceptance and the
 // user's factor_added land in one atomic append.
-func (m *MFAAPI) verifyRegistration(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		OTP json.RawMessage `json:"otp"`
+func (m *MFAAPI) verifyRegistration(ctx context.Context, tx *eventstore.Tx, u mfaUser, in otpSubmission) (mfaReply, error) {
+	reg, err := m.loadRegistration(ctx, tx, in.id, u)
+	if err != nil {
+		return mfaReply{}, err
 	}
-	bodyErr := mfaDecode(r, &body)
-	otp, otpOK := mfaapi.ParseOTP(body.OTP)
-	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		if bodyErr != nil {
-			return mfaReply{}, bodyErr
-		}
-		reg, err := m.loadRegistration(ctx, tx, r, u)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		if !otpOK {
-			return mfaReply{}, mfaapi.InvalidParams{"otp"}
-		}
-		now := m.d.Clock.Now()
-		var matched bool
-		var step uint64
-		if reg.Code != nil {
-			matched = m.codeMatches(reg.Code, reg.RegistrationID, otp)
-		} else if secret, ok := m.openTotp(u.state.ID, reg.Secret); ok {
-			step, matched = totp.Match(secret, otp.Padded(mfaapi.TotpDigits), now)
-		}
-		out, err := mfaapi.Confirm(reg, u.state, matched, step, now)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		tx.Append(eventstore.MustSubject(mfaapi.RegistrationAggregate, reg.RegistrationID), out.Registration...)
-		if len(out.User) > 0 {
-			tx.Append(accounts.Subject(u.state.ID), out.User...)
-		}
-		return mfaReply{http.StatusOK, mfaStatusModel{ID: reg.RegistrationID, Status: out.Status, DeviceID: reg.DeviceID()}}, nil
-	})
+	if !in.otpOK {
+		return mfaReply{}, mfaapi.InvalidParams{"otp"}
+	}
+	now := m.d.Clock.Now()
+	var matched bool
+	var step uint64
+	if reg.Code != nil {
+		matched = m.codeMatches(reg.Code, reg.RegistrationID, in.otp)
+	} else if secret, ok := m.openTotp(u.state.ID, reg.Secret); ok {
+		step, matched = totp.Match(secret, in.otp.Padded(mfaapi.TotpDigits), now)
+	}
+	out, err := mfaapi.Confirm(reg, u.state, matched, step, now)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	tx.Append(eventstore.MustSubject(mfaapi.RegistrationAggregate, reg.RegistrationID), out.Registration...)
+	if len(out.User) > 0 {
+		tx.Append(accounts.Subject(u.state.ID), out.User...)
+	}
+	return mfaReply{Status: http.StatusOK, Body: mfaStatusModel{ID: reg.RegistrationID, Status: out.Status, DeviceID: reg.DeviceID()}}, nil
 }
 
 // loadRegistration folds the path's registration; another user's is not found.
-func (m *MFAAPI) loadRegistration(ctx context.Context, tx *eventstore.Tx, r *http.Request, u mfaUser) (mfaapi.Registration, error) {
-	events, err := mfaLoad(ctx, tx, mfaapi.RegistrationAggregate, mux.Vars(r)["id"], mfaapi.RegistrationEvents)
+func (m *MFAAPI) loadRegistration(ctx context.Context, tx *eventstore.Tx, id string, u mfaUser) (mfaapi.Registration, error) {
+	events, err := mfaLoad(ctx, tx, mfaapi.RegistrationAggregate, id, mfaapi.RegistrationEvents)
 	if err != nil {
 		return mfaapi.Registration{}, err
 	}

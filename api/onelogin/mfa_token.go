@@ -20,10 +20,15 @@ func mfaTokenBinding(userID, tokenID string) string { return "mfa_token:" + user
 
 func mfaTokenDigest(h user.CodeHash) code.Digest { return code.Digest{KeyID: h.KeyID, Sum: h.Sum} }
 
-// createToken serves POST /mfa_token {expires_in, reusable} (spec §2.10):
-// an 8-digit temporary token, stored as a keyed hash in
-// user.mfa.temp_token_issued; it replaces the user's previous one.
-func (m *MFAAPI) createToken(w http.ResponseWriter, r *http.Request) {
+// tokenRequest is POST /mfa_token's request, with the token and its id
+// drawn for it.
+type tokenRequest struct {
+	expiresIn      int64
+	reusable       bool
+	token, tokenID string
+}
+
+func (m *MFAAPI) parseToken(r *http.Request) (tokenRequest, error) {
 	var body struct {
 		ExpiresIn json.RawMessage `json:"expires_in"`
 		Reusable  json.RawMessage `json:"reusable"`
@@ -39,22 +44,19 @@ func (m *MFAAPI) createToken(w http.ResponseWriter, r *http.Request) {
 		params = append(params, "reusable")
 	}
 	token, tokenErr := mfaapi.NewTempToken(m.d.Random)
-	tokenID := domain.RandomIDs{Rand: m.d.Random}.NewID()
-	m.serve(w, r, func(_ context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		for _, err := range []error{bodyErr, tokenErr} {
-			if err != nil {
-				return mfaReply{}, err
-			}
-		}
-		if len(params) > 0 {
-			return mfaReply{}, params
-		}
-		now := m.d.Clock.Now()
-		d := m.d.Tokens.Hash(mfaTokenBinding(u.state.ID, tokenID), token)
-		issued := &user.TempTokenIssued{TokenID: tokenID, Hash: user.CodeHash{KeyID: d.KeyID, Sum: d.Sum}, Reusable: reusable,
-			IssuedAt: now, ExpiresAt: now.Add(time.Duration(expiresIn) * time.Second)}
-		tx.Append(accounts.Subject(u.state.ID), issued)
-		return mfaReply{http.StatusCreated, mfaTokenModel{MFAToken: token, Reusable: reusable,
-			ExpiresAt: mfaTime(issued.ExpiresAt), DeviceID: mfaapi.TempDeviceID(u.state.ID)}}, nil
-	})
+	in := tokenRequest{expiresIn: expiresIn, reusable: reusable, token: token, tokenID: domain.RandomIDs{Rand: m.d.Random}.NewID()}
+	return in, parseError(params, bodyErr, tokenErr)
+}
+
+// createToken serves POST /mfa_token {expires_in, reusable} (spec §2.10):
+// an 8-digit temporary token, stored as a keyed hash in
+// user.mfa.temp_token_issued; it replaces the user's previous one.
+func (m *MFAAPI) createToken(_ context.Context, tx *eventstore.Tx, u mfaUser, in tokenRequest) (mfaReply, error) {
+	now := m.d.Clock.Now()
+	d := m.d.Tokens.Hash(mfaTokenBinding(u.state.ID, in.tokenID), in.token)
+	issued := &user.TempTokenIssued{TokenID: in.tokenID, Hash: user.CodeHash{KeyID: d.KeyID, Sum: d.Sum}, Reusable: in.reusable,
+		IssuedAt: now, ExpiresAt: now.Add(time.Duration(in.expiresIn) * time.Second)}
+	tx.Append(accounts.Subject(u.state.ID), issued)
+	return mfaReply{Status: http.StatusCreated, Body: mfaTokenModel{MFAToken: in.token, Reusable: in.reusable,
+		ExpiresAt: mfaTime(issued.ExpiresAt), DeviceID: mfaapi.TempDeviceID(u.state.ID)}}, nil
 }

@@ -11,13 +11,20 @@ import (
 	"github.com/authtrail/authtrail/domain/totp"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/gorilla/mux"
 )
 
-// createVerification serves POST /verifications {device_id, expires_in}
-// (spec §2.7): a challenge of one of the user's devices. For an SMS or
-// Email device a code is sent through the delivery worker.
-func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
+// verificationStart is POST /verifications' request, with the id drawn
+// for it and the code it may send, shared by the attempts of its command.
+type verificationStart struct {
+	deviceID      string
+	deviceOK      bool
+	expiresIn     int64
+	customMessage json.RawMessage
+	id            string
+	pending       *mfaCode
+}
+
+func (m *MFAAPI) parseVerification(r *http.Request) (*verificationStart, error) {
 	var body struct {
 		DeviceID      json.RawMessage `json:"device_id"`
 		ExpiresIn     json.RawMessage `json:"expires_in"`
@@ -34,60 +41,55 @@ func (m *MFAAPI) createVerification(w http.ResponseWriter, r *http.Request) {
 		params = append(params, "expires_in")
 	}
 	id, idErr := m.newID()
-	var pending *mfaCode
-	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		for _, err := range []error{bodyErr, idErr} {
-			if err != nil {
-				return mfaReply{}, err
-			}
+	in := &verificationStart{deviceID: deviceID, expiresIn: expiresIn, customMessage: body.CustomMessage, id: id}
+	return in, parseError(params, bodyErr, idErr)
+}
+
+// createVerification serves POST /verifications {device_id, expires_in}
+// (spec §2.7): a challenge of one of the user's devices. For an SMS or
+// Email device a code is sent through the delivery worker.
+func (m *MFAAPI) createVerification(ctx context.Context, tx *eventstore.Tx, u mfaUser, in *verificationStart) (mfaReply, error) {
+	started, device, err := mfaapi.StartVerification(in.id, m.d.Factors, u.state, in.deviceID, in.expiresIn, m.d.Clock.Now())
+	if err != nil {
+		return mfaReply{}, err
+	}
+	n, err := strconv.ParseInt(started.DeviceID, 10, 64)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	subject := eventstore.MustSubject(mfaapi.VerificationAggregate, in.id)
+	tx.Append(subject, started)
+	if channel := mfaapi.Channel(device.Kind); channel != "" {
+		to := device.Destination
+		if to == "" {
+			to = mfaapi.Destination(device.Kind, u.state)
 		}
-		if len(params) > 0 {
-			return mfaReply{}, params
+		if to == "" {
+			return mfaReply{}, mfaapi.InvalidParams{"device_id"}
 		}
-		started, device, err := mfaapi.StartVerification(id, m.d.Factors, u.state, deviceID, expiresIn, m.d.Clock.Now())
-		if err != nil {
+		tpl, ok := customMessage(in.customMessage, channel, started.ExpiresAt.Sub(m.d.Clock.Now()))
+		if !ok {
+			return mfaReply{}, mfaapi.InvalidParams{"custom_message"}
+		}
+		if err := m.sendCode(ctx, tx, codeSend{subject: subject, id: in.id, userID: u.state.ID, channel: channel, to: to,
+			template: mfaapi.TemplateVerification, expiresAt: started.ExpiresAt, customMessage: tpl}, &in.pending); err != nil {
 			return mfaReply{}, err
 		}
-		n, err := strconv.ParseInt(started.DeviceID, 10, 64)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		subject := eventstore.MustSubject(mfaapi.VerificationAggregate, id)
-		tx.Append(subject, started)
-		if channel := mfaapi.Channel(device.Kind); channel != "" {
-			to := device.Destination
-			if to == "" {
-				to = mfaapi.Destination(device.Kind, u.state)
-			}
-			if to == "" {
-				return mfaReply{}, mfaapi.InvalidParams{"device_id"}
-			}
-			tpl, ok := customMessage(body.CustomMessage, channel, started.ExpiresAt.Sub(m.d.Clock.Now()))
-			if !ok {
-				return mfaReply{}, mfaapi.InvalidParams{"custom_message"}
-			}
-			if err := m.sendCode(ctx, tx, codeSend{subject: subject, id: id, userID: u.state.ID, channel: channel, to: to,
-				template: mfaapi.TemplateVerification, expiresAt: started.ExpiresAt, customMessage: tpl}, &pending); err != nil {
-				return mfaReply{}, err
-			}
-		}
-		return mfaReply{http.StatusCreated, mfaVerificationModel{
-			ID: id, DeviceID: n, UserID: u.state.ID, Status: mfaapi.StatusPending, ExpiresAt: mfaTime(started.ExpiresAt),
-			UserDisplayName: started.UserDisplayName, TypeDisplayName: started.TypeDisplayName, AuthFactorName: started.AuthFactorName,
-		}}, nil
-	})
+	}
+	return mfaReply{Status: http.StatusCreated, Body: mfaVerificationModel{
+		ID: in.id, DeviceID: n, UserID: u.state.ID, Status: mfaapi.StatusPending, ExpiresAt: mfaTime(started.ExpiresAt),
+		UserDisplayName: started.UserDisplayName, TypeDisplayName: started.TypeDisplayName, AuthFactorName: started.AuthFactorName,
+	}}, nil
 }
 
 // getVerification serves GET /verifications/{id}.
-func (m *MFAAPI) getVerification(w http.ResponseWriter, r *http.Request) {
-	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		v, err := m.loadVerification(ctx, tx, r, u)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		_, active := m.factor(u, v.FactorID)
-		return mfaReply{http.StatusOK, mfaStatusModel{ID: v.VerificationID, Status: v.Status(m.d.Clock.Now(), active), DeviceID: v.DeviceID}}, nil
-	})
+func (m *MFAAPI) getVerification(ctx context.Context, tx *eventstore.Tx, u mfaUser, id string) (mfaReply, error) {
+	v, err := m.loadVerification(ctx, tx, id, u)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	_, active := m.factor(u, v.FactorID)
+	return mfaReply{Status: http.StatusOK, Body: mfaStatusModel{ID: v.VerificationID, Status: v.Status(m.d.Clock.Now(), active), DeviceID: v.DeviceID}}, nil
 }
 
 // verifyVerification serves PUT /verifications/{id} {otp, device_id}: the
@@ -95,58 +97,46 @@ func (m *MFAAPI) getVerification(w http.ResponseWriter, r *http.Request) {
 // device, the device's TOTP (a step after the last one used) or the user's
 // temporary token; the acceptance and the
 // user's totp_used or temp_token_used land in one atomic append.
-func (m *MFAAPI) verifyVerification(w http.ResponseWriter, r *http.Request) {
-	var body struct {
-		OTP      json.RawMessage `json:"otp"`
-		DeviceID json.RawMessage `json:"device_id"`
+func (m *MFAAPI) verifyVerification(ctx context.Context, tx *eventstore.Tx, u mfaUser, in otpSubmission) (mfaReply, error) {
+	v, err := m.loadVerification(ctx, tx, in.id, u)
+	if err != nil {
+		return mfaReply{}, err
 	}
-	bodyErr := mfaDecode(r, &body)
-	otp, otpOK := mfaapi.ParseOTP(body.OTP)
-	deviceID, hasDevice := mfaapi.ParseDeviceID(body.DeviceID)
-	m.serve(w, r, func(ctx context.Context, tx *eventstore.Tx, u mfaUser) (mfaReply, error) {
-		if bodyErr != nil {
-			return mfaReply{}, bodyErr
+	if !in.otpOK {
+		return mfaReply{}, mfaapi.InvalidParams{"otp"}
+	}
+	if in.device && in.deviceID != v.DeviceID && in.deviceID != mfaapi.TempDeviceID(u.state.ID) {
+		return mfaReply{}, mfaapi.InvalidParams{"device_id"}
+	}
+	now := m.d.Clock.Now()
+	check := mfaapi.Check{CodeMatched: m.codeMatches(v.Code, v.VerificationID, in.otp)}
+	if f, ok := m.factor(u, v.FactorID); ok {
+		if secret, opened := m.openTotp(u.state.ID, f.Secret); opened {
+			check.TotpStep, check.TotpMatched = totp.Match(secret, in.otp.Padded(mfaapi.TotpDigits), now)
 		}
-		v, err := m.loadVerification(ctx, tx, r, u)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		if !otpOK {
-			return mfaReply{}, mfaapi.InvalidParams{"otp"}
-		}
-		if hasDevice && deviceID != v.DeviceID && deviceID != mfaapi.TempDeviceID(u.state.ID) {
-			return mfaReply{}, mfaapi.InvalidParams{"device_id"}
-		}
-		now := m.d.Clock.Now()
-		check := mfaapi.Check{CodeMatched: m.codeMatches(v.Code, v.VerificationID, otp)}
-		if f, ok := m.factor(u, v.FactorID); ok {
-			if secret, opened := m.openTotp(u.state.ID, f.Secret); opened {
-				check.TotpStep, check.TotpMatched = totp.Match(secret, otp.Padded(mfaapi.TotpDigits), now)
-			}
-		}
-		if u.token.TokenID != "" {
-			check.TokenMatched = m.d.Tokens.Matches(mfaTokenDigest(u.token.Hash), mfaTokenBinding(u.state.ID, u.token.TokenID), otp.Padded(mfaapi.TempTokenDigits))
-		}
-		out, err := mfaapi.Verify(v, u.state, u.token, check, now)
-		if err != nil {
-			return mfaReply{}, err
-		}
-		tx.Append(eventstore.MustSubject(mfaapi.VerificationAggregate, v.VerificationID), out.Verification...)
-		if len(out.User) > 0 {
-			tx.Append(accounts.Subject(u.state.ID), out.User...)
-		}
-		reply := mfaVerifyModel{ID: v.VerificationID, Status: out.Status, DeviceID: v.DeviceID,
-			Error: true, Code: http.StatusUnauthorized, Type: "Unauthorized", Message: "Failed authentication with this factor"}
-		if out.Status == mfaapi.StatusAccepted {
-			reply.Error, reply.Code, reply.Type, reply.Message = false, http.StatusOK, "success", "Success"
-		}
-		return mfaReply{http.StatusOK, reply}, nil
-	})
+	}
+	if u.token.TokenID != "" {
+		check.TokenMatched = m.d.Tokens.Matches(mfaTokenDigest(u.token.Hash), mfaTokenBinding(u.state.ID, u.token.TokenID), in.otp.Padded(mfaapi.TempTokenDigits))
+	}
+	out, err := mfaapi.Verify(v, u.state, u.token, check, now)
+	if err != nil {
+		return mfaReply{}, err
+	}
+	tx.Append(eventstore.MustSubject(mfaapi.VerificationAggregate, v.VerificationID), out.Verification...)
+	if len(out.User) > 0 {
+		tx.Append(accounts.Subject(u.state.ID), out.User...)
+	}
+	reply := mfaVerifyModel{ID: v.VerificationID, Status: out.Status, DeviceID: v.DeviceID,
+		Error: true, Code: http.StatusUnauthorized, Type: "Unauthorized", Message: "Failed authentication with this factor"}
+	if out.Status == mfaapi.StatusAccepted {
+		reply.Error, reply.Code, reply.Type, reply.Message = false, http.StatusOK, "success", "Success"
+	}
+	return mfaReply{Status: http.StatusOK, Body: reply}, nil
 }
 
 // loadVerification folds the path's verification; another user's is not found.
-func (m *MFAAPI) loadVerification(ctx context.Context, tx *eventstore.Tx, r *http.Request, u mfaUser) (mfaapi.Verification, error) {
-	events, err := mfaLoad(ctx, tx, mfaapi.VerificationAggregate, mux.Vars(r)["id"], mfaapi.VerificationEvents)
+func (m *MFAAPI) loadVerification(ctx context.Context, tx *eventstore.Tx, id string, u mfaUser) (mfaapi.Verification, error) {
+	events, err := mfaLoad(ctx, tx, mfaapi.VerificationAggregate, id, mfaapi.VerificationEvents)
 	if err != nil {
 		return mfaapi.Verification{}, err
 	}

@@ -1,8 +1,10 @@
 package onelogin
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -10,6 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/authtrail/authtrail/api/command"
+	"github.com/authtrail/authtrail/eventstore"
 )
 
 // maxTokenBody bounds token and revoke request bodies.
@@ -29,32 +34,86 @@ type tokenResponse struct {
 // createdAtLayout is OneLogin's "2015-11-11T03:36:18.714Z".
 const createdAtLayout = "2006-01-02T15:04:05.000Z"
 
-// serveToken is POST /auth/oauth2/v2/token (spec §5.1).
-func (a *Auth) serveToken(w http.ResponseWriter, r *http.Request) {
+// envelopeError is a refusal of the token endpoints, answered in
+// OneLogin's status envelope.
+type envelopeError struct {
+	code         int
+	typ, message string
+}
+
+func (e *envelopeError) Error() string { return e.typ + ": " + e.message }
+
+var (
+	errAuthFailure = &envelopeError{http.StatusUnauthorized, "Unauthorized", "Authentication Failure"}
+	errGrantType   = &envelopeError{http.StatusBadRequest, "bad request", "grant_type is incorrect/absent"}
+	errNoToken     = &envelopeError{http.StatusBadRequest, "bad request", "access_token is absent"}
+)
+
+// tokenCall is a token or revoke request: the authenticated client (nil
+// when its credentials do not match) and the body.
+type tokenCall struct {
+	cred *credential
+	body tokenBody
+}
+
+// Actor is the client's aggregate, the actor of its token events.
+func (c tokenCall) Actor() string {
+	if c.cred == nil {
+		return ""
+	}
+	return AggregateType + ":" + c.cred.hash
+}
+
+func (a *Auth) parseTokenCall(r *http.Request) (tokenCall, error) {
 	body := readBody(r)
-	cred := a.clientOf(r, body)
-	if cred == nil {
-		authFailure(w)
-		return
+	call := tokenCall{cred: a.clientOf(r, body), body: body}
+	if call.cred == nil {
+		return call, errAuthFailure
 	}
-	if body.get("grant_type") != "client_credentials" {
-		WriteStatusEnvelope(w, http.StatusBadRequest, "bad request", "grant_type is incorrect/absent")
-		return
+	return call, nil
+}
+
+// commandAPI answers the token endpoints: events carry the client's
+// aggregate as actor and the request id, errors the status envelope.
+func (a *Auth) commandAPI() *command.API {
+	return &command.API{
+		Store: a.store,
+		Meta: func(r *http.Request) eventstore.Metadata {
+			return eventstore.Metadata{Time: a.clock.Now().UTC(), Actor: AggregateType, CorrelationID: r.Header.Get("X-Request-Id")}
+		},
+		Reply: writeReply,
+		Error: func(w http.ResponseWriter, r *http.Request, err error) {
+			var e *envelopeError
+			if errors.As(err, &e) {
+				WriteStatusEnvelope(w, e.code, e.typ, e.message)
+				return
+			}
+			a.log.ErrorContext(r.Context(), "onelogin: token request failed", "path", r.URL.Path, "err", err)
+			WriteStatusEnvelope(w, http.StatusInternalServerError, "internal server error", "Internal Server Error")
+		},
 	}
-	out, err := a.issueToken(r.Context(), cred)
+}
+
+// serveToken is POST /auth/oauth2/v2/token (spec §5.1).
+func (a *Auth) serveToken(ctx context.Context, tx *eventstore.Tx, call tokenCall, inErr error) (command.Reply, error) {
+	if inErr != nil {
+		return command.Reply{}, inErr
+	}
+	if call.body.get("grant_type") != "client_credentials" {
+		return command.Reply{}, errGrantType
+	}
+	out, err := a.issueToken(ctx, tx, call.cred)
 	if err != nil {
-		a.serverError(w, r, err)
-		return
+		return command.Reply{}, err
 	}
-	now := a.clock.Now()
-	WriteJSON(w, http.StatusOK, tokenResponse{
+	return command.Reply{Status: http.StatusOK, Body: tokenResponse{
 		AccessToken:  out.token,
 		CreatedAt:    out.ev.IssuedAt.UTC().Format(createdAtLayout),
-		ExpiresIn:    remainingSeconds(now, out.ev.ExpiresAt),
+		ExpiresIn:    remainingSeconds(a.clock.Now(), out.ev.ExpiresAt),
 		RefreshToken: "deprecated",
 		TokenType:    "bearer",
 		AccountID:    a.account,
-	})
+	}}, nil
 }
 
 // remainingSeconds is the token's remaining lifetime, rounded up so a live
@@ -65,32 +124,18 @@ func remainingSeconds(now, expires time.Time) int {
 
 // serveRevoke is POST /auth/oauth2/revoke: 200 whether or not anything was
 // revoked (RFC 7009), so a caller learns nothing about foreign tokens.
-func (a *Auth) serveRevoke(w http.ResponseWriter, r *http.Request) {
-	body := readBody(r)
-	cred := a.clientOf(r, body)
-	if cred == nil {
-		authFailure(w)
-		return
+func (a *Auth) serveRevoke(ctx context.Context, tx *eventstore.Tx, call tokenCall, inErr error) (command.Reply, error) {
+	if inErr != nil {
+		return command.Reply{}, inErr
 	}
-	token := body.get("access_token")
+	token := call.body.get("access_token")
 	if token == "" {
-		WriteStatusEnvelope(w, http.StatusBadRequest, "bad request", "access_token is absent")
-		return
+		return command.Reply{}, errNoToken
 	}
-	if err := a.revokeToken(r.Context(), cred, token); err != nil {
-		a.serverError(w, r, err)
-		return
+	if err := a.revokeToken(ctx, tx, call.cred, token); err != nil {
+		return command.Reply{}, err
 	}
-	WriteJSON(w, http.StatusOK, StatusSuccess())
-}
-
-func authFailure(w http.ResponseWriter) {
-	WriteStatusEnvelope(w, http.StatusUnauthorized, "Unauthorized", "Authentication Failure")
-}
-
-func (a *Auth) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	a.log.ErrorContext(r.Context(), "onelogin: token request failed", "path", r.URL.Path, "err", err)
-	WriteStatusEnvelope(w, http.StatusInternalServerError, "internal server error", "Internal Server Error")
+	return command.Reply{Status: http.StatusOK, Body: StatusSuccess()}, nil
 }
 
 // tokenBody holds the string fields of a JSON or form body. Fields of

@@ -10,7 +10,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-	"time"
 
 	"github.com/authtrail/authtrail/eventstore"
 )
@@ -80,56 +79,45 @@ func loadState(ctx context.Context, tx *eventstore.Tx, cred *credential) (TokenS
 	return FoldTokens(events), nil
 }
 
-func (a *Auth) meta(cred *credential, now time.Time) eventstore.Metadata {
-	return eventstore.Metadata{Time: now, Actor: AggregateType + ":" + cred.hash}
-}
-
 // issueToken returns the client's live token, or records a new one. Two
 // concurrent calls conflict on the aggregate; the loser decides again,
 // finds the winner's token and returns it.
-func (a *Auth) issueToken(ctx context.Context, cred *credential) (issued, error) {
+func (a *Auth) issueToken(ctx context.Context, tx *eventstore.Tx, cred *credential) (issued, error) {
 	now := a.clock.Now().UTC()
-	var out issued
-	err := a.store.Run(ctx, a.meta(cred, now), func(tx *eventstore.Tx) error {
-		state, err := loadState(ctx, tx, cred)
-		if err != nil {
-			return err
-		}
-		if cur, ok := state.Valid(now, cred.Scope); ok {
-			out = issued{token: a.deriveToken(cred, cur.TokenID), ev: *cur}
-			return nil
-		}
-		ev := TokenIssued{TokenID: newTokenID(), Scope: cred.Scope, IssuedAt: now, ExpiresAt: now.Add(TokenLifetime)}
-		out.token = a.deriveToken(cred, ev.TokenID)
-		ev.TokenHash = tokenHash(out.token)
-		out.ev = ev
-		tx.Append(cred.subject, &ev)
-		return nil
-	})
-	return out, err
+	state, err := loadState(ctx, tx, cred)
+	if err != nil {
+		return issued{}, err
+	}
+	if cur, ok := state.Valid(now, cred.Scope); ok {
+		return issued{token: a.deriveToken(cred, cur.TokenID), ev: *cur}, nil
+	}
+	ev := TokenIssued{TokenID: newTokenID(), Scope: cred.Scope, IssuedAt: now, ExpiresAt: now.Add(TokenLifetime)}
+	out := issued{token: a.deriveToken(cred, ev.TokenID)}
+	ev.TokenHash = tokenHash(out.token)
+	out.ev = ev
+	tx.Append(cred.subject, &ev)
+	return out, nil
 }
 
 // revokeToken ends token when it is cred's live token; anything else (another
 // client's token, an unknown, expired or already revoked one) changes
 // nothing, as RFC 7009 allows.
-func (a *Auth) revokeToken(ctx context.Context, cred *credential, token string) error {
+func (a *Auth) revokeToken(ctx context.Context, tx *eventstore.Tx, cred *credential, token string) error {
 	if a.credentialOf(token) != cred {
 		return nil
 	}
 	now := a.clock.Now().UTC()
 	hash := tokenHash(token)
-	return a.store.Run(ctx, a.meta(cred, now), func(tx *eventstore.Tx) error {
-		state, err := loadState(ctx, tx, cred)
-		if err != nil {
-			return err
-		}
-		cur, ok := state.Valid(now, cred.Scope)
-		if !ok || !sameHash(cur.TokenHash, hash) {
-			return nil
-		}
-		tx.Append(cred.subject, &TokenRevoked{TokenHash: hash, At: now})
+	state, err := loadState(ctx, tx, cred)
+	if err != nil {
+		return err
+	}
+	cur, ok := state.Valid(now, cred.Scope)
+	if !ok || !sameHash(cur.TokenHash, hash) {
 		return nil
-	})
+	}
+	tx.Append(cred.subject, &TokenRevoked{TokenHash: hash, At: now})
+	return nil
 }
 
 // lookupToken returns the client whose live token this is, or nil.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
@@ -33,6 +34,7 @@ type UsersDeps struct {
 // UsersAPI serves the minimum of OneLogin's Users v2 API (MFA spec §9,
 // decision 5) over the user aggregates the Experience API also uses.
 type UsersAPI struct {
+	api      *command.API
 	store    *eventstore.Store
 	users    *accounts.Users
 	hasher   *password.Hasher
@@ -56,7 +58,9 @@ func NewUsersAPI(d UsersDeps) *UsersAPI {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &UsersAPI{store: d.Store, users: d.Users, hasher: d.Hasher, settings: d.Settings, clock: d.Clock, log: d.Log}
+	u := &UsersAPI{store: d.Store, users: d.Users, hasher: d.Hasher, settings: d.Settings, clock: d.Clock, log: d.Log}
+	u.api = &command.API{Store: d.Store, Meta: u.meta, Reply: writeReply, Error: u.fail}
+	return u
 }
 
 // Register mounts POST /api/2/users, GET /api/2/users and
@@ -64,9 +68,9 @@ func NewUsersAPI(d UsersDeps) *UsersAPI {
 // prefix (the root router or a middleware-only subrouter of it) whose
 // middleware has already authenticated the caller.
 func (u *UsersAPI) Register(r *mux.Router) {
-	r.HandleFunc("/api/2/users", u.create).Methods(http.MethodPost)
-	r.HandleFunc("/api/2/users", u.list).Methods(http.MethodGet)
-	r.HandleFunc("/api/2/users/{id}", u.get).Methods(http.MethodGet)
+	r.HandleFunc("/api/2/users", command.Handler(u.api, u.parseCreate, u.create)).Methods(http.MethodPost)
+	r.HandleFunc("/api/2/users", command.Handler(u.api, u.parseList, u.list)).Methods(http.MethodGet)
+	r.HandleFunc("/api/2/users/{id}", command.Handler(u.api, parseUserID, u.get)).Methods(http.MethodGet)
 }
 
 // usersNotFound is the unknown user_id answer of spec §1.4.
@@ -74,34 +78,35 @@ func usersNotFound() *APIError {
 	return &APIError{Status: http.StatusNotFound, Name: "NotFoundError", Message: "The resource with the given id could not be found"}
 }
 
-// get serves GET /api/2/users/{id}: a positive decimal integer naming an
+// parseUserID reads the path's id: a positive decimal integer naming an
 // existing user, else 404 NotFoundError.
-func (u *UsersAPI) get(w http.ResponseWriter, r *http.Request) {
+func parseUserID(r *http.Request) (string, error) {
 	n, err := strconv.ParseUint(mux.Vars(r)["id"], 10, 63)
 	if err != nil || n == 0 {
-		WriteError(w, usersNotFound())
-		return
+		return "", usersNotFound()
 	}
-	var found *usersRecord
-	err = u.read(r, func(ctx context.Context, tx *eventstore.Tx) error {
-		found, err = usersLoad(ctx, tx, strconv.FormatUint(n, 10))
-		return err
-	})
-	switch {
-	case err != nil:
-		u.fail(w, r, err)
-	case found == nil:
-		WriteError(w, usersNotFound())
-	default:
-		WriteJSON(w, http.StatusOK, found.model())
-	}
+	return strconv.FormatUint(n, 10), nil
 }
 
-// list serves GET /api/2/users?email=&username=: the users whose normalised
-// email and/or username equal the filters, as a bare array (empty when
-// none). This subset has no listing of every user: without a filter it
+// get serves GET /api/2/users/{id}.
+func (u *UsersAPI) get(ctx context.Context, tx *eventstore.Tx, id string, inErr error) (command.Reply, error) {
+	if inErr != nil {
+		return command.Reply{}, inErr
+	}
+	found, err := usersLoad(ctx, tx, id)
+	switch {
+	case err != nil:
+		return command.Reply{}, err
+	case found == nil:
+		return command.Reply{}, usersNotFound()
+	}
+	return command.Reply{Status: http.StatusOK, Body: found.model()}, nil
+}
+
+// parseList reads the email and username filters, normalised as they are
+// claimed. This subset has no listing of every user: without a filter it
 // answers 422 ValidationError naming email and username.
-func (u *UsersAPI) list(w http.ResponseWriter, r *http.Request) {
+func (u *UsersAPI) parseList(r *http.Request) ([]usersClaim, error) {
 	q := r.URL.Query()
 	var filters []usersClaim
 	if email := q.Get("email"); email != "" {
@@ -111,37 +116,39 @@ func (u *UsersAPI) list(w http.ResponseWriter, r *http.Request) {
 		filters = append(filters, usersClaim{param: "username", kind: user.KindUsername, key: u.usernameKey(name)})
 	}
 	if len(filters) == 0 {
-		WriteError(w, &APIError{Status: http.StatusUnprocessableEntity, Name: "ValidationError",
-			Message: "A filter is required: email or username", Parameters: []string{"email", "username"}})
-		return
+		return nil, &APIError{Status: http.StatusUnprocessableEntity, Name: "ValidationError",
+			Message: "A filter is required: email or username", Parameters: []string{"email", "username"}}
 	}
-	out := []usersModel{}
-	err := u.read(r, func(ctx context.Context, tx *eventstore.Tx) error {
-		out = out[:0]
-		id := ""
-		for _, f := range filters {
-			owner, err := accounts.Owner(ctx, tx, f.kind, f.key)
-			if err != nil || owner == "" || id != "" && owner != id {
-				return err // no user matches every filter
-			}
-			id = owner
-		}
-		rec, err := usersLoad(ctx, tx, id)
-		if rec != nil {
-			out = append(out, rec.model())
-		}
-		return err
-	})
-	if err != nil {
-		u.fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusOK, out)
+	return filters, nil
 }
 
-// read runs a read-only command: nothing is appended, so nothing commits.
-func (u *UsersAPI) read(r *http.Request, fn func(ctx context.Context, tx *eventstore.Tx) error) error {
-	return u.store.Run(r.Context(), u.meta(r), func(tx *eventstore.Tx) error { return fn(r.Context(), tx) })
+// list serves GET /api/2/users?email=&username=: the users whose normalised
+// email and/or username equal the filters, as a bare array (empty when
+// none).
+func (u *UsersAPI) list(ctx context.Context, tx *eventstore.Tx, filters []usersClaim, inErr error) (command.Reply, error) {
+	if inErr != nil {
+		return command.Reply{}, inErr
+	}
+	out := []usersModel{}
+	id := ""
+	for _, f := range filters {
+		owner, err := accounts.Owner(ctx, tx, f.kind, f.key)
+		if err != nil {
+			return command.Reply{}, err
+		}
+		if owner == "" || id != "" && owner != id {
+			return command.Reply{Status: http.StatusOK, Body: out}, nil // no user matches every filter
+		}
+		id = owner
+	}
+	rec, err := usersLoad(ctx, tx, id)
+	if err != nil {
+		return command.Reply{}, err
+	}
+	if rec != nil {
+		out = append(out, rec.model())
+	}
+	return command.Reply{Status: http.StatusOK, Body: out}, nil
 }
 
 func (u *UsersAPI) meta(r *http.Request) eventstore.Metadata {

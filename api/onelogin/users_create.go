@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
@@ -35,51 +36,58 @@ type usersIssue struct {
 	param, message string
 }
 
-// create serves POST /api/2/users: validate, hash the password, then claim
-// the identifiers and register the user in one atomic append. A value
-// claimed meanwhile makes the append conflict and the command is decided
-// again, so of two concurrent creates with one email exactly one succeeds.
-func (u *UsersAPI) create(w http.ResponseWriter, r *http.Request) {
+// userCreation is POST /api/2/users' request, validated, with the
+// password hashed and the id of the user to create, kept across the
+// attempts of its command.
+type userCreation struct {
+	ev      *user.Registered
+	claims  []usersClaim
+	newUser *accounts.NewUser
+}
+
+// parseCreate validates the body and hashes the password, once: a command
+// decided again after a conflict does not pay for a second hash.
+func (u *UsersAPI) parseCreate(r *http.Request) (userCreation, error) {
 	body, err := usersDecode(r)
 	if err != nil {
-		WriteError(w, err)
-		return
+		return userCreation{}, err
 	}
 	body.Email, body.Phone = strings.TrimSpace(body.Email), strings.TrimSpace(body.Phone)
 	body.Firstname, body.Lastname = strings.TrimSpace(body.Firstname), strings.TrimSpace(body.Lastname)
 	if issues := u.validate(body); len(issues) > 0 {
-		WriteError(w, usersValidation(issues))
-		return
+		return userCreation{}, usersValidation(issues)
 	}
 	digest := ""
 	if body.Password != "" {
 		if digest, err = u.hasher.Hash(r.Context(), body.Password); err != nil {
-			u.fail(w, r, err)
-			return
+			return userCreation{}, err
 		}
 	}
-	claims := u.claims(body)
 	ev := &user.Registered{Username: body.Username, PrimaryEmail: body.Email,
 		PrimaryPhone: user.CanonicalPhone(body.Phone), PasswordDigest: digest, CreatedAt: u.clock.Now().UTC()}
 	ev.Name, ev.Profile = usersNames(body.Firstname, body.Lastname)
-	var rec *usersRecord
-	err = u.store.Run(r.Context(), u.meta(r), func(tx *eventstore.Tx) error {
-		var err error
-		rec, err = u.register(r.Context(), tx, ev, claims)
-		return err
-	})
-	if err != nil {
-		u.fail(w, r, err)
-		return
-	}
-	WriteJSON(w, http.StatusCreated, rec.model())
+	return userCreation{ev: ev, claims: u.claims(body), newUser: u.users.NewUser()}, nil
 }
 
-// register decides one attempt. ev.UserID is allocated once and kept across
-// attempts, unless another process has since registered a user under it.
-func (u *UsersAPI) register(ctx context.Context, tx *eventstore.Tx, ev *user.Registered, claims []usersClaim) (*usersRecord, error) {
+// create serves POST /api/2/users: claim the identifiers and register the
+// user in one atomic append. A value claimed meanwhile makes the append
+// conflict and the command is decided again, so of two concurrent creates
+// with one email exactly one succeeds.
+func (u *UsersAPI) create(ctx context.Context, tx *eventstore.Tx, in userCreation, inErr error) (command.Reply, error) {
+	if inErr != nil {
+		return command.Reply{}, inErr
+	}
+	rec, err := u.register(ctx, tx, in)
+	if err != nil {
+		return command.Reply{}, err
+	}
+	return command.Reply{Status: http.StatusCreated, Body: rec.model()}, nil
+}
+
+// register decides one attempt.
+func (u *UsersAPI) register(ctx context.Context, tx *eventstore.Tx, in userCreation) (*usersRecord, error) {
 	var taken []usersIssue
-	for _, c := range claims {
+	for _, c := range in.claims {
 		owner, err := accounts.Owner(ctx, tx, c.kind, c.key)
 		if err != nil {
 			return nil, err
@@ -91,23 +99,16 @@ func (u *UsersAPI) register(ctx context.Context, tx *eventstore.Tx, ev *user.Reg
 	if len(taken) > 0 {
 		return nil, usersValidation(taken)
 	}
-	if ev.UserID != "" {
-		existing, err := accounts.Load(ctx, tx, ev.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if existing != nil {
-			ev.UserID = ""
-		}
+	if err := in.newUser.Check(ctx, tx); err != nil {
+		return nil, err
 	}
-	if ev.UserID == "" {
-		ev.UserID = u.users.NextID()
-	}
-	tx.Append(accounts.Subject(ev.UserID), ev)
-	for _, c := range claims {
+	ev := *in.ev
+	ev.UserID = in.newUser.ID()
+	tx.Append(accounts.Subject(ev.UserID), &ev)
+	for _, c := range in.claims {
 		accounts.Claim(tx, c.kind, c.key, ev.UserID)
 	}
-	return &usersRecord{state: user.Fold([]domain.Event{ev}), updatedAt: ev.CreatedAt}, nil
+	return &usersRecord{state: user.Fold([]domain.Event{&ev}), updatedAt: ev.CreatedAt}, nil
 }
 
 // claims are the unique values of a valid body, normalised as the

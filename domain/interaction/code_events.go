@@ -54,6 +54,7 @@ func (CodeSent) EventType() string           { return "interaction.code.sent" }
 func (CodeDeliveryFailed) EventType() string { return "interaction.code.delivery_failed" }
 func (CodeVerified) EventType() string       { return "interaction.code.verified" }
 func (CodeFailed) EventType() string         { return "interaction.code.failed" }
+func (CodeFailed) RecordsFailure()           {}
 
 // DeliveryAggregateType names the outbox aggregates of code sends:
 // events.delivery.<sendId>. The delivery worker consumes only these, so
@@ -72,6 +73,11 @@ type DeliveryRequested struct {
 }
 
 func (DeliveryRequested) EventType() string { return "delivery.requested" }
+
+// DeliveryEvents decodes the events of the delivery outbox.
+var DeliveryEvents = domain.Registry{
+	"delivery.requested": func() domain.Event { return &DeliveryRequested{} },
+}
 
 // CodeDelivery describes the send to the delivery worker.
 func (e CodeRequested) CodeDelivery() code.Delivery {

@@ -100,6 +100,12 @@ func (ProfileStaged) EventType() string  { return "interaction.profile.staged" }
 func (Submitted) EventType() string      { return "interaction.submitted" }
 func (RequestFailed) EventType() string  { return "interaction.request.failed" }
 
+// The failure events of the interaction (domain.Failure), and the staged
+// profile a refused Register identification keeps (domain.Kept).
+func (PasswordFailed) RecordsFailure() {}
+func (RequestFailed) RecordsFailure()  {}
+func (ProfileStaged) KeptOnRefusal()   {}
+
 // Events decodes stored interaction events.
 var Events = domain.Registry{
 	"interaction.started":                        func() domain.Event { return &Started{} },

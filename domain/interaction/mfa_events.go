@@ -93,6 +93,7 @@ func (WebAuthnAuthenticated) EventType() string { return "interaction.webauthn.a
 func (BackupCodesGenerated) EventType() string  { return "interaction.backup_codes.generated" }
 func (BackupCodeVerified) EventType() string    { return "interaction.backup_code.verified" }
 func (MFAVerificationFailed) EventType() string { return "interaction.mfa.verification_failed" }
+func (MFAVerificationFailed) RecordsFailure()   {}
 func (MFABound) EventType() string              { return "interaction.mfa.bound" }
 func (MFASkipped) EventType() string            { return "interaction.mfa.skipped" }
 func (MFASuggestionSkipped) EventType() string  { return "interaction.mfa.suggestion_skipped" }

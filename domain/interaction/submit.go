@@ -13,9 +13,12 @@ type SubmitInput struct {
 	User *user.State // the identified user
 	// Taken says, per identifier kind, that the staged value is owned by
 	// another user.
-	Taken         map[string]bool
-	InteractionID string
-	Now           time.Time
+	Taken map[string]bool
+	// CredentialOwners maps each staged WebAuthn credential id to the user
+	// owning it ("" when free).
+	CredentialOwners map[string]string
+	InteractionID    string
+	Now              time.Time
 	// NewID names newly bound MFA factors.
 	NewID func() string
 }
@@ -27,6 +30,9 @@ type SubmitOutcome struct {
 	User        []domain.Event
 	// Claims are the newly staged unique identifiers to claim, by kind.
 	Claims map[string]string
+	// Credentials are the ids of the WebAuthn credentials to claim (those
+	// the user does not own yet).
+	Credentials []string
 }
 
 // Submit finishes an interaction (experience spec §1.4, §2.8).
@@ -78,6 +84,15 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 		return SubmitOutcome{}, err
 	}
 	out := SubmitOutcome{Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}}}
+	for _, id := range StagedCredentials(s) {
+		switch owner := in.CredentialOwners[id]; owner {
+		case "":
+			out.Credentials = append(out.Credentials, id)
+		case u.ID:
+		default:
+			return SubmitOutcome{}, domain.E("session.mfa.webauthn_verification_failed").WithData(map[string]any{"message": "credential registered to another user"})
+		}
+	}
 	out.User = append(out.User, mfaUpdates(s, in)...)
 	if update := profileUpdate(p, in.InteractionID); update != nil {
 		out.User = append(out.User, update)
@@ -100,6 +115,16 @@ func profileUpdate(p *Profile, interactionID string) *user.ProfileUpdated {
 		Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone, Name: p.Name,
 		Avatar: p.Avatar, Profile: p.Profile, CustomData: p.CustomData, InteractionID: interactionID,
 	}
+}
+
+// StagedCredentials are the ids of the WebAuthn credentials bound in the
+// interaction: unique across users, so submit claims them.
+func StagedCredentials(s State) []string {
+	ids := make([]string, 0, len(s.MFA.WebAuthn))
+	for _, cred := range s.MFA.WebAuthn {
+		ids = append(ids, cred.CredentialID)
+	}
+	return ids
 }
 
 // StagedIdentifiers are the unique identifiers in a staged profile, by kind.

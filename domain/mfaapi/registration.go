@@ -49,6 +49,8 @@ func (RegistrationStarted) EventType() string   { return "mfa.registration.start
 func (RegistrationOTPFailed) EventType() string { return "mfa.registration.otp_failed" }
 func (RegistrationAccepted) EventType() string  { return "mfa.registration.accepted" }
 func (RegistrationRejected) EventType() string  { return "mfa.registration.rejected" }
+func (RegistrationOTPFailed) RecordsFailure()   {}
+func (RegistrationRejected) RecordsFailure()    {}
 
 // RegistrationEvents decodes stored registration events.
 var RegistrationEvents = withCodeEvents(domain.Registry{

@@ -45,6 +45,8 @@ func (VerificationStarted) EventType() string   { return "mfa.verification.start
 func (VerificationOTPFailed) EventType() string { return "mfa.verification.otp_failed" }
 func (VerificationAccepted) EventType() string  { return "mfa.verification.accepted" }
 func (VerificationRejected) EventType() string  { return "mfa.verification.rejected" }
+func (VerificationOTPFailed) RecordsFailure()   {}
+func (VerificationRejected) RecordsFailure()    {}
 
 // VerificationEvents decodes stored verification events.
 var VerificationEvents = withCodeEvents(domain.Registry{

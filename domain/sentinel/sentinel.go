@@ -49,6 +49,10 @@ type Locked struct {
 func (AttemptFailed) EventType() string { return "sentinel.attempt.failed" }
 func (Locked) EventType() string        { return "sentinel.locked" }
 
+// Both are failure events (domain.Failure): they commit with a refusal.
+func (AttemptFailed) RecordsFailure() {}
+func (Locked) RecordsFailure()        {}
+
 // Events decodes stored sentinel events.
 var Events = domain.Registry{
 	"sentinel.attempt.failed": func() domain.Event { return &AttemptFailed{} },
