@@ -99,6 +99,15 @@ type Server struct {
 	logs  *SyncBuffer
 	stop  func()
 	api   *api.Server
+	audit *audit
+	t     testing.TB
+}
+
+// Close stops answering and audits the commit rule of every request the
+// server answered (see Audit), while its store is still reachable.
+func (s *Server) Close() {
+	s.Server.Close()
+	s.audit.checkOnce(s.t, s.Store)
 }
 
 // NewServer starts the API; everything is stopped when the test ends.
@@ -107,7 +116,7 @@ func NewServer(t testing.TB, o Options) *Server {
 	var ns *server.Server
 	if o.Store == nil {
 		ns = natstest.RunBasicJetStreamServer(t)
-		o.Store = natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{})
+		o.Store = natstest.OpenStore(t, natstest.NewConn(t, ns), StoreConfig())
 	}
 	if o.Clock == nil {
 		o.Clock = NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
@@ -137,9 +146,10 @@ func NewServer(t testing.TB, o Options) *Server {
 		t.Fatalf("apitest: %v", err)
 	}
 	srv.SetReady(true)
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs, api: srv}
+	audit := newAudit(t, o.Store, srv)
+	ts := httptest.NewServer(audit)
+	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs, api: srv, audit: audit, t: t}
+	t.Cleanup(s.Close)
 	t.Cleanup(srv.Close)
 	if ns != nil && !o.ManualWorkers {
 		s.StartWorkers(t)

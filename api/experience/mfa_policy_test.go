@@ -5,8 +5,6 @@ import (
 	"testing"
 
 	"github.com/authtrail/authtrail/api/apitest"
-	"github.com/authtrail/authtrail/eventstore"
-	"github.com/authtrail/authtrail/eventstore/natstest"
 )
 
 // The policy table of spec §2.7.2, row by row: what a Register submit and
@@ -26,7 +24,7 @@ func TestMFAPolicies(t *testing.T) {
 		{"PromptOnlyAtSignIn", "", "user.suggest_mfa", true},
 		{"NoPrompt", "", "", true},
 	}
-	store := natstest.OpenStore(t, natstest.NewConn(t, natstest.RunBasicJetStreamServer(t)), eventstore.Config{})
+	store := apitest.NewStore(t)
 	plain := apitest.NewServer(t, apitest.Options{Store: store})
 	register(t, plain, "existing", goodPassword)
 	for i, row := range rows {

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/authtrail/authtrail/api/apitest"
-	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 )
@@ -15,7 +14,7 @@ import (
 func TestRestart(t *testing.T) {
 	dir := t.TempDir()
 	ns := natstest.RunServerWithDataDir(t, dir, true)
-	first := apitest.NewServer(t, apitest.Options{Store: natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{})})
+	first := apitest.NewServer(t, apitest.Options{Store: natstest.OpenStore(t, natstest.NewConn(t, ns), apitest.StoreConfig())})
 	register(t, first, "alice", goodPassword)
 	c := first.Client(t)
 	start(t, c, "SignIn")
@@ -24,7 +23,7 @@ func TestRestart(t *testing.T) {
 	embedded.Shutdown(ns)
 
 	ns = natstest.RunServerWithDataDir(t, dir, true)
-	second := apitest.NewServer(t, apitest.Options{Store: natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{}), Clock: first.Clock})
+	second := apitest.NewServer(t, apitest.Options{Store: natstest.OpenStore(t, natstest.NewConn(t, ns), apitest.StoreConfig()), Clock: first.Clock})
 	c.Base = second.URL
 	expect(t, identify(t, c, vid), http.StatusNoContent, "")
 	expect(t, submit(t, c), http.StatusOK, "")

@@ -16,7 +16,6 @@ import (
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/gorilla/mux"
 )
 
@@ -44,7 +43,7 @@ type authEnv struct {
 
 func newAuthEnv(t *testing.T, opts onelogin.AuthOptions) *authEnv {
 	t.Helper()
-	store := natstest.NewStore(t)
+	store := apitest.NewStore(t)
 	return newAuthEnvOn(t, store, apitest.NewClock(authStart), authClients, opts)
 }
 
@@ -67,7 +66,7 @@ func newAuthEnvOn(t *testing.T, store *eventstore.Store, clock *apitest.Clock, c
 	})
 	r.Handle("/test/manage", auth.Require(onelogin.ScopeManageAll)(whoami))
 	r.Handle("/test/read", auth.Require(onelogin.ScopeReadUsers, onelogin.ScopeManageAll)(whoami))
-	srv := httptest.NewServer(r)
+	srv := httptest.NewServer(apitest.Audit(t, store, r))
 	t.Cleanup(srv.Close)
 	return &authEnv{t: t, store: store, clock: clock, auth: auth, url: srv.URL}
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
-	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 )
 
@@ -67,8 +66,8 @@ func TestRequireWrongScopeIsInsufficientPermission(t *testing.T) {
 func TestRequireFindsTokensOfAnotherProcess(t *testing.T) {
 	ns := natstest.RunBasicJetStreamServer(t)
 	clock := apitest.NewClock(authStart)
-	one := newAuthEnvOn(t, natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{}), clock, authClients, onelogin.AuthOptions{})
-	two := newAuthEnvOn(t, natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{}), clock, authClients, onelogin.AuthOptions{})
+	one := newAuthEnvOn(t, natstest.OpenStore(t, natstest.NewConn(t, ns), apitest.StoreConfig()), clock, authClients, onelogin.AuthOptions{})
+	two := newAuthEnvOn(t, natstest.OpenStore(t, natstest.NewConn(t, ns), apitest.StoreConfig()), clock, authClients, onelogin.AuthOptions{})
 
 	tok := *one.token("admin", "admin-secret").AccessToken
 	if res := two.call("/test/manage", "Bearer "+tok); res.status != http.StatusOK {

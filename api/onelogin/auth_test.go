@@ -6,7 +6,6 @@ import (
 
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
-	"github.com/authtrail/authtrail/eventstore/natstest"
 )
 
 func TestClientValidate(t *testing.T) {
@@ -27,7 +26,7 @@ func TestClientValidate(t *testing.T) {
 }
 
 func TestNewAuthLeavesOutInvalidClients(t *testing.T) {
-	env := newAuthEnvOn(t, natstest.NewStore(t), apitest.NewClock(authStart), []onelogin.Client{
+	env := newAuthEnvOn(t, apitest.NewStore(t), apitest.NewClock(authStart), []onelogin.Client{
 		{ID: "bad", Secret: "s", Scope: "everything"},
 		{ID: "good", Secret: "s", Scope: onelogin.ScopeManageAll},
 		{ID: "good", Secret: "other", Scope: onelogin.ScopeManageAll},

@@ -20,7 +20,6 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/totp"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/authtrail/authtrail/eventstore/natstest"
 )
 
 // mfaFactors is the config of spec §7.1: an Authenticator, and an SMS
@@ -42,7 +41,7 @@ type mfaEnv struct {
 
 func mfaNewEnv(t *testing.T) *mfaEnv {
 	t.Helper()
-	store := natstest.NewStore(t)
+	store := apitest.NewStore(t)
 	clock := apitest.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	sie := usersSettings()
 	sie.MFA = settings.MFA{Factors: []string{"Totp"}, Policy: "UserControlled"}
@@ -54,7 +53,7 @@ func mfaNewEnv(t *testing.T) *mfaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(apitest.Audit(t, store, srv))
 	t.Cleanup(ts.Close)
 	e := &mfaEnv{t: t, store: store, clock: clock, url: ts.URL}
 	e.token = e.tokenFor("admin", "admin-secret")

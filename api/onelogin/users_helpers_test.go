@@ -14,7 +14,6 @@ import (
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/gorilla/mux"
 )
 
@@ -37,7 +36,7 @@ func usersSettings() *settings.SignInExperience {
 
 func usersNewEnv(t *testing.T) *usersEnv {
 	t.Helper()
-	store := natstest.NewStore(t)
+	store := apitest.NewStore(t)
 	sie := usersSettings()
 	exp := apitest.NewServer(t, apitest.Options{Store: store, Settings: sie})
 	users, err := accounts.Open(context.Background(), store)
@@ -47,7 +46,7 @@ func usersNewEnv(t *testing.T) *usersEnv {
 	api := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: apitest.CheapHasher(), Settings: sie, Clock: exp.Clock})
 	r := mux.NewRouter()
 	api.Register(r)
-	ts := httptest.NewServer(r)
+	ts := httptest.NewServer(apitest.Audit(t, store, r))
 	t.Cleanup(ts.Close)
 	return &usersEnv{t: t, store: store, url: ts.URL, exp: exp}
 }

@@ -1,0 +1,30 @@
+package api
+
+import (
+	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/mfaapi"
+	"github.com/authtrail/authtrail/domain/ratelimit"
+	"github.com/authtrail/authtrail/domain/sentinel"
+	"github.com/authtrail/authtrail/domain/user"
+)
+
+// Catalogue is every aggregate type the server writes (the second token of
+// its subjects, events.<type>.<id>) with the registry that decodes its
+// events: what a reader of the whole log needs to turn any event back into
+// its Go type.
+func Catalogue() map[string]domain.Registry {
+	return map[string]domain.Registry{
+		interaction.AggregateType:         interaction.Events,
+		interaction.DeliveryAggregateType: interaction.DeliveryEvents,
+		user.AggregateType:                user.Events,
+		user.ClaimAggregateType:           user.ClaimEvents,
+		sentinel.AggregateType:            sentinel.Events,
+		ratelimit.AggregateType:           ratelimit.Events,
+		mfaapi.RegistrationAggregate:      mfaapi.RegistrationEvents,
+		mfaapi.VerificationAggregate:      mfaapi.VerificationEvents,
+		mfaapi.SendAggregate:              mfaapi.SendEvents,
+		onelogin.AggregateType:            onelogin.TokenEvents,
+	}
+}
