@@ -35,7 +35,7 @@ func NewServer(exp *experience.Handler, log *slog.Logger, apis ...Mounter) *Serv
 		a.Register(s.router)
 	}
 	s.router.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		httpx.JSON(w, http.StatusNotFound, map[string]string{"message": "Not Found"})
+		httpx.Error(w, r, s.log, domain.E("request.route_not_found"))
 	})
 	return s
 }
@@ -71,7 +71,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			s.log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
-			httpx.JSON(w, http.StatusInternalServerError, map[string]string{"message": "Internal server error."})
+			httpx.Error(w, r, s.log, domain.E("unexpected"))
 		}
 	}()
 	s.router.ServeHTTP(w, r)

@@ -3,13 +3,19 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
+	"strings"
 )
 
 // Error is a business error with its wire code, HTTP status and optional
-// data. Every code lives in the registry below, so status and message are
-// decided in one place.
+// data. Every error on the wire of every API comes from the registry below
+// (by its key, through E), so codes, statuses and messages are decided in
+// one place; an API only renders them in its own body shape.
 type Error struct {
+	// Code is the wire code: Logto's code, or the OneLogin-style name.
+	// Empty for the bare errors answered with a message only.
 	Code    string
 	Status  int
 	Message string
@@ -25,29 +31,40 @@ func (e *Error) WithData(data any) *Error {
 	return &c
 }
 
-// WithStatus returns a copy of e with another HTTP status, for the few codes
-// Logto answers with different statuses on different routes.
-func (e *Error) WithStatus(status int) *Error {
+// WithMessage returns a copy of e with a more specific message.
+func (e *Error) WithMessage(message string) *Error {
 	c := *e
-	c.Status = status
+	c.Message = message
 	return &c
 }
 
-// Is makes errors.Is match on the code.
+// Is makes errors.Is match on the wire code.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code == e.Code
 }
 
-// E builds the registered error for code. An unregistered code is a
-// programming mistake and panics, so typos surface in tests.
-func E(code string) *Error {
-	def, ok := registry[code]
+// E builds the registered error of key: its wire code, status and message.
+// A key is the wire code itself, or "code@variant" where Logto answers one
+// code with another status on some routes, or "onelogin.…" for the names of
+// the OneLogin-style APIs. An unregistered key is a programming mistake and
+// panics, so a typo surfaces in the test that lists every key used.
+func E(key string) *Error {
+	def, ok := registry[key]
 	if !ok {
-		panic(fmt.Sprintf("domain: unregistered error code %q", code))
+		panic(fmt.Sprintf("domain: unregistered error %q", key))
 	}
-	return &Error{Code: code, Status: def.status, Message: def.message}
+	return &Error{Code: def.wire(key), Status: def.status, Message: def.message}
 }
+
+// Registered reports whether key is in the registry.
+func Registered(key string) bool {
+	_, ok := registry[key]
+	return ok
+}
+
+// Keys lists the registry's keys, for documentation and tests.
+func Keys() []string { return slices.Sorted(maps.Keys(registry)) }
 
 // AsError finds a *Error in err's chain.
 func AsError(err error) (*Error, bool) {
@@ -58,15 +75,40 @@ func AsError(err error) (*Error, bool) {
 
 // Code returns err's wire code, or "" when it is not a business error.
 func Code(err error) string {
-	if e, ok := AsError(err); ok {
+	if e, ok := AsError(err); ok && e != nil {
 		return e.Code
 	}
 	return ""
 }
 
+// Parameters names the invalid parameters of a validation error (the
+// OneLogin-style APIs list them in details.parameters).
+type Parameters []string
+
 type errorDef struct {
 	status  int
 	message string
+	// name is the wire code when it is not the key: a OneLogin-style name,
+	// or "" with bare for an error answered with its message only.
+	name string
+	bare bool
+}
+
+// wire is the code the entry of key answers with.
+func (d errorDef) wire(key string) string {
+	switch {
+	case d.bare:
+		return ""
+	case d.name != "":
+		return d.name
+	}
+	code, _, _ := strings.Cut(key, "@")
+	return code
+}
+
+// oneLogin is an entry of the OneLogin-style APIs, answered under name.
+func oneLogin(status int, name, message string) errorDef {
+	return errorDef{status: status, message: message, name: name}
 }
 
 const (
@@ -83,89 +125,128 @@ const (
 	s503 = http.StatusServiceUnavailable
 )
 
-// registry is the single table of error codes (experience spec, appendix A).
+// registry is the single table of the errors on the wire. The Experience
+// API's codes and statuses are Logto's (docs/experience-api.md lists them
+// per route); the OneLogin-style entries are OneLogin's names; the
+// connector and delivery entries are the reasons the delivery worker
+// records on code.delivery_failed events.
 var registry = map[string]errorDef{
-	"guard.invalid_input":          {s400, "The request body is invalid."},
-	"request.entity_too_large":     {s413, "The request body is too large."},
-	"request.message_rate_limited": {s429, "Too many messages were sent to this recipient. Try again later."},
-	"request.conflict":             {s409, "The interaction changed while this request ran. Retry."},
-	"request.unavailable":          {s503, "The service is not ready yet. Retry shortly."},
-	"unexpected":                   {s500, "Internal server error."},
-	"auth.forbidden":               {s403, "This action is disabled by the sign-in experience."},
+	"guard.invalid_input":          {status: s400, message: "The request body is invalid."},
+	"request.entity_too_large":     {status: s413, message: "The request body is too large."},
+	"request.message_rate_limited": {status: s429, message: "Too many messages were sent to this recipient. Try again later."},
+	"request.conflict":             {status: s409, message: "The interaction changed while this request ran. Retry."},
+	"request.unavailable":          {status: s503, message: "The service is not ready yet. Retry shortly."},
+	"unexpected":                   {status: s500, message: "Internal server error.", bare: true},
+	"request.route_not_found":      {status: s404, message: "Not Found", bare: true},
+	"auth.forbidden":               {status: s403, message: "This action is disabled by the sign-in experience."},
 
-	"session.not_found":                                       {s400, "Session not found. Please go back and sign in again."},
-	"session.interaction_not_found":                           {s404, "Interaction session not found. Start the interaction again."},
-	"session.verification_session_not_found":                  {s404, "The verification was not found. Restart the verification flow and try again."},
-	"session.verification_failed":                             {s400, "The verification was not successful. Restart the verification flow and try again."},
-	"session.identifier_not_found":                            {s404, "The user is not identified yet."},
-	"session.identity_conflict":                               {s409, "Another user is already identified in this interaction."},
-	"session.invalid_interaction_type":                        {s400, "This action is not supported for the current interaction event."},
-	"session.not_supported_for_forgot_password":               {s400, "This action is not supported for forgot password."},
-	"session.invalid_credentials":                             {s422, "Wrong identifier or password."},
-	"session.verification_blocked_too_many_attempts":          {s400, "Too many attempts. Try again later."},
-	"session.captcha_required":                                {s422, "Captcha is required."},
-	"session.captcha_failed":                                  {s422, "Captcha verification failed."},
-	"session.sso_enabled":                                     {s422, "Single sign-on is enabled for this email domain."},
-	"session.email_blocklist.email_not_allowed":               {s422, "This email address is not allowed."},
-	"session.email_blocklist.email_subaddressing_not_allowed": {s422, "Email subaddressing is not allowed."},
-	"session.email_blocklist.invalid_email":                   {s400, "The email address is invalid."},
-	"session.mfa.require_mfa_verification":                    {s403, "MFA verification is required."},
-	"session.mfa.mfa_factor_not_enabled":                      {s400, "The MFA factor is not enabled."},
-	"session.mfa.pending_info_not_found":                      {s400, "The pending MFA information was not found."},
-	"session.mfa.mfa_policy_not_user_controlled":              {s422, "The MFA policy does not allow skipping."},
-	"session.mfa.backup_code_can_not_be_alone":                {s422, "Backup codes cannot be the only MFA factor."},
-	"session.mfa.backup_code_required":                        {s422, "Backup codes are required."},
-	"session.mfa.suggest_additional_mfa":                      {s422, "Consider adding another MFA factor."},
-	"session.mfa.invalid_totp_code":                           {s400, "The TOTP code is invalid."},
-	"session.mfa.invalid_backup_code":                         {s400, "The backup code is invalid."},
-	"session.mfa.webauthn_verification_failed":                {s400, "The WebAuthn verification failed."},
-	"session.mfa.webauthn_verification_not_found":             {s400, "No WebAuthn credential was found for this user."},
-	"user.totp_already_in_use":                                {s422, "The user already has a TOTP authenticator."},
+	"session.not_found":                      {status: s400, message: "Session not found. Please go back and sign in again."},
+	"session.interaction_not_found":          {status: s404, message: "Interaction session not found. Start the interaction again."},
+	"session.verification_session_not_found": {status: s404, message: "The verification was not found. Restart the verification flow and try again."},
+	"session.verification_failed":            {status: s400, message: "The verification was not successful. Restart the verification flow and try again."},
+	"session.identifier_not_found":           {status: s404, message: "The user is not identified yet."},
+	// The MFA code routes answer it with 400.
+	"session.identifier_not_found@mfa_code": {status: s400, message: "The user is not identified yet."},
+	"session.identity_conflict":             {status: s409, message: "Another user is already identified in this interaction."},
+	// A WebAuthn authentication record of another user answers it with 404.
+	"session.identity_conflict@webauthn":        {status: s404, message: "Another user is already identified in this interaction."},
+	"session.invalid_interaction_type":          {status: s400, message: "This action is not supported for the current interaction event."},
+	"session.not_supported_for_forgot_password": {status: s400, message: "This action is not supported for forgot password."},
+	// Identification answers it with 422.
+	"session.not_supported_for_forgot_password@identification": {status: s422, message: "This action is not supported for forgot password."},
+	"session.invalid_credentials":                              {status: s422, message: "Wrong identifier or password."},
+	"session.verification_blocked_too_many_attempts":           {status: s400, message: "Too many attempts. Try again later."},
+	"session.captcha_required":                                 {status: s422, message: "Captcha is required."},
+	"session.captcha_failed":                                   {status: s422, message: "Captcha verification failed."},
+	"session.sso_enabled":                                      {status: s422, message: "Single sign-on is enabled for this email domain."},
+	"session.email_blocklist.email_not_allowed":                {status: s422, message: "This email address is not allowed."},
+	"session.email_blocklist.email_subaddressing_not_allowed":  {status: s422, message: "Email subaddressing is not allowed."},
+	"session.email_blocklist.invalid_email":                    {status: s400, message: "The email address is invalid."},
+	"session.mfa.require_mfa_verification":                     {status: s403, message: "MFA verification is required."},
+	"session.mfa.mfa_factor_not_enabled":                       {status: s400, message: "The MFA factor is not enabled."},
+	"session.mfa.pending_info_not_found":                       {status: s400, message: "The pending MFA information was not found."},
+	"session.mfa.mfa_policy_not_user_controlled":               {status: s422, message: "The MFA policy does not allow skipping."},
+	"session.mfa.backup_code_can_not_be_alone":                 {status: s422, message: "Backup codes cannot be the only MFA factor."},
+	"session.mfa.backup_code_required":                         {status: s422, message: "Backup codes are required."},
+	"session.mfa.suggest_additional_mfa":                       {status: s422, message: "Consider adding another MFA factor."},
+	"session.mfa.invalid_totp_code":                            {status: s400, message: "The TOTP code is invalid."},
+	"session.mfa.invalid_backup_code":                          {status: s400, message: "The backup code is invalid."},
+	"session.mfa.webauthn_verification_failed":                 {status: s400, message: "The WebAuthn verification failed."},
+	"session.mfa.webauthn_verification_not_found":              {status: s400, message: "No WebAuthn credential was found for this user."},
+	"user.totp_already_in_use":                                 {status: s422, message: "The user already has a TOTP authenticator."},
 
-	"user.suspended":                        {s401, "This account is suspended."},
-	"user.user_not_exist":                   {s404, "The user does not exist."},
-	"user.identity_not_exist":               {s404, "The social identity is not linked to any user."},
-	"user.sso_identity_not_exist":           {s404, "The enterprise SSO identity is not linked to any user."},
-	"user.sign_in_method_not_enabled":       {s422, "This sign-in method is not enabled."},
-	"user.username_already_in_use":          {s422, "This username is already in use."},
-	"user.email_already_in_use":             {s422, "This email is already in use."},
-	"user.phone_already_in_use":             {s422, "This phone number is already in use."},
-	"user.identity_already_in_use":          {s422, "This social identity is already in use."},
-	"user.username_exists_in_profile":       {s422, "The user already has a username."},
-	"user.email_exists_in_profile":          {s422, "The user already has an email."},
-	"user.phone_exists_in_profile":          {s422, "The user already has a phone number."},
-	"user.password_exists_in_profile":       {s422, "The user already has a password."},
-	"user.missing_profile":                  {s422, "Additional profile information is required."},
-	"user.new_password_required_in_profile": {s422, "A new password is required."},
-	"user.same_password":                    {s422, "The new password must differ from the current one."},
-	"user.suggest_mfa":                      {s422, "Consider setting up MFA."},
-	"user.missing_mfa":                      {s422, "MFA must be set up."},
-	"user.passkey_preferred":                {s422, "A passkey is preferred."},
+	"user.suspended":                        {status: s401, message: "This account is suspended."},
+	"user.user_not_exist":                   {status: s404, message: "The user does not exist."},
+	"user.identity_not_exist":               {status: s404, message: "The social identity is not linked to any user."},
+	"user.sso_identity_not_exist":           {status: s404, message: "The enterprise SSO identity is not linked to any user."},
+	"user.sign_in_method_not_enabled":       {status: s422, message: "This sign-in method is not enabled."},
+	"user.username_already_in_use":          {status: s422, message: "This username is already in use."},
+	"user.email_already_in_use":             {status: s422, message: "This email is already in use."},
+	"user.phone_already_in_use":             {status: s422, message: "This phone number is already in use."},
+	"user.identity_already_in_use":          {status: s422, message: "This social identity is already in use."},
+	"user.username_exists_in_profile":       {status: s422, message: "The user already has a username."},
+	"user.email_exists_in_profile":          {status: s422, message: "The user already has an email."},
+	"user.phone_exists_in_profile":          {status: s422, message: "The user already has a phone number."},
+	"user.password_exists_in_profile":       {status: s422, message: "The user already has a password."},
+	"user.missing_profile":                  {status: s422, message: "Additional profile information is required."},
+	"user.new_password_required_in_profile": {status: s422, message: "A new password is required."},
+	"user.same_password":                    {status: s422, message: "The new password must differ from the current one."},
+	"user.suggest_mfa":                      {status: s422, message: "Consider setting up MFA."},
+	"user.missing_mfa":                      {status: s422, message: "MFA must be set up."},
+	"user.passkey_preferred":                {status: s422, message: "A passkey is preferred."},
 
-	"user.username_required":               {s422, "A username is required."},
-	"user.username_starts_with_number":     {s422, "The username cannot start with a number."},
-	"user.username_invalid_charset_hard":   {s422, "The username may contain only letters, numbers and underscores."},
-	"user.username_too_short":              {s422, "The username is too short."},
-	"user.username_too_long":               {s422, "The username is too long."},
-	"user.username_uppercase_not_allowed":  {s422, "Uppercase letters are not allowed in usernames."},
-	"user.username_lowercase_not_allowed":  {s422, "Lowercase letters are not allowed in usernames."},
-	"user.username_numbers_not_allowed":    {s422, "Numbers are not allowed in usernames."},
-	"user.username_underscore_not_allowed": {s422, "Underscores are not allowed in usernames."},
+	"user.username_required":               {status: s422, message: "A username is required."},
+	"user.username_starts_with_number":     {status: s422, message: "The username cannot start with a number."},
+	"user.username_invalid_charset_hard":   {status: s422, message: "The username may contain only letters, numbers and underscores."},
+	"user.username_too_short":              {status: s422, message: "The username is too short."},
+	"user.username_too_long":               {status: s422, message: "The username is too long."},
+	"user.username_uppercase_not_allowed":  {status: s422, message: "Uppercase letters are not allowed in usernames."},
+	"user.username_lowercase_not_allowed":  {status: s422, message: "Lowercase letters are not allowed in usernames."},
+	"user.username_numbers_not_allowed":    {status: s422, message: "Numbers are not allowed in usernames."},
+	"user.username_underscore_not_allowed": {status: s422, message: "Underscores are not allowed in usernames."},
 
-	"password.rejected": {s422, "The password does not meet the password policy."},
-	"password.expired":  {s422, "The password has expired. Reset it to continue."},
-	"sign_in_experiences.password_expiration_invalid_period_days": {s422, "The password expiration period is invalid."},
+	"password.rejected": {status: s422, message: "The password does not meet the password policy."},
+	"password.expired":  {status: s422, message: "The password has expired. Reset it to continue."},
+	"sign_in_experiences.password_expiration_invalid_period_days": {status: s422, message: "The password expiration period is invalid."},
 
-	"custom_profile_fields.name_conflict_built_in_prop":      {s400, "The profile field conflicts with a built-in property."},
-	"custom_profile_fields.name_conflict_sign_in_identifier": {s400, "The profile field conflicts with a sign-in identifier."},
-	"custom_profile_fields.name_conflict_custom_data":        {s400, "The profile field conflicts with reserved custom data."},
+	"custom_profile_fields.name_conflict_built_in_prop":      {status: s400, message: "The profile field conflicts with a built-in property."},
+	"custom_profile_fields.name_conflict_sign_in_identifier": {status: s400, message: "The profile field conflicts with a sign-in identifier."},
+	"custom_profile_fields.name_conflict_custom_data":        {status: s400, message: "The profile field conflicts with reserved custom data."},
 
-	"verification_code.not_found":      {s400, "The verification code was not found."},
-	"verification_code.email_mismatch": {s400, "The email does not match the one the code was sent to."},
-	"verification_code.phone_mismatch": {s400, "The phone number does not match the one the code was sent to."},
-	"verification_code.expired":        {s400, "The verification code has expired."},
-	"verification_code.exceed_max_try": {s400, "Too many failed attempts for this code. Request a new one."},
-	"verification_code.code_mismatch":  {s400, "The verification code is wrong."},
+	"verification_code.not_found":      {status: s400, message: "The verification code was not found."},
+	"verification_code.email_mismatch": {status: s400, message: "The email does not match the one the code was sent to."},
+	"verification_code.phone_mismatch": {status: s400, message: "The phone number does not match the one the code was sent to."},
+	"verification_code.expired":        {status: s400, message: "The verification code has expired."},
+	"verification_code.exceed_max_try": {status: s400, message: "Too many failed attempts for this code. Request a new one."},
+	"verification_code.code_mismatch":  {status: s400, message: "The verification code is wrong."},
 
-	"connector.not_found": {s501, "No connector is configured for this message type."},
+	"connector.not_found":           {status: s501, message: "No connector is configured for this message type."},
+	"connector.general":             {status: s400, message: "The connector failed to send the message."},
+	"connector.invalid_config":      {status: s400, message: "The connector's configuration is invalid."},
+	"connector.invalid_response":    {status: s400, message: "The connector's provider answered with an error."},
+	"connector.rate_limit_exceeded": {status: s429, message: "The connector's provider is rate limiting."},
+
+	// Reasons of the delivery worker (never answered to a client).
+	"delivery.key_unavailable": {status: s503, message: "The code's data key could not be read."},
+	"delivery.code_unreadable": {status: s500, message: "The sealed code could not be opened."},
+	"delivery.cancelled":       {status: s503, message: "The delivery was cancelled."},
+
+	// The OneLogin-style APIs: altErr names (onelogin-mfa-api §1.4).
+	"onelogin.invalid_credentials":     oneLogin(s401, "InvalidCredentials", "Please provide valid credentials"),
+	"onelogin.insufficient_permission": oneLogin(s401, "Unauthorized", "Insufficient Permission"),
+	"onelogin.user_not_found":          oneLogin(s404, "NotFoundError", "The resource with the given id could not be found"),
+	"onelogin.resource_not_found":      oneLogin(s404, "NotFound", "The resource can't be found or the server has not found anything matching the Request-URI"),
+	"onelogin.bad_request":             oneLogin(s400, "BadRequestError", "The request could not be understood by the server due to malformed syntax"),
+	"onelogin.payload_too_large":       oneLogin(s413, "PayloadTooLarge", "The request body is too large"),
+	"onelogin.validation_failed":       oneLogin(s422, "ValidationError", "Validations failed"),
+	"onelogin.forbidden_action":        oneLogin(s403, "ForbiddenAction", "You are not authorised to perform this action or access the resource"),
+	"onelogin.conflict":                oneLogin(s409, "ConflictError", "A concurrent change conflicted with this request; retry it"),
+	"onelogin.too_many_requests":       oneLogin(s429, "TooManyRequests", "Rate limit exceeded"),
+	"onelogin.internal":                oneLogin(s500, "InternalServerError", "Internal Server Error"),
+	// The token endpoints answer in the v1 status envelope: type and message.
+	"onelogin.token.authentication_failure": oneLogin(s401, "Unauthorized", "Authentication Failure"),
+	"onelogin.token.grant_type":             oneLogin(s400, "bad request", "grant_type is incorrect/absent"),
+	"onelogin.token.no_access_token":        oneLogin(s400, "bad request", "access_token is absent"),
+	"onelogin.token.no_route":               oneLogin(s404, "not found", "No Route Exists"),
+	"onelogin.token.internal":               oneLogin(s500, "internal server error", "Internal Server Error"),
 }

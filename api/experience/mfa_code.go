@@ -38,7 +38,7 @@ func (h *Handler) mfaIdentifier(ctx context.Context, s *Step, identifierType str
 		return interaction.Identifier{}, "", err
 	}
 	if u == nil {
-		return interaction.Identifier{}, "", domain.E("session.identifier_not_found").WithStatus(http.StatusBadRequest)
+		return interaction.Identifier{}, "", domain.E("session.identifier_not_found@mfa_code")
 	}
 	value, recordType := u.PrimaryEmail, interaction.RecordMfaEmailCode
 	if identifierType == settings.IdentifierPhone {

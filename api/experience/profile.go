@@ -155,7 +155,8 @@ func (h *Handler) identifiedUser(ctx context.Context, s *Step) (*user.State, err
 
 // stageVerifiedIdentifier gathers the facts for staging an email or phone.
 func (h *Handler) stageVerifiedIdentifier(ctx context.Context, s *Step, u *user.State, recordType, verificationID string) ([]domain.Event, error) {
-	violation, taken := "", false
+	var violation *domain.Error
+	taken := false
 	if rec, ok := s.State.Record(verificationID); ok && rec.Type == recordType && rec.Identifier != nil {
 		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
 		owner, err := accounts.Owner(ctx, s.Tx, kind, key)

@@ -48,7 +48,7 @@ func decodeCodeBody(r *http.Request, verify bool) (codeBody, error) {
 	return body, nil
 }
 
-func (h *Handler) emailViolation(email string) string {
+func (h *Handler) emailViolation(email string) *domain.Error {
 	p := h.sie().EmailBlocklistPolicy
 	return emailpolicy.Policy{
 		BlockDisposableAddresses: p.BlockDisposableAddresses, BlockSubaddressing: p.BlockSubaddressing,

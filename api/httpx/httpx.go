@@ -39,9 +39,8 @@ func Decode(r *http.Request, v any) error {
 
 // Invalid is guard.invalid_input with a human-readable detail.
 func Invalid(part, detail string) *domain.Error {
-	e := domain.E("guard.invalid_input")
-	e.Message = "The request " + part + " is invalid."
-	return e.WithData(map[string]any{"details": detail})
+	return domain.E("guard.invalid_input").WithMessage("The request " + part + " is invalid.").
+		WithData(map[string]any{"details": detail})
 }
 
 // JSON writes v with status.
@@ -61,13 +60,13 @@ type errorBody struct {
 }
 
 // Error renders err: business errors with their code, status and data;
-// anything else as Logto's bare 500, logged but never shown.
+// anything else as Logto's bare 500 (the registry's "unexpected"), logged
+// but never shown.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e, ok := domain.AsError(err)
 	if !ok {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		JSON(w, http.StatusInternalServerError, errorBody{Message: "Internal server error."})
-		return
+		e = domain.E("unexpected")
 	}
 	body := errorBody{Code: e.Code, Message: e.Message, Data: e.Data}
 	if e.Code == "session.not_found" {

@@ -185,7 +185,7 @@ const (
 )
 
 func noRoute(w http.ResponseWriter, _ *http.Request) {
-	WriteStatusEnvelope(w, http.StatusNotFound, "not found", "No Route Exists")
+	WriteStatusEnvelope(w, domain.E("onelogin.token.no_route"))
 }
 
 type clientKey struct{}

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"regexp"
 	"slices"
+
+	"github.com/authtrail/authtrail/domain"
 )
 
 // Bearer header forms (spec §5.2): "Bearer <t>" (the SDKs), "bearer:<t>"
@@ -22,7 +24,7 @@ func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			m := bearerHeader.FindStringSubmatch(r.Header.Get("Authorization"))
 			if m == nil {
-				WriteError(w, InvalidCredentials())
+				WriteError(w, domain.E("onelogin.invalid_credentials"))
 				return
 			}
 			cred, err := a.lookupToken(r.Context(), m[1])
@@ -32,17 +34,17 @@ func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
 				return
 			}
 			if cred == nil {
-				WriteError(w, InvalidCredentials())
+				WriteError(w, domain.E("onelogin.invalid_credentials"))
 				return
 			}
 			lim := a.limiter.take(cred.ID)
 			lim.setHeaders(w.Header())
 			if !lim.allowed {
-				WriteError(w, TooManyRequests())
+				WriteError(w, domain.E("onelogin.too_many_requests"))
 				return
 			}
 			if len(scopes) > 0 && !slices.Contains(scopes, cred.Scope) {
-				WriteError(w, InsufficientPermission())
+				WriteError(w, domain.E("onelogin.insufficient_permission"))
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(withClient(r.Context(), cred.Client)))

@@ -3,88 +3,37 @@ package onelogin
 import (
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
+	"strconv"
+
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/mfaapi"
+	"github.com/authtrail/authtrail/eventstore"
 )
 
-// APIError is a v2 "altErr" error (spec §1.4): the HTTP status, a name, a
-// message and, for 422, the names of the invalid parameters.
-type APIError struct {
-	Status     int
-	Name       string
-	Message    string
-	Parameters []string // rendered as details.parameters on 422 only
+// ValidationFailed is 422 ValidationError naming the invalid parameters
+// (details.parameters).
+func ValidationFailed(parameters ...string) *domain.Error {
+	return mfaapi.InvalidParams(parameters).Refusal()
 }
 
-func (e *APIError) Error() string { return e.Name + ": " + e.Message }
-
-// Is makes errors.Is match on status and name, so a test or a caller can
-// write errors.Is(err, onelogin.ResourceNotFound()).
-func (e *APIError) Is(target error) bool {
-	t, ok := target.(*APIError)
-	return ok && t.Status == e.Status && t.Name == e.Name
-}
-
-// WithMessage returns a copy of e with another message.
-func (e *APIError) WithMessage(message string) *APIError {
-	c := *e
-	c.Message = message
-	return &c
-}
-
-// The canonical errors of spec §1.4. Each call returns a fresh value.
-
-// InvalidCredentials: missing, malformed, expired or revoked bearer token.
-func InvalidCredentials() *APIError {
-	return &APIError{Status: http.StatusUnauthorized, Name: "InvalidCredentials", Message: "Please provide valid credentials"}
-}
-
-// InsufficientPermission: a valid token whose credential scope is not
-// allowed on the endpoint (decision 6: 401, not 403).
-func InsufficientPermission() *APIError {
-	return &APIError{Status: http.StatusUnauthorized, Name: "Unauthorized", Message: "Insufficient Permission"}
-}
-
-// UserNotFound: unknown user_id.
-func UserNotFound() *APIError {
-	return &APIError{Status: http.StatusNotFound, Name: "NotFoundError", Message: "The resource with the given id could not be found"}
-}
-
-// ResourceNotFound: unknown or foreign registration, verification or device.
-func ResourceNotFound() *APIError {
-	return &APIError{Status: http.StatusNotFound, Name: "NotFound",
-		Message: "The resource can't be found or the server has not found anything matching the Request-URI"}
-}
-
-// BadRequest: a body that is not valid JSON.
-func BadRequest() *APIError {
-	return &APIError{Status: http.StatusBadRequest, Name: "BadRequestError",
-		Message: "The request could not be understood by the server due to malformed syntax"}
-}
-
-// ValidationFailed: a well-formed body with invalid values; parameters
-// names the offending fields.
-func ValidationFailed(parameters ...string) *APIError {
-	if parameters == nil {
-		parameters = []string{}
+// writeFailure answers a command's error: a registered error as itself (a
+// throttled send with Retry-After), a conflict that outlived Run's retries
+// as 409 ConflictError, anything else as a logged 500.
+func writeFailure(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
+	var t mfaapi.Throttled
+	if errors.As(err, &t) {
+		w.Header().Set("Retry-After", strconv.Itoa(t.RetryAfterSeconds()))
 	}
-	return &APIError{Status: http.StatusUnprocessableEntity, Name: "ValidationError", Message: "Validations failed", Parameters: parameters}
-}
-
-// ForbiddenAction: an action the resource's state does not allow.
-func ForbiddenAction() *APIError {
-	return &APIError{Status: http.StatusForbidden, Name: "ForbiddenAction",
-		Message: "You are not authorised to perform this action or access the resource"}
-}
-
-// TooManyRequests: the credential's rate-limit bucket is empty.
-func TooManyRequests() *APIError {
-	return &APIError{Status: http.StatusTooManyRequests, Name: "TooManyRequests", Message: "Rate limit exceeded"}
-}
-
-// internalError is what any other error is shown as; the cause stays in
-// the log.
-func internalError() *APIError {
-	return &APIError{Status: http.StatusInternalServerError, Name: "InternalServerError", Message: "Internal Server Error"}
+	switch _, refused := domain.AsError(err); {
+	case refused:
+	case errors.Is(err, eventstore.ErrConflict):
+		err = domain.E("onelogin.conflict")
+	default:
+		log.ErrorContext(r.Context(), "onelogin request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	WriteError(w, err)
 }
 
 type altErr struct {
@@ -95,22 +44,23 @@ type altErr struct {
 }
 
 type altErrDetails struct {
-	Parameters []string `json:"parameters"`
+	Parameters domain.Parameters `json:"parameters"`
 }
 
-// WriteError renders err as altErr: an *APIError (found with errors.As)
-// with its status; anything else as a generic 500. It does not log: the
-// caller logs what is not an *APIError.
+// WriteError renders err as altErr (spec §1.4): a *domain.Error of the
+// registry's onelogin entries with its status and name, the parameters of a
+// 422 in details; anything else as a generic 500. It does not log: the
+// caller logs what is not a *domain.Error.
 func WriteError(w http.ResponseWriter, err error) {
-	var e *APIError
-	if !errors.As(err, &e) {
-		e = internalError()
+	e, ok := domain.AsError(err)
+	if !ok {
+		e = domain.E("onelogin.internal")
 	}
-	body := altErr{StatusCode: e.Status, Name: e.Name, Message: e.Message}
+	body := altErr{StatusCode: e.Status, Name: e.Code, Message: e.Message}
 	if e.Status == http.StatusUnprocessableEntity {
-		params := e.Parameters
+		params, _ := e.Data.(domain.Parameters)
 		if params == nil {
-			params = []string{}
+			params = domain.Parameters{}
 		}
 		body.Details = &altErrDetails{Parameters: params}
 	}
@@ -148,11 +98,11 @@ func StatusSuccess() Status {
 	return Status{Error: false, Code: http.StatusOK, Type: "success", Message: "Success"}
 }
 
-// WriteStatusEnvelope writes {"status":{...}} with code as the HTTP status,
-// as the token endpoint answers errors:
-// {"status":{"error":true,"code":401,"type":"Unauthorized","message":"Authentication Failure"}}.
-func WriteStatusEnvelope(w http.ResponseWriter, code int, typ, message string) {
-	WriteJSON(w, code, struct {
+// WriteStatusEnvelope writes a refusal of the token endpoints as
+// {"status":{...}} with its status as the HTTP status and its name as the
+// type: {"status":{"error":true,"code":401,"type":"Unauthorized","message":"Authentication Failure"}}.
+func WriteStatusEnvelope(w http.ResponseWriter, e *domain.Error) {
+	WriteJSON(w, e.Status, struct {
 		Status Status `json:"status"`
-	}{Status{Error: code >= 400, Code: code, Type: typ, Message: message}})
+	}{Status{Error: e.Status >= 400, Code: e.Status, Type: e.Code, Message: e.Message}})
 }

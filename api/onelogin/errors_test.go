@@ -7,6 +7,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/authtrail/authtrail/domain"
+
 	"github.com/authtrail/authtrail/api/onelogin"
 )
 
@@ -16,20 +18,20 @@ func TestWriteErrorCanonicalBodies(t *testing.T) {
 		status int
 		body   string
 	}{
-		{onelogin.InvalidCredentials(), 401, authInvalidCredentials},
-		{onelogin.InsufficientPermission(), 401, authInsufficient},
-		{onelogin.UserNotFound(), 404, `{"statusCode":404,"name":"NotFoundError","message":"The resource with the given id could not be found"}`},
-		{onelogin.ResourceNotFound(), 404, `{"statusCode":404,"name":"NotFound","message":"The resource can't be found or the server has not found anything matching the Request-URI"}`},
-		{onelogin.BadRequest(), 400, `{"statusCode":400,"name":"BadRequestError","message":"The request could not be understood by the server due to malformed syntax"}`},
+		{domain.E("onelogin.invalid_credentials"), 401, authInvalidCredentials},
+		{domain.E("onelogin.insufficient_permission"), 401, authInsufficient},
+		{domain.E("onelogin.user_not_found"), 404, `{"statusCode":404,"name":"NotFoundError","message":"The resource with the given id could not be found"}`},
+		{domain.E("onelogin.resource_not_found"), 404, `{"statusCode":404,"name":"NotFound","message":"The resource can't be found or the server has not found anything matching the Request-URI"}`},
+		{domain.E("onelogin.bad_request"), 400, `{"statusCode":400,"name":"BadRequestError","message":"The request could not be understood by the server due to malformed syntax"}`},
 		{onelogin.ValidationFailed("expires_in"), 422, `{"statusCode":422,"name":"ValidationError","message":"Validations failed","details":{"parameters":["expires_in"]}}`},
 		{onelogin.ValidationFailed(), 422, `{"statusCode":422,"name":"ValidationError","message":"Validations failed","details":{"parameters":[]}}`},
-		{&onelogin.APIError{Status: 422, Name: "ValidationError", Message: "Validations failed"}, 422,
+		{domain.E("onelogin.validation_failed"), 422,
 			`{"statusCode":422,"name":"ValidationError","message":"Validations failed","details":{"parameters":[]}}`},
-		{onelogin.ForbiddenAction(), 403, `{"statusCode":403,"name":"ForbiddenAction","message":"You are not authorised to perform this action or access the resource"}`},
-		{onelogin.TooManyRequests(), 429, `{"statusCode":429,"name":"TooManyRequests","message":"Rate limit exceeded"}`},
-		{fmt.Errorf("load: %w", onelogin.ForbiddenAction()), 403, `{"statusCode":403,"name":"ForbiddenAction","message":"You are not authorised to perform this action or access the resource"}`},
+		{domain.E("onelogin.forbidden_action"), 403, `{"statusCode":403,"name":"ForbiddenAction","message":"You are not authorised to perform this action or access the resource"}`},
+		{domain.E("onelogin.too_many_requests"), 429, `{"statusCode":429,"name":"TooManyRequests","message":"Rate limit exceeded"}`},
+		{fmt.Errorf("load: %w", domain.E("onelogin.forbidden_action")), 403, `{"statusCode":403,"name":"ForbiddenAction","message":"You are not authorised to perform this action or access the resource"}`},
 		{errors.New("nats: connection closed"), 500, `{"statusCode":500,"name":"InternalServerError","message":"Internal Server Error"}`},
-		{onelogin.ResourceNotFound().WithMessage("gone"), 404, `{"statusCode":404,"name":"NotFound","message":"gone"}`},
+		{domain.E("onelogin.resource_not_found").WithMessage("gone"), 404, `{"statusCode":404,"name":"NotFound","message":"gone"}`},
 	}
 	for _, c := range cases {
 		rec := httptest.NewRecorder()
@@ -46,16 +48,16 @@ func TestWriteErrorCanonicalBodies(t *testing.T) {
 	}
 }
 
-func TestAPIErrorIs(t *testing.T) {
-	err := fmt.Errorf("wrapped: %w", onelogin.UserNotFound())
-	if !errors.Is(err, onelogin.UserNotFound()) || errors.Is(err, onelogin.ResourceNotFound()) {
-		t.Fatal("errors.Is should match on status and name")
+func TestErrorIs(t *testing.T) {
+	err := fmt.Errorf("wrapped: %w", domain.E("onelogin.user_not_found"))
+	if !errors.Is(err, domain.E("onelogin.user_not_found")) || errors.Is(err, domain.E("onelogin.resource_not_found")) {
+		t.Fatal("errors.Is should match on the name")
 	}
 }
 
 func TestWriteStatusEnvelope(t *testing.T) {
 	rec := httptest.NewRecorder()
-	onelogin.WriteStatusEnvelope(rec, http.StatusUnauthorized, "Unauthorized", "Authentication Failure")
+	onelogin.WriteStatusEnvelope(rec, domain.E("onelogin.token.authentication_failure"))
 	authExpect(t, authResponse{status: rec.Code, body: rec.Body.Bytes()}, 401, authFailureEnvelope)
 	rec = httptest.NewRecorder()
 	onelogin.WriteJSON(rec, http.StatusOK, onelogin.StatusSuccess())

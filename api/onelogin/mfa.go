@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/gorilla/mux"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/command"
@@ -21,7 +22,6 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/authtrail/authtrail/projections/devices"
-	"github.com/gorilla/mux"
 )
 
 // MFADeps are what the MFA API needs. Secrets must be the Experience API's
@@ -128,7 +128,7 @@ func mfaRoute[In any](m *MFAAPI, parse func(*http.Request) (In, error), decide m
 		return mfaRequest[In]{userID: pathUserID(r), in: in}, err
 	}, func(ctx context.Context, tx *eventstore.Tx, req mfaRequest[In], inErr error) (mfaReply, error) {
 		if req.userID == "" {
-			return mfaReply{}, UserNotFound()
+			return mfaReply{}, domain.E("onelogin.user_not_found")
 		}
 		u, err := mfaLoadUser(ctx, tx, req.userID)
 		if err != nil {
@@ -196,30 +196,14 @@ func mfaLoadUser(ctx context.Context, tx *eventstore.Tx, userID string) (mfaUser
 	}
 	s := user.Fold(events)
 	if !s.Exists {
-		return mfaUser{}, UserNotFound()
+		return mfaUser{}, domain.E("onelogin.user_not_found")
 	}
 	return mfaUser{state: &s, token: user.FoldTempToken(events)}, nil
 }
 
-// fail maps domain outcomes to altErr; anything unexpected is a logged 500.
+// fail answers a refused or failed MFA command.
 func (m *MFAAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var apiErr *APIError
-	var params mfaapi.InvalidParams
-	err = throttled(w, err)
-	switch {
-	case errors.As(err, &apiErr):
-	case errors.As(err, &params):
-		err = ValidationFailed(params...)
-	case errors.Is(err, mfaapi.ErrNotFound):
-		err = ResourceNotFound()
-	case errors.Is(err, mfaapi.ErrForbidden):
-		err = ForbiddenAction()
-	case errors.Is(err, eventstore.ErrConflict):
-		err = &APIError{Status: http.StatusConflict, Name: "ConflictError", Message: "A concurrent change conflicted with this request; retry it"}
-	default:
-		m.d.Log.ErrorContext(r.Context(), "onelogin mfa request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	WriteError(w, err)
+	writeFailure(m.d.Log, w, r, err)
 }
 
 // parseError is the refusal of a parsed request: the first failure to read
@@ -241,13 +225,13 @@ func parseError(params mfaapi.InvalidParams, errs ...error) error {
 func mfaDecode(r *http.Request, v any) error {
 	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {
-		return BadRequest()
+		return domain.E("onelogin.bad_request")
 	}
 	if len(data) == 0 {
 		return nil
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return BadRequest()
+		return domain.E("onelogin.bad_request")
 	}
 	return nil
 }

@@ -3,10 +3,6 @@ package onelogin
 import (
 	"context"
 	"encoding/json"
-	"errors"
-	"math"
-	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -89,18 +85,6 @@ func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pe
 // verification id (constant time; a number is zero-padded to 6 digits).
 func (m *MFAAPI) codeMatches(sent *mfaapi.CodeRequested, id string, otp mfaapi.OTP) bool {
 	return sent != nil && m.d.Codes.Matches(sent.Digest, mfaapi.CodeBinding(id), otp.Padded(mfaapi.CodeDigits))
-}
-
-// throttled maps a refused send to 429 TooManyRequests with Retry-After;
-// other errors are returned as they are.
-func throttled(w http.ResponseWriter, err error) error {
-	var t mfaapi.Throttled
-	if !errors.As(err, &t) {
-		return err
-	}
-	secs := int(math.Ceil(t.RetryAfter.Seconds()))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
-	return TooManyRequests().WithMessage("Too many codes sent to this device; retry in " + strconv.Itoa(secs) + " seconds")
 }
 
 // customMessage reads the optional custom_message of an SMS send (spec

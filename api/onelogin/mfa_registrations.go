@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/gorilla/mux"
+
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -14,7 +16,6 @@ import (
 	"github.com/authtrail/authtrail/domain/totp"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/gorilla/mux"
 )
 
 // mfaTotpAAD binds a sealed TOTP secret to its user: the Experience API's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime"
 	"net/http"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/command"
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 )
 
@@ -34,21 +34,6 @@ type tokenResponse struct {
 // createdAtLayout is OneLogin's "2015-11-11T03:36:18.714Z".
 const createdAtLayout = "2006-01-02T15:04:05.000Z"
 
-// envelopeError is a refusal of the token endpoints, answered in
-// OneLogin's status envelope.
-type envelopeError struct {
-	code         int
-	typ, message string
-}
-
-func (e *envelopeError) Error() string { return e.typ + ": " + e.message }
-
-var (
-	errAuthFailure = &envelopeError{http.StatusUnauthorized, "Unauthorized", "Authentication Failure"}
-	errGrantType   = &envelopeError{http.StatusBadRequest, "bad request", "grant_type is incorrect/absent"}
-	errNoToken     = &envelopeError{http.StatusBadRequest, "bad request", "access_token is absent"}
-)
-
 // tokenCall is a token or revoke request: the authenticated client (nil
 // when its credentials do not match) and the body.
 type tokenCall struct {
@@ -68,7 +53,7 @@ func (a *Auth) parseTokenCall(r *http.Request) (tokenCall, error) {
 	body := readBody(r)
 	call := tokenCall{cred: a.clientOf(r, body), body: body}
 	if call.cred == nil {
-		return call, errAuthFailure
+		return call, domain.E("onelogin.token.authentication_failure")
 	}
 	return call, nil
 }
@@ -83,13 +68,12 @@ func (a *Auth) commandAPI() *command.API {
 		},
 		Reply: writeReply,
 		Error: func(w http.ResponseWriter, r *http.Request, err error) {
-			var e *envelopeError
-			if errors.As(err, &e) {
-				WriteStatusEnvelope(w, e.code, e.typ, e.message)
-				return
+			e, refused := domain.AsError(err)
+			if !refused {
+				a.log.ErrorContext(r.Context(), "onelogin: token request failed", "path", r.URL.Path, "err", err)
+				e = domain.E("onelogin.token.internal")
 			}
-			a.log.ErrorContext(r.Context(), "onelogin: token request failed", "path", r.URL.Path, "err", err)
-			WriteStatusEnvelope(w, http.StatusInternalServerError, "internal server error", "Internal Server Error")
+			WriteStatusEnvelope(w, e)
 		},
 	}
 }
@@ -100,7 +84,7 @@ func (a *Auth) serveToken(ctx context.Context, tx *eventstore.Tx, call tokenCall
 		return command.Reply{}, inErr
 	}
 	if call.body.get("grant_type") != "client_credentials" {
-		return command.Reply{}, errGrantType
+		return command.Reply{}, domain.E("onelogin.token.grant_type")
 	}
 	out, err := a.issueToken(ctx, tx, call.cred)
 	if err != nil {
@@ -130,7 +114,7 @@ func (a *Auth) serveRevoke(ctx context.Context, tx *eventstore.Tx, call tokenCal
 	}
 	token := call.body.get("access_token")
 	if token == "" {
-		return command.Reply{}, errNoToken
+		return command.Reply{}, domain.E("onelogin.token.no_access_token")
 	}
 	if err := a.revokeToken(ctx, tx, call.cred, token); err != nil {
 		return command.Reply{}, err

@@ -2,11 +2,12 @@ package onelogin
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/gorilla/mux"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/command"
@@ -15,7 +16,6 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/gorilla/mux"
 )
 
 // UsersDeps are what the Users v2 subset needs. Settings supplies the
@@ -73,17 +73,12 @@ func (u *UsersAPI) Register(r *mux.Router) {
 	r.HandleFunc("/api/2/users/{id}", command.Handler(u.api, parseUserID, u.get)).Methods(http.MethodGet)
 }
 
-// usersNotFound is the unknown user_id answer of spec §1.4.
-func usersNotFound() *APIError {
-	return &APIError{Status: http.StatusNotFound, Name: "NotFoundError", Message: "The resource with the given id could not be found"}
-}
-
 // parseUserID reads the path's id: a positive decimal integer naming an
 // existing user, else 404 NotFoundError.
 func parseUserID(r *http.Request) (string, error) {
 	n, err := strconv.ParseUint(mux.Vars(r)["id"], 10, 63)
 	if err != nil || n == 0 {
-		return "", usersNotFound()
+		return "", domain.E("onelogin.user_not_found")
 	}
 	return strconv.FormatUint(n, 10), nil
 }
@@ -98,7 +93,7 @@ func (u *UsersAPI) get(ctx context.Context, tx *eventstore.Tx, id string, inErr 
 	case err != nil:
 		return command.Reply{}, err
 	case found == nil:
-		return command.Reply{}, usersNotFound()
+		return command.Reply{}, domain.E("onelogin.user_not_found")
 	}
 	return command.Reply{Status: http.StatusOK, Body: found.model()}, nil
 }
@@ -116,8 +111,7 @@ func (u *UsersAPI) parseList(r *http.Request) ([]usersClaim, error) {
 		filters = append(filters, usersClaim{param: "username", kind: user.KindUsername, key: u.usernameKey(name)})
 	}
 	if len(filters) == 0 {
-		return nil, &APIError{Status: http.StatusUnprocessableEntity, Name: "ValidationError",
-			Message: "A filter is required: email or username", Parameters: []string{"email", "username"}}
+		return nil, ValidationFailed("email", "username").WithMessage("A filter is required: email or username")
 	}
 	return filters, nil
 }
@@ -155,18 +149,9 @@ func (u *UsersAPI) meta(r *http.Request) eventstore.Metadata {
 	return eventstore.Metadata{Time: u.clock.Now(), Actor: "onelogin:users", CorrelationID: r.Header.Get("X-Request-Id")}
 }
 
-// fail answers an error: an *APIError as itself, a conflict that outlived
-// Run's retries as 409, anything else as a logged 500.
+// fail answers a refused or failed Users command.
 func (u *UsersAPI) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var apiErr *APIError
-	switch {
-	case errors.As(err, &apiErr):
-	case errors.Is(err, eventstore.ErrConflict):
-		err = &APIError{Status: http.StatusConflict, Name: "ConflictError", Message: "A concurrent change conflicted with this request; retry it"}
-	default:
-		u.log.ErrorContext(r.Context(), "onelogin users request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
-	WriteError(w, err)
+	writeFailure(u.log, w, r, err)
 }
 
 // usersRecord is a folded user and the time of its last change.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/authtrail/authtrail/domain"
+
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/user"
 )
@@ -35,9 +37,9 @@ func usersDecode(r *http.Request) (usersCreateBody, error) {
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
-		return body, &APIError{Status: http.StatusRequestEntityTooLarge, Name: "PayloadTooLarge", Message: "The request body is too large"}
+		return body, domain.E("onelogin.payload_too_large")
 	case err != nil:
-		return body, usersBadRequest()
+		return body, domain.E("onelogin.bad_request")
 	case len(strings.TrimSpace(string(data))) == 0:
 		return body, nil
 	}
@@ -47,26 +49,21 @@ func usersDecode(r *http.Request) (usersCreateBody, error) {
 	case errors.As(err, &typeErr) && typeErr.Field != "":
 		return body, usersValidation([]usersIssue{{typeErr.Field, typeErr.Field + " must be a " + typeErr.Type.String()}})
 	case err != nil:
-		return body, usersBadRequest()
+		return body, domain.E("onelogin.bad_request")
 	}
 	return body, nil
 }
 
-func usersBadRequest() *APIError {
-	return &APIError{Status: http.StatusBadRequest, Name: "BadRequestError",
-		Message: "The request could not be understood by the server due to malformed syntax"}
-}
-
 // usersValidation is a 422 ValidationError naming every issue's parameter;
 // the message joins the issues' messages.
-func usersValidation(issues []usersIssue) *APIError {
+func usersValidation(issues []usersIssue) *domain.Error {
 	params := make([]string, 0, len(issues))
 	msgs := make([]string, 0, len(issues))
 	for _, is := range issues {
 		params = append(params, is.param)
 		msgs = append(msgs, is.message)
 	}
-	return &APIError{Status: http.StatusUnprocessableEntity, Name: "ValidationError", Message: strings.Join(msgs, "; "), Parameters: params}
+	return ValidationFailed(params...).WithMessage(strings.Join(msgs, "; "))
 }
 
 // validate checks a trimmed body against the policies, in parameter order.
@@ -78,8 +75,8 @@ func (u *UsersAPI) validate(b usersCreateBody) []usersIssue {
 		add("username", "email or username is required")
 	}
 	if b.Username != "" {
-		if v := u.settings.UsernamePolicy.WithDefaults().Check(b.Username); v != "" {
-			add("username", "username is invalid: user.username_"+v)
+		if refused := u.settings.UsernamePolicy.WithDefaults().Check(b.Username); refused != nil {
+			add("username", "username is invalid: "+refused.Code)
 		}
 	}
 	if b.Email != "" && !usersEmailPattern.MatchString(b.Email) {

@@ -2,13 +2,10 @@
 // offered for a new account or profile (spec §2.15).
 package emailpolicy
 
-import "strings"
+import (
+	"strings"
 
-// Logto error codes returned by Check.
-const (
-	CodeSubaddressingNotAllowed = "session.email_blocklist.email_subaddressing_not_allowed" // 422
-	CodeNotAllowed              = "session.email_blocklist.email_not_allowed"               // 422
-	CodeInvalidEmail            = "session.email_blocklist.invalid_email"                   // 400
+	"github.com/authtrail/authtrail/domain"
 )
 
 // Policy mirrors settings.EmailBlocklistPolicy; the caller converts, so this
@@ -23,25 +20,25 @@ type Policy struct {
 	CustomBlocklist          []string
 }
 
-// Check returns "" when email passes, else the Logto error code. The order
+// Check returns nil when email passes, else its refusal (422
+// session.email_blocklist.email_subaddressing_not_allowed or
+// email_not_allowed, 400 invalid_email). The order
 // follows Logto's validateEmailAgainstBlocklistPolicy: a missing domain is
 // rejected first and regardless of the settings, then subaddressing, then
 // the allowlist (when non-empty), then the blocklist.
-func (p Policy) Check(email string) string {
+func (p Policy) Check(email string) *domain.Error {
 	parts := strings.Split(email, "@")
 	if len(parts) < 2 || parts[1] == "" {
-		return CodeInvalidEmail
+		return domain.E("session.email_blocklist.invalid_email")
 	}
 	if p.BlockSubaddressing && strings.Contains(parts[0], "+") {
-		return CodeSubaddressingNotAllowed
+		return domain.E("session.email_blocklist.email_subaddressing_not_allowed")
 	}
-	if len(p.CustomAllowlist) > 0 && !matchesAny(p.CustomAllowlist, email) {
-		return CodeNotAllowed
+	if len(p.CustomAllowlist) > 0 && !matchesAny(p.CustomAllowlist, email) ||
+		matchesAny(p.CustomBlocklist, email) {
+		return domain.E("session.email_blocklist.email_not_allowed")
 	}
-	if matchesAny(p.CustomBlocklist, email) {
-		return CodeNotAllowed
-	}
-	return ""
+	return nil
 }
 
 func matchesAny(entries []string, email string) bool {

@@ -38,8 +38,8 @@ type CodeRequest struct {
 	Identifier Identifier
 	Event      string // the body's interactionEvent, independent of the interaction's
 	UserExists bool   // a user owns the identifier
-	// EmailViolation is the email blocklist's verdict ("" = allowed).
-	EmailViolation string
+	// EmailViolation is the email blocklist's refusal (nil: allowed).
+	EmailViolation *domain.Error
 }
 
 // PlanCode applies steps 2–4 of experience spec §1.12: template choice, the
@@ -49,8 +49,8 @@ func PlanCode(s State, sie *settings.SignInExperience, req CodeRequest) (CodePla
 	if s.Identified() && !sie.IsSignUpIdentifier(req.Identifier.Type) {
 		plan.Template = TemplateBindMfa
 	}
-	if req.Event == settings.EventRegister && req.Identifier.Type == settings.IdentifierEmail && req.EmailViolation != "" {
-		return CodePlan{}, domain.E(req.EmailViolation)
+	if req.Event == settings.EventRegister && req.Identifier.Type == settings.IdentifierEmail && req.EmailViolation != nil {
+		return CodePlan{}, req.EmailViolation
 	}
 	switch {
 	case req.Event == settings.EventForgotPassword && !req.UserExists:

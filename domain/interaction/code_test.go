@@ -40,8 +40,8 @@ func TestPlanCode(t *testing.T) {
 		{"sign-in for nobody in sign-in-only mode is suppressed", given(started("SignIn")), signInOnly, interaction.CodeRequest{Identifier: email, Event: "SignIn"}, "SignIn", true, ""},
 		{"sign-in for nobody otherwise is sent", given(started("SignIn")), sie, interaction.CodeRequest{Identifier: email, Event: "SignIn"}, "SignIn", false, ""},
 		{"identified user binding a non-sign-up identifier", given(started("SignIn"), &interaction.Identified{UserID: "1"}), sie, interaction.CodeRequest{Identifier: phone, Event: "SignIn"}, "BindMfa", false, ""},
-		{"blocklist at registration", given(started("Register")), sie, interaction.CodeRequest{Identifier: email, Event: "Register", EmailViolation: "session.email_blocklist.email_not_allowed"}, "", false, "session.email_blocklist.email_not_allowed"},
-		{"blocklist not at sign-in", given(started("SignIn")), sie, interaction.CodeRequest{Identifier: email, Event: "SignIn", UserExists: true, EmailViolation: "session.email_blocklist.email_not_allowed"}, "SignIn", false, ""},
+		{"blocklist at registration", given(started("Register")), sie, interaction.CodeRequest{Identifier: email, Event: "Register", EmailViolation: domain.E("session.email_blocklist.email_not_allowed")}, "", false, "session.email_blocklist.email_not_allowed"},
+		{"blocklist not at sign-in", given(started("SignIn")), sie, interaction.CodeRequest{Identifier: email, Event: "SignIn", UserExists: true, EmailViolation: domain.E("session.email_blocklist.email_not_allowed")}, "SignIn", false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +118,7 @@ func TestRegisterWithEmailCode(t *testing.T) {
 	if errCode(unverified.Err) != "session.verification_failed" {
 		t.Fatalf("unverified: %v", unverified.Err)
 	}
-	blocked := interaction.IdentifyNewUser(given(verified...), &sie, interaction.RegisterInput{VerificationID: "v1", EmailViolation: "session.email_blocklist.email_not_allowed"})
+	blocked := interaction.IdentifyNewUser(given(verified...), &sie, interaction.RegisterInput{VerificationID: "v1", EmailViolation: domain.E("session.email_blocklist.email_not_allowed")})
 	if errCode(blocked.Err) != "session.email_blocklist.email_not_allowed" {
 		t.Fatalf("blocklist: %v", blocked.Err)
 	}

@@ -46,10 +46,10 @@ func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID st
 func methodGate(event string, sie *settings.SignInExperience, rec Record) error {
 	if event == settings.EventForgotPassword {
 		if rec.Type != RecordEmailCode && rec.Type != RecordPhoneCode {
-			return domain.E("session.not_supported_for_forgot_password").WithStatus(422)
+			return domain.E("session.not_supported_for_forgot_password@identification")
 		}
 		if sie.ForgotPasswordMethods != nil && !slices.Contains(sie.ForgotPasswordMethods, rec.Type) {
-			return domain.E("session.not_supported_for_forgot_password").WithStatus(422)
+			return domain.E("session.not_supported_for_forgot_password@identification")
 		}
 		return nil
 	}
@@ -84,8 +84,9 @@ type RegisterInput struct {
 	// Taken says, per identifier kind (user.KindUsername, …), that the
 	// candidate value of that kind is owned by another user.
 	Taken map[string]bool
-	// EmailViolation is the email blocklist's verdict on the record's email.
-	EmailViolation string
+	// EmailViolation is the email blocklist's refusal of the record's email
+	// (nil: allowed).
+	EmailViolation *domain.Error
 	// NewUserID allocates the user id; it is called only when the user is created.
 	NewUserID     func() string
 	InteractionID string
@@ -135,8 +136,8 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		if !ok {
 			return Registration{Err: domain.E("session.verification_session_not_found")}
 		}
-		if rec.Type == RecordEmailCode && in.EmailViolation != "" {
-			return Registration{Err: domain.E(in.EmailViolation)}
+		if rec.Type == RecordEmailCode && in.EmailViolation != nil {
+			return Registration{Err: in.EmailViolation}
 		}
 		staged, err := profileFromRecord(rec)
 		if err != nil {

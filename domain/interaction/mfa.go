@@ -74,7 +74,7 @@ func VerifyExistingTotp(s State, u *user.State, verificationID string, step uint
 	}
 	factor, has := u.Factor(user.FactorTotp)
 	ok := has && matched && step > factor.LastStep
-	return settleMFA(a, "MfaTotp", user.FactorTotp, ok, "session.mfa.invalid_totp_code", func() Outcome {
+	return settleMFA(a, "MfaTotp", user.FactorTotp, ok, domain.E("session.mfa.invalid_totp_code"), func() Outcome {
 		return Outcome{
 			Interaction: []domain.Event{&TotpVerified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
 			User:        []domain.Event{&user.TotpStepUsed{FactorID: factor.ID, Step: step, At: a.Now}},
@@ -84,14 +84,14 @@ func VerifyExistingTotp(s State, u *user.State, verificationID string, step uint
 
 // settleMFA runs the sentinel over an MFA verification and builds the
 // outcome: success, the verification's failure, or the lockout.
-func settleMFA(a Attempt, action, factor string, ok bool, failureCode string, success func() Outcome) Outcome {
+func settleMFA(a Attempt, action, factor string, ok bool, refusal *domain.Error, success func() Outcome) Outcome {
 	blocked, sentinelEvents := sentinel.Decide(a.Sentinel, a.Policy, action, !ok, a.Now)
 	var failure *domain.Error
 	switch {
 	case blocked:
 		failure = domain.E("session.verification_blocked_too_many_attempts")
 	case !ok:
-		failure = domain.E(failureCode)
+		failure = refusal
 	}
 	if failure != nil {
 		return Outcome{
@@ -153,7 +153,7 @@ func FinishWebAuthnAuthentication(s State, u *user.State, verificationID string,
 		return Outcome{Err: domain.E("session.verification_session_not_found")}
 	}
 	if rec.UserID != s.UserID {
-		return Outcome{Err: domain.E("session.identity_conflict").WithStatus(404)}
+		return Outcome{Err: domain.E("session.identity_conflict@webauthn")}
 	}
 	if rec.Ceremony != CeremonyAuthentication || rec.Session == nil {
 		return Outcome{Err: domain.E("session.mfa.pending_info_not_found")}
@@ -167,7 +167,7 @@ func FinishWebAuthnAuthentication(s State, u *user.State, verificationID string,
 			}
 		}
 	}
-	return settleMFA(a, "WebAuthn", user.FactorWebAuthn, err == nil && factor.ID != "", "session.mfa.webauthn_verification_failed", func() Outcome {
+	return settleMFA(a, "WebAuthn", user.FactorWebAuthn, err == nil && factor.ID != "", domain.E("session.mfa.webauthn_verification_failed"), func() Outcome {
 		out := Outcome{
 			Interaction: []domain.Event{&WebAuthnAuthenticated{VerificationID: verificationID, FactorID: factor.ID}},
 			User:        []domain.Event{&user.WebAuthnUsed{FactorID: factor.ID, SignCount: got.SignCount, At: a.Now}},
@@ -203,7 +203,7 @@ func VerifyBackupCode(s State, u *user.State, verificationID string, find func([
 		index, ok = find(hashes)
 		ok = ok && factor.Codes[index].UsedAt == nil
 	}
-	return settleMFA(a, "MfaBackupCode", user.FactorBackupCode, ok, "session.mfa.invalid_backup_code", func() Outcome {
+	return settleMFA(a, "MfaBackupCode", user.FactorBackupCode, ok, domain.E("session.mfa.invalid_backup_code"), func() Outcome {
 		return Outcome{
 			Interaction: []domain.Event{&BackupCodeVerified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
 			User:        []domain.Event{&user.BackupCodeUsed{FactorID: factor.ID, Index: index, At: a.Now}},

@@ -26,7 +26,7 @@ func guardVerified(s State, sie *settings.SignInExperience, u *user.State) error
 
 // BindInput holds the facts an email or phone binding decides on.
 type BindInput struct {
-	EmailViolation string
+	EmailViolation *domain.Error
 	Taken          bool
 }
 

@@ -38,8 +38,8 @@ func StageUsername(s State, sie *settings.SignInExperience, u *user.State, name 
 }
 
 func checkUsername(sie *settings.SignInExperience, name string, taken bool) error {
-	if violation := sie.UsernamePolicy.WithDefaults().Check(name); violation != "" {
-		return domain.E("user.username_" + violation)
+	if err := sie.UsernamePolicy.WithDefaults().Check(name); err != nil {
+		return err
 	}
 	if taken {
 		return domain.E("user.username_already_in_use")
@@ -93,7 +93,7 @@ func ResetPassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 // StageVerifiedIdentifier stages an email or phone from a verified code
 // record (experience spec §1.5, types email and phone). Social records come
 // with the connectors; until then such a reference is unknown.
-func StageVerifiedIdentifier(s State, u *user.State, recordType, verificationID, emailViolation string, taken bool) ([]domain.Event, error) {
+func StageVerifiedIdentifier(s State, u *user.State, recordType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
 	if err := guardProfile(s); err != nil {
 		return nil, err
 	}
@@ -101,13 +101,13 @@ func StageVerifiedIdentifier(s State, u *user.State, recordType, verificationID,
 }
 
 // stageIdentifier stages an email or phone from a verified code record.
-func stageIdentifier(s State, u *user.State, recordType, verificationID, emailViolation string, taken bool) ([]domain.Event, error) {
+func stageIdentifier(s State, u *user.State, recordType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
 	rec, ok := s.Record(verificationID)
 	if !ok || rec.Type != recordType || recordType == RecordSocial {
 		return nil, domain.E("session.verification_session_not_found")
 	}
-	if recordType == RecordEmailCode && emailViolation != "" {
-		return nil, domain.E(emailViolation)
+	if recordType == RecordEmailCode && emailViolation != nil {
+		return nil, emailViolation
 	}
 	staged, err := profileFromRecord(rec)
 	if err != nil {

@@ -6,9 +6,9 @@
 package mfaapi
 
 import (
-	"errors"
 	"strings"
 
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/user"
 )
 
@@ -31,18 +31,32 @@ const (
 )
 
 var (
-	// ErrNotFound: an unknown or foreign registration, verification or device.
-	ErrNotFound = errors.New("mfaapi: not found")
+	// ErrNotFound: an unknown or foreign registration, verification or
+	// device (404 NotFound). Compare with errors.Is.
+	ErrNotFound = domain.E("onelogin.resource_not_found")
 	// ErrForbidden: the resource's state refuses the action (expired,
-	// rejected, already accepted, device removed).
-	ErrForbidden = errors.New("mfaapi: forbidden action")
+	// rejected, already accepted, device removed): 403 ForbiddenAction.
+	ErrForbidden = domain.E("onelogin.forbidden_action")
 )
 
 // InvalidParams is a well-formed request with invalid values: the names of
-// the offending parameters.
+// the offending parameters. It is the registry's 422 ValidationError.
 type InvalidParams []string
 
 func (p InvalidParams) Error() string { return "mfaapi: invalid parameters: " + strings.Join(p, ", ") }
+
+// Refusal is the 422 ValidationError naming the parameters.
+func (p InvalidParams) Refusal() *domain.Error {
+	params := domain.Parameters(p)
+	if params == nil {
+		params = domain.Parameters{}
+	}
+	return domain.E("onelogin.validation_failed").WithData(params)
+}
+
+// Unwrap makes an InvalidParams a business error (domain.AsError finds its
+// refusal).
+func (p InvalidParams) Unwrap() error { return p.Refusal() }
 
 // Factor is an admin-configured factor (config mfaApi.factors).
 type Factor struct {

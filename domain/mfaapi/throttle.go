@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -48,6 +49,15 @@ type Throttled struct {
 
 func (t Throttled) Error() string {
 	return fmt.Sprintf("mfaapi: too many codes sent; retry after %s", t.RetryAfter)
+}
+
+// RetryAfterSeconds is RetryAfter rounded up to whole seconds.
+func (t Throttled) RetryAfterSeconds() int { return int(math.Ceil(t.RetryAfter.Seconds())) }
+
+// Unwrap is the registry's 429 TooManyRequests, telling when to retry.
+func (t Throttled) Unwrap() error {
+	return domain.E("onelogin.too_many_requests").WithMessage(
+		fmt.Sprintf("Too many codes sent to this device; retry in %d seconds", t.RetryAfterSeconds()))
 }
 
 // DecideSend counts a send at now, or refuses it with Throttled when a

@@ -3,53 +3,43 @@ package username
 import (
 	"regexp"
 	"strings"
+
+	"github.com/authtrail/authtrail/domain"
 )
 
 // Pattern is Logto's usernameRegEx: a letter or underscore, then word
 // characters (ASCII letters, digits, underscore). Request guards use it too.
 var Pattern = regexp.MustCompile(`^[A-Z_a-z]\w*$`)
 
-// Violation suffixes; the caller reports 422 "user.username_" + suffix.
-const (
-	Required             = "required"
-	StartsWithNumber     = "starts_with_number"
-	InvalidCharsetHard   = "invalid_charset_hard"
-	TooShort             = "too_short"
-	TooLong              = "too_long"
-	UppercaseNotAllowed  = "uppercase_not_allowed"
-	LowercaseNotAllowed  = "lowercase_not_allowed"
-	NumbersNotAllowed    = "numbers_not_allowed"
-	UnderscoreNotAllowed = "underscore_not_allowed"
-)
-
-// Check returns the first violation of name, or "" when it is acceptable:
+// Check returns the first violation of name as its registered error
+// (422 user.username_*), or nil when it is acceptable:
 // first the hard floor that applies whatever the policy (non-empty, no
 // leading digit, Pattern), then length, then the allowed character classes,
 // in Logto's order.
-func (p Policy) Check(name string) string {
+func (p Policy) Check(name string) *domain.Error {
 	p = p.WithDefaults()
 	switch {
 	case name == "":
-		return Required
+		return domain.E("user.username_required")
 	case name[0] >= '0' && name[0] <= '9':
-		return StartsWithNumber
+		return domain.E("user.username_starts_with_number")
 	case !Pattern.MatchString(name):
-		return InvalidCharsetHard
+		return domain.E("user.username_invalid_charset_hard")
 	// Pattern admits ASCII only, so bytes count characters from here on.
 	case len(name) < p.MinLength:
-		return TooShort
+		return domain.E("user.username_too_short")
 	case len(name) > p.MaxLength:
-		return TooLong
+		return domain.E("user.username_too_long")
 	case !*p.AllowedChars.Uppercase && strings.ContainsFunc(name, isUpper):
-		return UppercaseNotAllowed
+		return domain.E("user.username_uppercase_not_allowed")
 	case !*p.AllowedChars.Lowercase && strings.ContainsFunc(name, isLower):
-		return LowercaseNotAllowed
+		return domain.E("user.username_lowercase_not_allowed")
 	case !*p.AllowedChars.Numbers && strings.ContainsFunc(name, isDigit):
-		return NumbersNotAllowed
+		return domain.E("user.username_numbers_not_allowed")
 	case !*p.AllowedChars.Underscore && strings.Contains(name, "_"):
-		return UnderscoreNotAllowed
+		return domain.E("user.username_underscore_not_allowed")
 	}
-	return ""
+	return nil
 }
 
 // Normalize returns the key for uniqueness and sign-in lookup: with

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authtrail/authtrail/domain"
+
 	"github.com/authtrail/authtrail/domain/username"
 )
 
@@ -50,40 +52,40 @@ func TestCheck(t *testing.T) {
 		want   string
 	}{
 		// Hard floor.
-		{"empty", username.Policy{}, "", username.Required},
-		{"leading digit", username.Policy{}, "1abc", username.StartsWithNumber},
-		{"space", username.Policy{}, "ab c", username.InvalidCharsetHard},
-		{"dot", username.Policy{}, "john.doe", username.InvalidCharsetHard},
-		{"hyphen", username.Policy{}, "user-name", username.InvalidCharsetHard},
-		{"non-ascii letter", username.Policy{}, "josé", username.InvalidCharsetHard},
-		{"hard floor before policy", lowercaseOnly, "1A", username.StartsWithNumber},
-		{"charset before length", lowercaseOnly, "a b", username.InvalidCharsetHard},
+		{"empty", username.Policy{}, "", "user.username_required"},
+		{"leading digit", username.Policy{}, "1abc", "user.username_starts_with_number"},
+		{"space", username.Policy{}, "ab c", "user.username_invalid_charset_hard"},
+		{"dot", username.Policy{}, "john.doe", "user.username_invalid_charset_hard"},
+		{"hyphen", username.Policy{}, "user-name", "user.username_invalid_charset_hard"},
+		{"non-ascii letter", username.Policy{}, "josé", "user.username_invalid_charset_hard"},
+		{"hard floor before policy", lowercaseOnly, "1A", "user.username_starts_with_number"},
+		{"charset before length", lowercaseOnly, "a b", "user.username_invalid_charset_hard"},
 		// Default policy accepts all of Logto's examples.
 		{"lowercase", username.Policy{}, "abc", ""},
 		{"mixed", username.Policy{}, "AbC_123", ""},
 		{"leading underscore", username.Policy{}, "_x", ""},
 		{"one char", username.Policy{}, "a", ""},
 		{"128 chars", username.Policy{}, "a" + strings.Repeat("b", 127), ""},
-		{"129 chars", username.Policy{}, "a" + strings.Repeat("b", 128), username.TooLong},
+		{"129 chars", username.Policy{}, "a" + strings.Repeat("b", 128), "user.username_too_long"},
 		// Lowercase only, length 4–8.
-		{"too short", lowercaseOnly, "abc", username.TooShort},
+		{"too short", lowercaseOnly, "abc", "user.username_too_short"},
 		{"min length", lowercaseOnly, "abcd", ""},
 		{"max length", lowercaseOnly, "abcdefgh", ""},
-		{"too long", lowercaseOnly, "abcdefghi", username.TooLong},
-		{"length before chars", lowercaseOnly, "ABC", username.TooShort},
-		{"uppercase", lowercaseOnly, "abcD", username.UppercaseNotAllowed},
-		{"digit", lowercaseOnly, "abc1", username.NumbersNotAllowed},
-		{"underscore", lowercaseOnly, "ab_c", username.UnderscoreNotAllowed},
-		{"uppercase before digit", lowercaseOnly, "aB1_", username.UppercaseNotAllowed},
-		{"digit before underscore", lowercaseOnly, "ab1_", username.NumbersNotAllowed},
+		{"too long", lowercaseOnly, "abcdefghi", "user.username_too_long"},
+		{"length before chars", lowercaseOnly, "ABC", "user.username_too_short"},
+		{"uppercase", lowercaseOnly, "abcD", "user.username_uppercase_not_allowed"},
+		{"digit", lowercaseOnly, "abc1", "user.username_numbers_not_allowed"},
+		{"underscore", lowercaseOnly, "ab_c", "user.username_underscore_not_allowed"},
+		{"uppercase before digit", lowercaseOnly, "aB1_", "user.username_uppercase_not_allowed"},
+		{"digit before underscore", lowercaseOnly, "ab1_", "user.username_numbers_not_allowed"},
 		// Uppercase only.
-		{"lowercase in upper-only", uppercaseOnly, "ABCd", username.LowercaseNotAllowed},
+		{"lowercase in upper-only", uppercaseOnly, "ABCd", "user.username_lowercase_not_allowed"},
 		{"upper-only ok", uppercaseOnly, "ABCD", ""},
-		{"lowercase before digit", uppercaseOnly, "ABc1", username.LowercaseNotAllowed},
+		{"lowercase before digit", uppercaseOnly, "ABc1", "user.username_lowercase_not_allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.policy.Check(tt.input); got != tt.want {
+			if got := domain.Code(tt.policy.Check(tt.input)); got != tt.want {
 				t.Errorf("Check(%q) = %q, want %q", tt.input, got, tt.want)
 			}
 		})

@@ -1,13 +1,17 @@
 package connectors
 
-import "fmt"
+import (
+	"fmt"
 
-// Connector error codes, as Logto names them.
-const (
-	CodeGeneral           = "connector.general"
-	CodeInvalidConfig     = "connector.invalid_config"
-	CodeInvalidResponse   = "connector.invalid_response"
-	CodeRateLimitExceeded = "connector.rate_limit_exceeded"
+	"github.com/authtrail/authtrail/domain"
+)
+
+// Connector error codes, as Logto names them, from the error registry.
+var (
+	CodeGeneral           = domain.E("connector.general").Code
+	CodeInvalidConfig     = domain.E("connector.invalid_config").Code
+	CodeInvalidResponse   = domain.E("connector.invalid_response").Code
+	CodeRateLimitExceeded = domain.E("connector.rate_limit_exceeded").Code
 )
 
 // Error is a failed delivery. Permanent means the same request will fail

@@ -175,18 +175,18 @@ func (w *Worker) pending(ctx context.Context, subject, sendID string) (codeReque
 // open recovers the plain code, or names why it cannot be sent.
 func (w *Worker) open(ctx context.Context, ev code.Delivery) (string, string) {
 	if !w.o.Clock.Now().Before(ev.ExpiresAt) {
-		return "", "verification_code.expired"
+		return "", domain.E("verification_code.expired").Code
 	}
 	key, err := w.o.Keys.Get(ctx, ev.SendID)
 	if errors.Is(err, codekeys.ErrNotFound) {
-		return "", "verification_code.expired"
+		return "", domain.E("verification_code.expired").Code
 	}
 	if err != nil {
-		return "", "delivery.key_unavailable"
+		return "", domain.E("delivery.key_unavailable").Code
 	}
 	plain, err := code.Open(key, ev.SendID, ev.Sealed)
 	if err != nil {
-		return "", "delivery.code_unreadable"
+		return "", domain.E("delivery.code_unreadable").Code
 	}
 	return plain, ""
 }
@@ -198,7 +198,7 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 		sender = w.o.SMS
 	}
 	if sender == nil {
-		return "connector.not_found"
+		return domain.E("connector.not_found").Code
 	}
 	m := connectors.Message{Channel: ev.Channel, To: ev.To, Code: plain,
 		Template: ev.Template, ExpiresIn: ev.ExpiresAt.Sub(w.o.Clock.Now()).Round(time.Minute)}
@@ -216,7 +216,7 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 		}
 		select {
 		case <-ctx.Done():
-			return "delivery.cancelled"
+			return domain.E("delivery.cancelled").Code
 		case <-time.After(w.o.Backoff[attempt]):
 		}
 	}
@@ -224,7 +224,7 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 	if errors.As(err, &cerr) && cerr.Code != "" {
 		return cerr.Code
 	}
-	return "connector.general"
+	return connectors.CodeGeneral
 }
 
 // recordAttempts bounds how often record runs its store transaction (each
