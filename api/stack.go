@@ -47,7 +47,7 @@ type Options struct {
 // New builds the server over store; the same wiring serves the binary, the
 // tests and the benchmarks.
 func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, error) {
-	users, err := accounts.Open(ctx, store)
+	users, err := accounts.Open(ctx, store, o.Experience.Settings.UsernamePolicy)
 	if err != nil {
 		return nil, err
 	}

@@ -12,21 +12,25 @@ import (
 	"sync/atomic"
 
 	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/domain/username"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Users is the user repository.
 type Users struct {
-	store *eventstore.Store
-	last  atomic.Uint64
+	store     *eventstore.Store
+	last      atomic.Uint64
+	usernames username.Policy
 }
 
 // Open finds the highest user id in the log so that new ids continue from it.
 // Another process may allocate the same id; the append then conflicts
 // (a user subject must be empty) and the command retries with the next one.
-func Open(ctx context.Context, store *eventstore.Store) (*Users, error) {
-	u := &Users{store: store}
+// usernames is the username policy, whose case rule decides which names
+// are the same user.
+func Open(ctx context.Context, store *eventstore.Store, usernames username.Policy) (*Users, error) {
+	u := &Users{store: store, usernames: usernames.WithDefaults()}
 	stream, err := store.JetStream().Stream(ctx, store.Stream())
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
@@ -46,6 +50,62 @@ func Open(ctx context.Context, store *eventstore.Store) (*Users, error) {
 
 // NextID allocates a user id.
 func (u *Users) NextID() string { return strconv.FormatUint(u.last.Add(1), 10) }
+
+// Key normalises an identifier value of a kind for uniqueness and look-up:
+// usernames per the case policy, emails case-insensitive, phones as
+// canonical E.164 digits; WebAuthn credential ids as they are.
+func (u *Users) Key(kind, value string) string {
+	switch kind {
+	case user.KindEmail:
+		return user.NormalizeEmail(value)
+	case user.KindPhone:
+		return user.CanonicalPhone(value)
+	case user.KindUsername:
+		return u.usernames.Normalize(value)
+	}
+	return value
+}
+
+// Identifier is the kind and key an identifier a user typed (username,
+// email or phone) is claimed under.
+func (u *Users) Identifier(typ, value string) (kind, key string) {
+	switch typ {
+	case user.KindEmail, user.KindPhone:
+		kind = typ
+	default:
+		kind = user.KindUsername
+	}
+	return kind, u.Key(kind, value)
+}
+
+// Taken reports, per kind, whether a user other than self owns the value.
+// The claim subjects are remembered by tx, so claiming them in the same tx
+// fails on a concurrent claim.
+func (u *Users) Taken(ctx context.Context, tx *eventstore.Tx, values map[string]string, self string) (map[string]bool, error) {
+	taken := map[string]bool{}
+	for kind, v := range values {
+		owner, err := Owner(ctx, tx, kind, u.Key(kind, v))
+		if err != nil {
+			return nil, err
+		}
+		taken[kind] = owner != "" && owner != self
+	}
+	return taken, nil
+}
+
+// ClaimAll appends the claims of identifier values by userID to tx.
+func (u *Users) ClaimAll(tx *eventstore.Tx, values map[string]string, userID string) {
+	for kind, v := range values {
+		Claim(tx, kind, u.Key(kind, v), userID)
+	}
+}
+
+// Create appends a registration decided by user.Register: the user's first
+// event and the claims of its identifiers, to commit together.
+func (u *Users) Create(tx *eventstore.Tx, ev *user.Registered) {
+	tx.Append(Subject(ev.UserID), ev)
+	u.ClaimAll(tx, ev.Identifiers(), ev.UserID)
+}
 
 // NewUser is the id of the user a request may create. It is drawn when
 // first asked for and kept across the attempts of the request's command,

@@ -57,7 +57,7 @@ func (h *Handler) recordUser(ctx context.Context, s *Step, verificationID string
 	case rec.UserID != "":
 		return accounts.Load(ctx, s.Tx, rec.UserID)
 	case rec.Identifier != nil && (rec.Type == interaction.RecordEmailCode || rec.Type == interaction.RecordPhoneCode):
-		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
+		kind, key := h.users.Identifier(rec.Identifier.Type, rec.Identifier.Value)
 		return accounts.Lookup(ctx, s.Tx, kind, key)
 	}
 	return nil, nil
@@ -72,7 +72,7 @@ func (h *Handler) register(ctx context.Context, s *Step, verificationID string, 
 	in := interaction.RegisterInput{VerificationID: verificationID, InteractionID: s.ID, Now: h.clock.Now()}
 	candidates := interaction.Candidates(s.State, verificationID)
 	var err error
-	if in.Taken, err = h.owners(ctx, s.Tx, candidates, ""); err != nil {
+	if in.Taken, err = h.users.Taken(ctx, s.Tx, candidates, ""); err != nil {
 		return Reply{}, err
 	}
 	if email, ok := candidates[user.KindEmail]; ok {
@@ -88,7 +88,6 @@ func (h *Handler) register(ctx context.Context, s *Step, verificationID string, 
 		return Reply{}, out.Err
 	}
 	s.Append(out.Interaction...)
-	s.Tx.Append(accounts.Subject(out.User.UserID), out.User)
-	h.claim(s.Tx, candidates, out.User.UserID)
+	h.users.Create(s.Tx, out.User)
 	return Reply{Status: http.StatusCreated, Body: struct{}{}}, nil
 }

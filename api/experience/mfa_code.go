@@ -72,7 +72,7 @@ func (h *Handler) sendMFACode(ctx context.Context, s *Step, in *mfaCodeSend) (Re
 	if err != nil {
 		return Reply{}, err
 	}
-	kind, key := h.lookupKey(identifierBody{Type: id.Type, Value: id.Value})
+	kind, key := h.users.Identifier(id.Type, id.Value)
 	if err := h.issueCode(ctx, s, codeIssue{verificationID: in.verificationID, identifier: id, recordType: recordType,
 		template: "MfaVerification", recipientKey: kind + ":" + key}, &in.pending); err != nil {
 		return Reply{}, err
@@ -86,7 +86,7 @@ func (h *Handler) verifyMFACode(ctx context.Context, s *Step, body mfaCodeBody) 
 	if err != nil {
 		return Reply{}, err
 	}
-	kind, key := h.lookupKey(identifierBody{Type: id.Type, Value: id.Value})
+	kind, key := h.users.Identifier(id.Type, id.Value)
 	g, err := h.loadSentinel(ctx, s, kind, key)
 	if err != nil {
 		return Reply{}, err

@@ -37,7 +37,7 @@ func (h *Handler) bindMFA(ctx context.Context, s *Step, body bindBody) (Reply, e
 	}
 	var in interaction.BindInput
 	if rec, ok := s.State.Record(body.VerificationID); ok && rec.Identifier != nil && (body.Type == user.FactorEmail || body.Type == user.FactorPhone) {
-		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
+		kind, key := h.users.Identifier(rec.Identifier.Type, rec.Identifier.Value)
 		owner, err := accounts.Owner(ctx, s.Tx, kind, key)
 		if err != nil {
 			return Reply{}, err

@@ -96,7 +96,7 @@ func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging
 	var events []domain.Event
 	switch body.Type {
 	case "username":
-		key := h.sie().UsernamePolicy.WithDefaults().Normalize(*body.Value)
+		key := h.users.Key(user.KindUsername, *body.Value)
 		var owner string
 		if owner, err = accounts.Owner(ctx, s.Tx, user.KindUsername, key); err != nil {
 			return Reply{}, err
@@ -158,7 +158,7 @@ func (h *Handler) stageVerifiedIdentifier(ctx context.Context, s *Step, u *user.
 	var violation *domain.Error
 	taken := false
 	if rec, ok := s.State.Record(verificationID); ok && rec.Type == recordType && rec.Identifier != nil {
-		kind, key := h.lookupKey(identifierBody{Type: rec.Identifier.Type, Value: rec.Identifier.Value})
+		kind, key := h.users.Identifier(rec.Identifier.Type, rec.Identifier.Value)
 		owner, err := accounts.Owner(ctx, s.Tx, kind, key)
 		if err != nil {
 			return nil, err

@@ -23,7 +23,7 @@ func (h *Handler) submit(ctx context.Context, s *Step, _ struct{}) (Reply, error
 	}
 	in := interaction.SubmitInput{User: u, InteractionID: s.ID, Now: h.clock.Now(), NewID: h.ids.NewID}
 	if u != nil {
-		if in.Taken, err = h.owners(ctx, s.Tx, interaction.StagedIdentifiers(&s.State.Profile), u.ID); err != nil {
+		if in.Taken, err = h.users.Taken(ctx, s.Tx, interaction.StagedIdentifiers(&s.State.Profile), u.ID); err != nil {
 			return Reply{}, err
 		}
 		if in.CredentialOwners, err = h.credentialOwners(ctx, s.Tx, interaction.StagedCredentials(s.State)); err != nil {
@@ -38,7 +38,7 @@ func (h *Handler) submit(ctx context.Context, s *Step, _ struct{}) (Reply, error
 	if len(out.User) > 0 {
 		s.Tx.Append(accounts.Subject(u.ID), out.User...)
 	}
-	h.claim(s.Tx, out.Claims, u.ID)
+	h.users.ClaimAll(s.Tx, out.Claims, u.ID)
 	for _, id := range out.Credentials {
 		accounts.Claim(s.Tx, user.KindWebAuthn, id, u.ID)
 	}

@@ -10,9 +10,7 @@ import (
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
-	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/domain/username"
-	"github.com/authtrail/authtrail/eventstore"
 )
 
 type identifierBody struct {
@@ -58,49 +56,6 @@ func decodePasswordBody(r *http.Request, newIdentity bool) (passwordBody, error)
 	return body, nil
 }
 
-// lookupKey is the kind and normalised value an identifier is claimed under.
-func (h *Handler) lookupKey(id identifierBody) (string, string) {
-	switch id.Type {
-	case settings.IdentifierEmail:
-		return user.KindEmail, h.claimKey(user.KindEmail, id.Value)
-	case settings.IdentifierPhone:
-		return user.KindPhone, h.claimKey(user.KindPhone, id.Value)
-	}
-	return user.KindUsername, h.claimKey(user.KindUsername, id.Value)
-}
-
-// claimKey normalises a unique identifier value of a kind: usernames per
-// the case policy, emails case-insensitive, phones in canonical E.164 digits.
-func (h *Handler) claimKey(kind, value string) string {
-	switch kind {
-	case user.KindEmail:
-		return user.NormalizeEmail(value)
-	case user.KindPhone:
-		return user.CanonicalPhone(value)
-	}
-	return h.sie().UsernamePolicy.WithDefaults().Normalize(value)
-}
-
-// owners reports, per kind, whether another user than self owns the value.
-func (h *Handler) owners(ctx context.Context, tx *eventstore.Tx, values map[string]string, self string) (map[string]bool, error) {
-	taken := map[string]bool{}
-	for kind, v := range values {
-		owner, err := accounts.Owner(ctx, tx, kind, h.claimKey(kind, v))
-		if err != nil {
-			return nil, err
-		}
-		taken[kind] = owner != "" && owner != self
-	}
-	return taken, nil
-}
-
-// claim appends the claims of identifier values by userID.
-func (h *Handler) claim(tx *eventstore.Tx, values map[string]string, userID string) {
-	for kind, v := range values {
-		accounts.Claim(tx, kind, h.claimKey(kind, v), userID)
-	}
-}
-
 // passwordVerification is a password route's request, with the id of the
 // record it creates and the request's password memo.
 type passwordVerification struct {
@@ -118,7 +73,7 @@ func (h *Handler) parsePasswordVerification(newIdentity bool) func(r *http.Reque
 
 // verifyPassword serves POST /verification/password (spec §1.10).
 func (h *Handler) verifyPassword(ctx context.Context, s *Step, in passwordVerification) (Reply, error) {
-	kind, key := h.lookupKey(*in.Identifier)
+	kind, key := h.users.Identifier(in.Identifier.Type, in.Identifier.Value)
 	guard, err := h.loadSentinel(ctx, s, kind, key)
 	if err != nil {
 		return Reply{}, err
@@ -152,7 +107,7 @@ func (h *Handler) verifyPassword(ctx context.Context, s *Step, in passwordVerifi
 
 // verifyNewPasswordIdentity serves POST /verification/new-password-identity (spec §1.11).
 func (h *Handler) verifyNewPasswordIdentity(ctx context.Context, s *Step, in passwordVerification) (Reply, error) {
-	kind, key := h.lookupKey(*in.Identifier)
+	kind, key := h.users.Identifier(in.Identifier.Type, in.Identifier.Value)
 	owner, err := accounts.Owner(ctx, s.Tx, kind, key)
 	if err != nil {
 		return Reply{}, err

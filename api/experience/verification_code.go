@@ -89,7 +89,7 @@ func parseCodeVerify(r *http.Request) (codeBody, error) { return decodeCodeBody(
 // sendCode serves POST /verification/verification-code (spec §1.12). The
 // code is not sent here: the event asks the delivery worker to send it.
 func (h *Handler) sendCode(ctx context.Context, s *Step, in *codeSend) (Reply, error) {
-	kind, key := h.lookupKey(*in.Identifier)
+	kind, key := h.users.Identifier(in.Identifier.Type, in.Identifier.Value)
 	owner, err := accounts.Owner(ctx, s.Tx, kind, key)
 	if err != nil {
 		return Reply{}, err
@@ -201,7 +201,7 @@ func (h *Handler) storeCodeKey(ctx context.Context, p *pendingCode) error {
 
 // verifyCode serves POST /verification/verification-code/verify (spec §1.13).
 func (h *Handler) verifyCode(ctx context.Context, s *Step, body codeBody) (Reply, error) {
-	kind, key := h.lookupKey(*body.Identifier)
+	kind, key := h.users.Identifier(body.Identifier.Type, body.Identifier.Value)
 	guard, err := h.loadSentinel(ctx, s, kind, key)
 	if err != nil {
 		return Reply{}, err

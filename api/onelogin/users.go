@@ -98,17 +98,22 @@ func (u *UsersAPI) get(ctx context.Context, tx *eventstore.Tx, id string, inErr 
 	return command.Reply{Status: http.StatusOK, Body: found.model()}, nil
 }
 
+// usersFilter is a look-up by a unique identifier: its kind (the query
+// parameter's name) and claim key.
+type usersFilter struct {
+	kind, key string
+}
+
 // parseList reads the email and username filters, normalised as they are
 // claimed. This subset has no listing of every user: without a filter it
 // answers 422 ValidationError naming email and username.
-func (u *UsersAPI) parseList(r *http.Request) ([]usersClaim, error) {
+func (u *UsersAPI) parseList(r *http.Request) ([]usersFilter, error) {
 	q := r.URL.Query()
-	var filters []usersClaim
-	if email := q.Get("email"); email != "" {
-		filters = append(filters, usersClaim{param: "email", kind: user.KindEmail, key: user.NormalizeEmail(email)})
-	}
-	if name := q.Get("username"); name != "" {
-		filters = append(filters, usersClaim{param: "username", kind: user.KindUsername, key: u.usernameKey(name)})
+	var filters []usersFilter
+	for _, kind := range []string{user.KindEmail, user.KindUsername} {
+		if v := q.Get(kind); v != "" {
+			filters = append(filters, usersFilter{kind: kind, key: u.users.Key(kind, v)})
+		}
 	}
 	if len(filters) == 0 {
 		return nil, ValidationFailed("email", "username").WithMessage("A filter is required: email or username")
@@ -119,7 +124,7 @@ func (u *UsersAPI) parseList(r *http.Request) ([]usersClaim, error) {
 // list serves GET /api/2/users?email=&username=: the users whose normalised
 // email and/or username equal the filters, as a bare array (empty when
 // none).
-func (u *UsersAPI) list(ctx context.Context, tx *eventstore.Tx, filters []usersClaim, inErr error) (command.Reply, error) {
+func (u *UsersAPI) list(ctx context.Context, tx *eventstore.Tx, filters []usersFilter, inErr error) (command.Reply, error) {
 	if inErr != nil {
 		return command.Reply{}, inErr
 	}

@@ -2,6 +2,7 @@ package onelogin
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 
@@ -25,12 +26,6 @@ type usersCreateBody struct {
 	PasswordConfirmation string `json:"password_confirmation"`
 }
 
-// usersClaim is a unique identifier value a new user claims, with the
-// request parameter it came from.
-type usersClaim struct {
-	param, kind, key string
-}
-
 // usersIssue is one invalid parameter and why.
 type usersIssue struct {
 	param, message string
@@ -41,7 +36,6 @@ type usersIssue struct {
 // attempts of its command.
 type userCreation struct {
 	ev      *user.Registered
-	claims  []usersClaim
 	newUser *accounts.NewUser
 }
 
@@ -66,7 +60,7 @@ func (u *UsersAPI) parseCreate(r *http.Request) (userCreation, error) {
 	ev := &user.Registered{Username: body.Username, PrimaryEmail: body.Email,
 		PrimaryPhone: user.CanonicalPhone(body.Phone), PasswordDigest: digest, CreatedAt: u.clock.Now().UTC()}
 	ev.Name, ev.Profile = usersNames(body.Firstname, body.Lastname)
-	return userCreation{ev: ev, claims: u.claims(body), newUser: u.users.NewUser()}, nil
+	return userCreation{ev: ev, newUser: u.users.NewUser()}, nil
 }
 
 // create serves POST /api/2/users: claim the identifiers and register the
@@ -84,52 +78,31 @@ func (u *UsersAPI) create(ctx context.Context, tx *eventstore.Tx, in userCreatio
 	return command.Reply{Status: http.StatusCreated, Body: rec.model()}, nil
 }
 
-// register decides one attempt.
+// register decides one attempt by the registration decision the
+// Experience API shares (user.Register); every identifier already in use is
+// named in the 422.
 func (u *UsersAPI) register(ctx context.Context, tx *eventstore.Tx, in userCreation) (*usersRecord, error) {
-	var taken []usersIssue
-	for _, c := range in.claims {
-		owner, err := accounts.Owner(ctx, tx, c.kind, c.key)
-		if err != nil {
-			return nil, err
-		}
-		if owner != "" {
-			taken = append(taken, usersIssue{c.param, c.param + " is already in use"})
-		}
-	}
-	if len(taken) > 0 {
-		return nil, usersValidation(taken)
+	taken, err := u.users.Taken(ctx, tx, in.ev.Identifiers(), "")
+	if err != nil {
+		return nil, err
 	}
 	if err := in.newUser.Check(ctx, tx); err != nil {
 		return nil, err
 	}
-	ev := *in.ev
-	ev.UserID = in.newUser.ID()
-	tx.Append(accounts.Subject(ev.UserID), &ev)
-	for _, c := range in.claims {
-		accounts.Claim(tx, c.kind, c.key, ev.UserID)
+	ev, err := user.Register(*in.ev, taken, in.newUser.ID)
+	var conflict *user.TakenError
+	if errors.As(err, &conflict) {
+		issues := make([]usersIssue, len(conflict.Kinds))
+		for i, kind := range conflict.Kinds {
+			issues[i] = usersIssue{kind, kind + " is already in use"} // the kinds are the parameters' names
+		}
+		return nil, usersValidation(issues)
 	}
-	return &usersRecord{state: user.Fold([]domain.Event{&ev}), updatedAt: ev.CreatedAt}, nil
-}
-
-// claims are the unique values of a valid body, normalised as the
-// Experience API looks them up: usernames per the case policy, emails
-// case-insensitive, phones as canonical E.164 digits.
-func (u *UsersAPI) claims(b usersCreateBody) []usersClaim {
-	var out []usersClaim
-	if b.Username != "" {
-		out = append(out, usersClaim{"username", user.KindUsername, u.usernameKey(b.Username)})
+	if err != nil {
+		return nil, err
 	}
-	if b.Email != "" {
-		out = append(out, usersClaim{"email", user.KindEmail, user.NormalizeEmail(b.Email)})
-	}
-	if b.Phone != "" {
-		out = append(out, usersClaim{"phone", user.KindPhone, user.CanonicalPhone(b.Phone)})
-	}
-	return out
-}
-
-func (u *UsersAPI) usernameKey(name string) string {
-	return u.settings.UsernamePolicy.WithDefaults().Normalize(name)
+	u.users.Create(tx, ev)
+	return &usersRecord{state: user.Fold([]domain.Event{ev}), updatedAt: ev.CreatedAt}, nil
 }
 
 // usersNames maps firstname and lastname onto the profile's OIDC claims

@@ -39,7 +39,7 @@ func usersNewEnv(t *testing.T) *usersEnv {
 	store := apitest.NewStore(t)
 	sie := usersSettings()
 	exp := apitest.NewServer(t, apitest.Options{Store: store, Settings: sie})
-	users, err := accounts.Open(context.Background(), store)
+	users, err := accounts.Open(context.Background(), store, sie.UsernamePolicy)
 	if err != nil {
 		t.Fatal(err)
 	}

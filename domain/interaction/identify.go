@@ -124,7 +124,8 @@ func profileFromRecord(rec Record) (*ProfileStaged, error) {
 }
 
 // IdentifyNewUser creates the user of a Register interaction (experience spec
-// §1.3, Register branch; §6 decision 6).
+// §1.3, Register branch; §6 decision 6), by the registration decision both
+// APIs share (user.Register).
 func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) Registration {
 	if s.Identified() {
 		return Registration{Err: domain.E("session.identity_conflict")}
@@ -162,18 +163,18 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		out.Err = domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
 		return out
 	}
-	if err := checkTaken(&ProfileStaged{Username: profile.Username, PrimaryEmail: profile.PrimaryEmail, PrimaryPhone: profile.PrimaryPhone}, in.Taken); err != nil {
-		out.Err = err
-		return out
-	}
-	userID := in.NewUserID()
-	out.User = &user.Registered{
-		UserID: userID, Username: deref(profile.Username), PrimaryEmail: deref(profile.PrimaryEmail),
+	created, err := user.Register(user.Registered{
+		Username: deref(profile.Username), PrimaryEmail: deref(profile.PrimaryEmail),
 		PrimaryPhone: deref(profile.PrimaryPhone), PasswordDigest: deref(profile.PasswordDigest),
 		Name: deref(profile.Name), Avatar: deref(profile.Avatar), Profile: profile.Profile,
 		CustomData: profile.CustomData, CreatedAt: in.Now, InteractionID: in.InteractionID,
+	}, in.Taken, in.NewUserID)
+	if err != nil {
+		out.Err = err
+		return out
 	}
-	out.Interaction = append(out.Interaction, &UserRegistered{UserID: userID})
+	out.User = created
+	out.Interaction = append(out.Interaction, &UserRegistered{UserID: created.UserID})
 	return out
 }
 
