@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/ratelimit"
@@ -12,19 +13,24 @@ import (
 
 // Catalogue is every aggregate type the server writes (the second token of
 // its subjects, events.<type>.<id>) with the registry that decodes its
-// events: what a reader of the whole log needs to turn any event back into
+// events, the interaction's with those of the registered authentication
+// methods: what a reader of the whole log needs to turn any event back into
 // its Go type.
-func Catalogue() map[string]domain.Registry {
+func (s *Server) Catalogue() map[string]domain.Registry { return Catalogue(s.experience.Events()) }
+
+// Catalogue is the catalogue of a server whose interactions have these
+// events.
+func Catalogue(interactions domain.Registry) map[string]domain.Registry {
 	return map[string]domain.Registry{
-		interaction.AggregateType:         interaction.Events,
-		interaction.DeliveryAggregateType: interaction.DeliveryEvents,
-		user.AggregateType:                user.Events,
-		user.ClaimAggregateType:           user.ClaimEvents,
-		sentinel.AggregateType:            sentinel.Events,
-		ratelimit.AggregateType:           ratelimit.Events,
-		mfaapi.RegistrationAggregate:      mfaapi.RegistrationEvents,
-		mfaapi.VerificationAggregate:      mfaapi.VerificationEvents,
-		mfaapi.SendAggregate:              mfaapi.SendEvents,
-		onelogin.AggregateType:            onelogin.TokenEvents,
+		interaction.AggregateType:    interactions,
+		code.DeliveryAggregateType:   code.DeliveryEvents,
+		user.AggregateType:           user.Events,
+		user.ClaimAggregateType:      user.ClaimEvents,
+		sentinel.AggregateType:       sentinel.Events,
+		ratelimit.AggregateType:      ratelimit.Events,
+		mfaapi.RegistrationAggregate: mfaapi.RegistrationEvents,
+		mfaapi.VerificationAggregate: mfaapi.VerificationEvents,
+		mfaapi.SendAggregate:         mfaapi.SendEvents,
+		onelogin.AggregateType:       onelogin.TokenEvents,
 	}
 }

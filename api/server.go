@@ -20,6 +20,7 @@ type Server struct {
 	router     *mux.Router
 	log        *slog.Logger
 	ready      atomic.Bool
+	experience *experience.Handler
 }
 
 // Mounter is an API that registers its routes on the router.
@@ -28,7 +29,7 @@ type Mounter interface{ Register(r *mux.Router) }
 // NewServer mounts the Experience API and the other APIs. The health check
 // answers 503 until SetReady(true).
 func NewServer(exp *experience.Handler, log *slog.Logger, apis ...Mounter) *Server {
-	s := &Server{router: mux.NewRouter(), log: log}
+	s := &Server{router: mux.NewRouter(), log: log, experience: exp}
 	s.router.HandleFunc("/healthz", s.health).Methods(http.MethodGet)
 	exp.Register(s.router)
 	for _, a := range apis {

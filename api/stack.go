@@ -10,13 +10,19 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/experience/backupcode"
+	"github.com/authtrail/authtrail/api/experience/newidentity"
+	"github.com/authtrail/authtrail/api/experience/password"
+	"github.com/authtrail/authtrail/api/experience/totp"
+	"github.com/authtrail/authtrail/api/experience/verificationcode"
+	"github.com/authtrail/authtrail/api/experience/webauthn"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain"
-	"github.com/authtrail/authtrail/domain/backupcode"
+	backupcodes "github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/passkey"
-	"github.com/authtrail/authtrail/domain/password"
+	passwords "github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
@@ -27,11 +33,16 @@ import (
 // and Log have defaults; Hasher defaults to the OWASP parameters.
 type Options struct {
 	Experience experience.Config
-	Hasher     *password.Hasher
-	Breached   password.Breached
-	Clock      domain.Clock
-	IDs        domain.IDs
-	Log        *slog.Logger
+	// EmailConnector and SMSConnector say which message connectors exist;
+	// a code send without one answers 501 connector.not_found.
+	EmailConnector, SMSConnector bool
+	// WebAuthn is the relying party: rpId, name and allowed origins.
+	WebAuthn passkey.Config
+	Hasher   *passwords.Hasher
+	Breached passwords.Breached
+	Clock    domain.Clock
+	IDs      domain.IDs
+	Log      *slog.Logger
 	// EncryptionKey is the server's 32-byte key; code hashes use a key
 	// derived from it.
 	EncryptionKey []byte
@@ -52,7 +63,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		return nil, err
 	}
 	if o.Hasher == nil {
-		o.Hasher = password.NewHasher(0, nil)
+		o.Hasher = passwords.NewHasher(0, nil)
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -64,10 +75,10 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	if o.Experience.WebAuthn.RPID == "" {
-		o.Experience.WebAuthn = passkey.Config{RPID: "localhost", RPName: "authtrail", Origins: []string{"http://localhost:3001"}}
+	if o.WebAuthn.RPID == "" {
+		o.WebAuthn = passkey.Config{RPID: "localhost", RPName: "authtrail", Origins: []string{"http://localhost:3001"}}
 	}
-	rp, err := passkey.New(o.Experience.WebAuthn)
+	rp, err := passkey.New(o.WebAuthn)
 	if err != nil {
 		return nil, err
 	}
@@ -78,11 +89,17 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
-		Codes: CodeHasher(o.EncryptionKey), CodeKeys: keys, Random: o.Random,
-		Secrets:     secrets,
-		BackupCodes: backupcode.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
-		Passkeys:    rp,
-	})
+		Random: o.Random,
+	},
+		// The authentication methods, one line each (docs/architecture.md).
+		password.New(),
+		newidentity.New(),
+		verificationcode.New(verificationcode.Deps{Codes: CodeHasher(o.EncryptionKey), Keys: keys,
+			EmailConnector: o.EmailConnector, SMSConnector: o.SMSConnector}),
+		totp.New(secrets),
+		webauthn.New(rp, o.WebAuthn.RPID),
+		backupcode.New(backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1"))),
+	)
 	auth := onelogin.NewAuth(store, o.APIClients, code.DeriveKey(o.EncryptionKey, "authtrail oauth token v1"),
 		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log})
 	sie := o.Experience.Settings

@@ -135,10 +135,10 @@ func NewServer(t testing.TB, o Options) *Server {
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
-			EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
-			WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		},
-		Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
+		EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
+		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
+		Hasher:   o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
 		MFAFactors: o.MFAFactors,
 		Log:        slog.New(slog.NewTextHandler(logs, nil)),
 	})
@@ -146,7 +146,7 @@ func NewServer(t testing.TB, o Options) *Server {
 		t.Fatalf("apitest: %v", err)
 	}
 	srv.SetReady(true)
-	audit := newAudit(t, o.Store, srv)
+	audit := newAudit(t, o.Store, srv.Catalogue(), srv)
 	ts := httptest.NewServer(audit)
 	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs, api: srv, audit: audit, t: t}
 	t.Cleanup(s.Close)

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
@@ -50,22 +49,26 @@ func NewStore(t testing.TB) *eventstore.Store {
 //
 // Register it before the HTTP server's Close, so it runs after the server
 // stopped answering.
-func Audit(t testing.TB, store *eventstore.Store, next http.Handler) http.Handler {
-	return newAudit(t, store, next)
+//
+// catalogue decodes the events (api.Server.Catalogue, or api.Catalogue for
+// an API served without the Experience API).
+func Audit(t testing.TB, store *eventstore.Store, catalogue map[string]domain.Registry, next http.Handler) http.Handler {
+	return newAudit(t, store, catalogue, next)
 }
 
-func newAudit(t testing.TB, store *eventstore.Store, next http.Handler) *audit {
-	a := &audit{next: next, answers: map[string]answer{}}
+func newAudit(t testing.TB, store *eventstore.Store, catalogue map[string]domain.Registry, next http.Handler) *audit {
+	a := &audit{next: next, catalogue: catalogue, answers: map[string]answer{}}
 	t.Cleanup(func() { a.checkOnce(t, store) })
 	return a
 }
 
 type audit struct {
-	next    http.Handler
-	once    sync.Once
-	seq     atomic.Uint64
-	mu      sync.Mutex
-	answers map[string]answer // by request id; a reused id is left out
+	next      http.Handler
+	catalogue map[string]domain.Registry
+	once      sync.Once
+	seq       atomic.Uint64
+	mu        sync.Mutex
+	answers   map[string]answer // by request id; a reused id is left out
 }
 
 type answer struct {
@@ -94,7 +97,6 @@ func (a *audit) checkOnce(t testing.TB, store *eventstore.Store) {
 }
 
 func (a *audit) check(t testing.TB, store *eventstore.Store) {
-	catalogue := api.Catalogue()
 	type written struct {
 		env eventstore.Envelope
 		ev  domain.Event
@@ -109,7 +111,7 @@ func (a *audit) check(t testing.TB, store *eventstore.Store) {
 		if !ok || ans.reused || strings.HasPrefix(env.Actor, "worker:") {
 			return nil
 		}
-		reg, ok := catalogue[env.AggType]
+		reg, ok := a.catalogue[env.AggType]
 		if !ok {
 			return fmt.Errorf("event %d on %s: aggregate type %q is not in api.Catalogue", env.Seq, env.Subject, env.AggType)
 		}

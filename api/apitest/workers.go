@@ -30,7 +30,7 @@ func (s *Server) StartWorkers(t testing.TB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := delivery.Options{Store: s.Store, Keys: keys, Clock: s.Clock, Log: log,
+	o := delivery.Options{Store: s.Store, Events: s.api.Catalogue(), Keys: keys, Clock: s.Clock, Log: log,
 		Backoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}}
 	if s.opts.SMTP != nil {
 		if o.Email, err = connectors.NewSMTP(connectors.SMTPConfig{Host: s.opts.SMTP.Host, Port: s.opts.SMTP.Port,

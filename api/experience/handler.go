@@ -1,6 +1,9 @@
 // Package experience serves Logto's Experience API (/api/experience/*) over
 // the event store: every step loads the interaction's events, decides with
-// the pure domain functions and appends the outcome.
+// pure domain functions and appends the outcome (Handle). This package
+// serves the method-independent routes (start, identification, profile,
+// MFA binding and skipping, submit); each authentication method is a
+// package of its own beside it, registered as a Method.
 package experience
 
 import (
@@ -11,19 +14,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gorilla/mux"
+
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
-	"github.com/authtrail/authtrail/domain/backupcode"
-	"github.com/authtrail/authtrail/domain/code"
 	"github.com/authtrail/authtrail/domain/interaction"
-	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
-	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/authtrail/authtrail/eventstore/codekeys"
-	"github.com/gorilla/mux"
 )
 
 // Config is the Experience API's part of the server configuration.
@@ -34,34 +33,28 @@ type Config struct {
 	CookieKey []byte        // signs the _interaction cookie
 	// SecureCookie marks the cookie Secure (the server is reached over https).
 	SecureCookie bool
-	// EmailConnector and SMSConnector say which message connectors exist;
-	// a code send without one answers 501 connector.not_found.
-	EmailConnector, SMSConnector bool
-	// WebAuthn is the relying party: rpId, name and allowed origins.
-	WebAuthn passkey.Config
 }
 
 // Handler serves the Experience API.
 type Handler struct {
-	cfg         Config
-	store       *eventstore.Store
-	users       *accounts.Users
-	hasher      *password.Hasher
-	breached    password.Breached
-	clock       domain.Clock
-	ids         domain.IDs
-	log         *slog.Logger
-	codes       *code.Hasher
-	codeKeys    *codekeys.Store
-	random      io.Reader
-	secrets     *secretbox.Keyring
-	backupCodes *backupcode.Hasher
-	passkeys    *passkey.RP
-	cookieMACs  sync.Pool // of hash.Hash keyed with cfg.CookieKey; see sign
-	api         *command.API
+	cfg        Config
+	store      *eventstore.Store
+	users      *accounts.Users
+	hasher     *password.Hasher
+	breached   password.Breached
+	clock      domain.Clock
+	ids        domain.IDs
+	log        *slog.Logger
+	random     io.Reader
+	cookieMACs sync.Pool // of hash.Hash keyed with cfg.CookieKey; see sign
+	api        *command.API
+	methods    []Method
+	events     domain.Registry   // the interaction's, with every method's
+	binders    map[string]Binder // by MFA factor type
 }
 
-// Deps are the Handler's collaborators; Clock, IDs and Log have defaults.
+// Deps are the Handler's collaborators; Clock, IDs, Log and Random have
+// defaults.
 type Deps struct {
 	Store    *eventstore.Store
 	Users    *accounts.Users
@@ -70,19 +63,12 @@ type Deps struct {
 	Clock    domain.Clock
 	IDs      domain.IDs
 	Log      *slog.Logger
-	// Codes hashes verification codes; CodeKeys keeps their sealing keys.
-	Codes    *code.Hasher
-	CodeKeys *codekeys.Store
-	// Random feeds codes and keys (crypto/rand when nil).
+	// Random feeds codes, secrets and keys (crypto/rand when nil).
 	Random io.Reader
-	// Secrets seals TOTP secrets; BackupCodes hashes backup codes.
-	Secrets     *secretbox.Keyring
-	BackupCodes *backupcode.Hasher
-	Passkeys    *passkey.RP
 }
 
-// New builds the handler.
-func New(cfg Config, d Deps) *Handler {
+// New builds the handler with its authentication methods.
+func New(cfg Config, d Deps, methods ...Method) *Handler {
 	if d.Clock == nil {
 		d.Clock = domain.SystemClock{}
 	}
@@ -96,39 +82,40 @@ func New(cfg Config, d Deps) *Handler {
 		d.Random = rand.Reader
 	}
 	h := &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
-		clock: d.Clock, ids: d.IDs, log: d.Log, codes: d.Codes, codeKeys: d.CodeKeys, random: d.Random,
-		secrets: d.Secrets, backupCodes: d.BackupCodes, passkeys: d.Passkeys}
+		clock: d.Clock, ids: d.IDs, log: d.Log, random: d.Random, methods: methods, binders: map[string]Binder{}}
+	regs := []domain.Registry{interaction.CoreEvents}
+	for _, m := range methods {
+		regs = append(regs, m.Events())
+		if b, ok := m.(Binder); ok {
+			for _, f := range b.Factors() {
+				h.binders[f] = b
+			}
+		}
+	}
+	h.events = domain.Merge(regs...)
 	h.api = h.commandAPI()
 	return h
 }
 
-// Register mounts the routes under /api/experience.
+// Events decodes every interaction event: the interaction's own and those
+// of the registered methods.
+func (h *Handler) Events() domain.Registry { return h.events }
+
+// Register mounts the routes under /api/experience: the interaction's own,
+// then each method's.
 func (h *Handler) Register(r *mux.Router) {
 	s := r.PathPrefix("/api/experience").Subrouter()
 	s.HandleFunc("", command.Handler(h.api, h.parseStart, h.start)).Methods(http.MethodPut)
 	s.HandleFunc("/interaction-event", Handle(h, "interaction-event", decodeEvent, h.switchEvent)).Methods(http.MethodPut)
 	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)
 	s.HandleFunc("/identification", Handle(h, "identification", h.parseIdentification, h.identify)).Methods(http.MethodPost)
-	s.HandleFunc("/submit", Handle(h, "submit", noBody, h.submit)).Methods(http.MethodPost)
+	s.HandleFunc("/submit", Handle(h, "submit", NoBody, h.submit)).Methods(http.MethodPost)
 	s.HandleFunc("/profile", Handle(h, "profile", h.parseProfile, h.stageProfile)).Methods(http.MethodPost)
 	s.HandleFunc("/profile/password", Handle(h, "profile.password", h.parsePasswordReset, h.resetPassword)).Methods(http.MethodPut)
-	s.HandleFunc("/verification/password", Handle(h, "verification.password", h.parsePasswordVerification(false), h.verifyPassword)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/new-password-identity", Handle(h, "verification.new-password-identity", h.parsePasswordVerification(true), h.verifyNewPasswordIdentity)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/verification-code", Handle(h, "verification.verification-code", h.parseCodeSend, h.sendCode)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/verification-code/verify", Handle(h, "verification.verification-code.verify", parseCodeVerify, h.verifyCode)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/totp/secret", Handle(h, "verification.totp.secret", h.parseTotpSecret, h.createTotpSecret)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/totp/verify", Handle(h, "verification.totp.verify", h.parseTotpVerification, h.verifyTotp)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/registration", Handle(h, "verification.web-authn.registration", h.newVerificationID, h.startWebAuthn(interaction.CeremonyRegistration))).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/registration/verify", Handle(h, "verification.web-authn.registration.verify", parseWebAuthn, h.verifyWebAuthnRegistration)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/authentication", Handle(h, "verification.web-authn.authentication", h.newVerificationID, h.startWebAuthn(interaction.CeremonyAuthentication))).Methods(http.MethodPost)
-	s.HandleFunc("/verification/web-authn/authentication/verify", Handle(h, "verification.web-authn.authentication.verify", parseWebAuthn, h.verifyWebAuthnAuthentication)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/backup-code/generate", Handle(h, "verification.backup-code.generate", h.parseBackupCodes, h.generateBackupCodes)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/backup-code/verify", Handle(h, "verification.backup-code.verify", h.parseBackupCodeVerification, h.verifyBackupCode)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/mfa-verification-code", Handle(h, "verification.mfa-verification-code", h.parseMFACodeSend, h.sendMFACode)).Methods(http.MethodPost)
-	s.HandleFunc("/verification/mfa-verification-code/verify", Handle(h, "verification.mfa-verification-code.verify", parseMFACodeVerify, h.verifyMFACode)).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa", Handle(h, "profile.mfa", parseBind, h.bindMFA)).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa/mfa-skipped", Handle(h, "profile.mfa.mfa-skipped", noBody, h.skipMFA(interaction.SkipMFA))).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa/mfa-suggestion-skipped", Handle(h, "profile.mfa.mfa-suggestion-skipped", noBody, h.skipMFA(interaction.SkipMFASuggestion))).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa", Handle(h, "profile.mfa", h.parseBind, h.bindMFA)).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa/mfa-skipped", Handle(h, "profile.mfa.mfa-skipped", NoBody, h.skipMFA(interaction.SkipMFA))).Methods(http.MethodPost)
+	s.HandleFunc("/profile/mfa/mfa-suggestion-skipped", Handle(h, "profile.mfa.mfa-suggestion-skipped", NoBody, h.skipMFA(interaction.SkipMFASuggestion))).Methods(http.MethodPost)
+	for _, m := range h.methods {
+		m.Mount(h, s)
+	}
 }
-
-func (h *Handler) sie() *settings.SignInExperience { return &h.cfg.Settings }

@@ -39,7 +39,7 @@ func (h *Handler) identify(ctx context.Context, s *Step, body identification) (R
 	if err != nil {
 		return Reply{}, err
 	}
-	events, err := interaction.IdentifyExisting(s.State, h.sie(), body.VerificationID, u)
+	events, err := interaction.IdentifyExisting(s.State, h.Settings(), body.VerificationID, u)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -47,20 +47,19 @@ func (h *Handler) identify(ctx context.Context, s *Step, body identification) (R
 	return Reply{Status: http.StatusNoContent}, nil
 }
 
-// recordUser is the user a verification record points at: a password
-// record names it, a code record is looked up by its identifier.
+// recordUser is the user an identifying record proves (Identifies): by
+// id, or as the owner of its identifier.
 func (h *Handler) recordUser(ctx context.Context, s *Step, verificationID string) (*user.State, error) {
-	rec, ok := s.State.Record(verificationID)
-	switch {
-	case !ok:
+	rec, ok := interaction.RecordOf[interaction.Identifying](s.State, verificationID)
+	if !ok {
 		return nil, nil
-	case rec.UserID != "":
-		return accounts.Load(ctx, s.Tx, rec.UserID)
-	case rec.Identifier != nil && (rec.Type == interaction.RecordEmailCode || rec.Type == interaction.RecordPhoneCode):
-		kind, key := h.users.Identifier(rec.Identifier.Type, rec.Identifier.Value)
-		return accounts.Lookup(ctx, s.Tx, kind, key)
 	}
-	return nil, nil
+	id := rec.Identifies()
+	if id.UserID != "" {
+		return accounts.Load(ctx, s.Tx, id.UserID)
+	}
+	kind, key := h.users.Identifier(id.Kind, id.Value)
+	return accounts.Lookup(ctx, s.Tx, kind, key)
 }
 
 // register creates the user in one atomic append: the user's first event,
@@ -76,13 +75,13 @@ func (h *Handler) register(ctx context.Context, s *Step, verificationID string, 
 		return Reply{}, err
 	}
 	if email, ok := candidates[user.KindEmail]; ok {
-		in.EmailViolation = h.emailViolation(email)
+		in.EmailViolation = h.EmailViolation(email)
 	}
 	if err := newUser.Check(ctx, s.Tx); err != nil {
 		return Reply{}, err
 	}
 	in.NewUserID = newUser.ID
-	out := interaction.IdentifyNewUser(s.State, h.sie(), in)
+	out := interaction.IdentifyNewUser(s.State, h.Settings(), in)
 	if out.Err != nil {
 		s.Tx.Keep(s.Subject, out.Interaction...)
 		return Reply{}, out.Err

@@ -9,6 +9,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
 )
 
@@ -60,7 +61,7 @@ func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, i
 		if err != nil {
 			return Reply{}, err
 		}
-		events, err := eventstore.Decode(envs, interaction.Events)
+		events, err := eventstore.Decode(envs, h.events)
 		if err != nil {
 			return Reply{}, err
 		}
@@ -77,7 +78,7 @@ func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, i
 
 // switchEvent serves PUT /api/experience/interaction-event (spec §1.2).
 func (h *Handler) switchEvent(_ context.Context, s *Step, body eventBody) (Reply, error) {
-	events, err := interaction.SwitchEvent(s.State, h.sie(), body.InteractionEvent)
+	events, err := interaction.SwitchEvent(s.State, h.Settings(), body.InteractionEvent)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -98,7 +99,7 @@ func (h *Handler) getInteraction(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, h.log, err)
 		return
 	}
-	events, err := eventstore.Decode(envs, interaction.Events)
+	events, err := eventstore.Decode(envs, h.events)
 	if err != nil {
 		httpx.Error(w, r, h.log, err)
 		return
@@ -150,8 +151,9 @@ func sanitize(st interaction.State) publicInteraction {
 		Captcha:             map[string]bool{"verified": false, "skipped": false},
 	}
 	for _, rec := range st.Records {
+		b := rec.Base()
 		out.VerificationRecords = append(out.VerificationRecords, publicRecord{
-			ID: rec.ID, Type: rec.Type, Identifier: rec.Identifier, Verified: rec.Verified,
+			ID: b.ID, Type: b.Type, Identifier: b.Identifier, Verified: b.Verified,
 		})
 	}
 	return out
@@ -170,17 +172,18 @@ func sanitizeMFA(m interaction.MFAStaging) map[string]any {
 	if m.SuggestionSkipped {
 		out["additionalBindingSuggestionSkipped"] = true
 	}
-	if m.Totp != nil {
-		out["totp"] = map[string]string{"type": "Totp"}
-	}
-	if len(m.BackupCodes) > 0 {
-		out["backupCode"] = map[string]string{"type": "BackupCode"}
-	}
-	if len(m.WebAuthn) > 0 {
-		creds := make([]map[string]any, len(m.WebAuthn))
-		for i, c := range m.WebAuthn {
-			creds[i] = map[string]any{"type": "WebAuthn", "credentialId": c.CredentialID, "transports": c.Transports, "agent": c.Agent}
+	var creds []map[string]any
+	for _, f := range m.Factors {
+		switch f.Type {
+		case user.FactorTotp:
+			out["totp"] = map[string]string{"type": "Totp"}
+		case user.FactorBackupCode:
+			out["backupCode"] = map[string]string{"type": "BackupCode"}
+		case user.FactorWebAuthn:
+			creds = append(creds, map[string]any{"type": "WebAuthn", "credentialId": f.CredentialID, "transports": f.Transports, "agent": f.Agent})
 		}
+	}
+	if len(creds) > 0 {
 		out["webAuthn"] = creds
 	}
 	return out

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 
-	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
@@ -12,42 +11,33 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-var mfaFactors = map[string]bool{user.FactorTotp: true, user.FactorWebAuthn: true, user.FactorBackupCode: true,
-	user.FactorEmail: true, user.FactorPhone: true}
-
 type bindBody struct {
 	Type           string `json:"type"`
 	VerificationID string `json:"verificationId"`
 }
 
-func parseBind(r *http.Request) (bindBody, error) {
+// parseBind guards POST /profile/mfa: the type must be a factor a
+// registered method binds.
+func (h *Handler) parseBind(r *http.Request) (bindBody, error) {
 	var body bindBody
 	err := httpx.Decode(r, &body)
-	if err == nil && (!mfaFactors[body.Type] || body.VerificationID == "") {
+	if _, known := h.binders[body.Type]; err == nil && (!known || body.VerificationID == "") {
 		err = httpx.Invalid("body", `"type" must be an MFA factor and "verificationId" is required`)
 	}
 	return body, err
 }
 
-// bindMFA serves POST /profile/mfa (spec §1.7).
+// bindMFA serves POST /profile/mfa (spec §1.7): the interaction's guard,
+// then the factor's method.
 func (h *Handler) bindMFA(ctx context.Context, s *Step, body bindBody) (Reply, error) {
-	u, err := h.identifiedUser(ctx, s)
+	u, err := h.IdentifiedUser(ctx, s)
 	if err != nil {
 		return Reply{}, err
 	}
-	var in interaction.BindInput
-	if rec, ok := s.State.Record(body.VerificationID); ok && rec.Identifier != nil && (body.Type == user.FactorEmail || body.Type == user.FactorPhone) {
-		kind, key := h.users.Identifier(rec.Identifier.Type, rec.Identifier.Value)
-		owner, err := accounts.Owner(ctx, s.Tx, kind, key)
-		if err != nil {
-			return Reply{}, err
-		}
-		in.Taken = owner != "" && (u == nil || owner != u.ID)
-		if kind == user.KindEmail {
-			in.EmailViolation = h.emailViolation(rec.Identifier.Value)
-		}
+	if err := interaction.GuardBinding(s.State, h.Settings(), u); err != nil {
+		return Reply{}, err
 	}
-	events, err := interaction.BindMFA(s.State, h.sie(), u, body.Type, body.VerificationID, in)
+	events, err := h.binders[body.Type].Bind(ctx, s, u, body.Type, body.VerificationID)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -58,11 +48,11 @@ func (h *Handler) bindMFA(ctx context.Context, s *Step, body bindBody) (Reply, e
 // skipMFA serves POST /profile/mfa/mfa-skipped and mfa-suggestion-skipped.
 func (h *Handler) skipMFA(decide func(interaction.State, *settings.SignInExperience, *user.State) ([]domain.Event, error)) Decide[struct{}] {
 	return func(ctx context.Context, s *Step, _ struct{}) (Reply, error) {
-		u, err := h.identifiedUser(ctx, s)
+		u, err := h.IdentifiedUser(ctx, s)
 		if err != nil {
 			return Reply{}, err
 		}
-		events, err := decide(s.State, h.sie(), u)
+		events, err := decide(s.State, h.Settings(), u)
 		if err != nil {
 			return Reply{}, err
 		}

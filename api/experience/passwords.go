@@ -7,27 +7,31 @@ import (
 	"github.com/authtrail/authtrail/domain/password"
 )
 
-// passwords adapts the hasher and the policy to the domain's Passwords for
+// Passwords adapts the hasher and the policy to the domain's Passwords for
 // one request. Digests are memoised so a step re-run after a concurrent
-// change does not pay for the same hash twice.
-type passwords struct {
+// change does not pay for the same hash twice: make one in the request's
+// parse, not in the step.
+type Passwords struct {
 	ctx     context.Context
 	h       *Handler
 	digests map[string]string
 	matches map[string]bool
 }
 
-var _ interaction.Passwords = (*passwords)(nil)
+var _ interaction.Passwords = (*Passwords)(nil)
 
-func (h *Handler) passwords(ctx context.Context) *passwords {
-	return &passwords{ctx: ctx, h: h, digests: map[string]string{}, matches: map[string]bool{}}
+// Passwords returns the password memo of one request.
+func (h *Handler) Passwords(ctx context.Context) *Passwords {
+	return &Passwords{ctx: ctx, h: h, digests: map[string]string{}, matches: map[string]bool{}}
 }
 
-func (p *passwords) Issues(pw string, info password.UserInfo) []password.Issue {
+// Issues checks the password policy, with the breached list if any.
+func (p *Passwords) Issues(pw string, info password.UserInfo) []password.Issue {
 	return p.h.cfg.Settings.PasswordPolicy.WithDefaults().Check(pw, info, p.h.breached)
 }
 
-func (p *passwords) Matches(pw, digest string) bool {
+// Matches compares pw with a stored digest.
+func (p *Passwords) Matches(pw, digest string) bool {
 	if m, ok := p.matches[digest]; ok {
 		return m
 	}
@@ -37,7 +41,8 @@ func (p *passwords) Matches(pw, digest string) bool {
 	return m
 }
 
-func (p *passwords) Digest(pw string) (string, error) {
+// Digest hashes pw for storage.
+func (p *Passwords) Digest(pw string) (string, error) {
 	if d, ok := p.digests[pw]; ok {
 		return d, nil
 	}
@@ -49,9 +54,9 @@ func (p *passwords) Digest(pw string) (string, error) {
 	return d, nil
 }
 
-// decoy spends the time of a verify when there is no digest to check, so
+// Decoy spends the time of a verify when there is no digest to check, so
 // timing does not tell whether an account exists (spec §6, decision 12).
-func (p *passwords) decoy(pw string) {
+func (p *Passwords) Decoy(pw string) {
 	if _, ok := p.matches[""]; ok {
 		return
 	}

@@ -65,31 +65,27 @@ func decodeProfile(r *http.Request) (profileBody, map[string]any, error) {
 	return body, nil, nil
 }
 
-var recordTypeOfProfile = map[string]string{
-	"email": interaction.RecordEmailCode, "phone": interaction.RecordPhoneCode, "social": interaction.RecordSocial,
-}
-
 // profileStaging is POST /profile's request, with the request's password
 // memo.
 type profileStaging struct {
 	profileBody
 	values map[string]any // extraProfile
-	pws    *passwords
+	pws    *Passwords
 }
 
 func (h *Handler) parseProfile(r *http.Request) (profileStaging, error) {
 	body, values, err := decodeProfile(r)
-	return profileStaging{profileBody: body, values: values, pws: h.passwords(r.Context())}, err
+	return profileStaging{profileBody: body, values: values, pws: h.Passwords(r.Context())}, err
 }
 
 // stageProfile serves POST /profile (spec §1.5).
 func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging) (Reply, error) {
-	u, err := h.identifiedUser(ctx, s)
+	u, err := h.IdentifiedUser(ctx, s)
 	if err != nil {
 		return Reply{}, err
 	}
 	if body.Type != "social" && s.State.Event == settings.EventSignIn {
-		if err := interaction.GuardMFA(s.State, h.sie(), u); err != nil {
+		if err := interaction.GuardMFA(s.State, h.Settings(), u); err != nil {
 			return Reply{}, err
 		}
 	}
@@ -101,13 +97,18 @@ func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging
 		if owner, err = accounts.Owner(ctx, s.Tx, user.KindUsername, key); err != nil {
 			return Reply{}, err
 		}
-		events, err = interaction.StageUsername(s.State, h.sie(), u, *body.Value, owner != "" && (u == nil || owner != u.ID))
+		events, err = interaction.StageUsername(s.State, h.Settings(), u, *body.Value, owner != "" && (u == nil || owner != u.ID))
 	case "password":
 		events, err = interaction.StagePassword(s.State, u, *body.Value, body.pws)
 	case "extraProfile":
 		events, err = interaction.StageExtraProfile(s.State, body.values)
 	default:
-		events, err = h.stageVerifiedIdentifier(ctx, s, u, recordTypeOfProfile[body.Type], *body.VerificationID)
+		var violation *domain.Error
+		var taken bool
+		if violation, taken, err = h.StagingFacts(ctx, s, u, *body.VerificationID); err != nil {
+			return Reply{}, err
+		}
+		events, err = interaction.StageVerifiedIdentifier(s.State, u, body.Type, *body.VerificationID, violation, taken)
 	}
 	if err != nil {
 		return Reply{}, err
@@ -119,11 +120,11 @@ func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging
 // passwordReset is PUT /profile/password's request, with the password memo.
 type passwordReset struct {
 	Password *string `json:"password"`
-	pws      *passwords
+	pws      *Passwords
 }
 
 func (h *Handler) parsePasswordReset(r *http.Request) (passwordReset, error) {
-	in := passwordReset{pws: h.passwords(r.Context())}
+	in := passwordReset{pws: h.Passwords(r.Context())}
 	err := httpx.Decode(r, &in)
 	if err == nil && in.Password == nil {
 		err = httpx.Invalid("body", `"password" is required`)
@@ -133,7 +134,7 @@ func (h *Handler) parsePasswordReset(r *http.Request) (passwordReset, error) {
 
 // resetPassword serves PUT /profile/password (spec §1.6).
 func (h *Handler) resetPassword(ctx context.Context, s *Step, in passwordReset) (Reply, error) {
-	u, err := h.identifiedUser(ctx, s)
+	u, err := h.IdentifiedUser(ctx, s)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -145,28 +146,23 @@ func (h *Handler) resetPassword(ctx context.Context, s *Step, in passwordReset) 
 	return Reply{Status: http.StatusNoContent}, nil
 }
 
-// identifiedUser loads the interaction's user, or nil before identification.
-func (h *Handler) identifiedUser(ctx context.Context, s *Step) (*user.State, error) {
-	if !s.State.Identified() {
-		return nil, nil
+// StagingFacts are what staging the email or phone of a record decides on
+// (interaction.StageIdentifier): the blocklist's refusal of the email, and
+// whether a user other than u owns the identifier.
+func (h *Handler) StagingFacts(ctx context.Context, s *Step, u *user.State, verificationID string) (violation *domain.Error, taken bool, err error) {
+	src, ok := interaction.RecordOf[interaction.ProfileSource](s.State, verificationID)
+	if !ok {
+		return nil, false, nil
 	}
-	return accounts.Load(ctx, s.Tx, s.State.UserID)
-}
-
-// stageVerifiedIdentifier gathers the facts for staging an email or phone.
-func (h *Handler) stageVerifiedIdentifier(ctx context.Context, s *Step, u *user.State, recordType, verificationID string) ([]domain.Event, error) {
-	var violation *domain.Error
-	taken := false
-	if rec, ok := s.State.Record(verificationID); ok && rec.Type == recordType && rec.Identifier != nil {
-		kind, key := h.users.Identifier(rec.Identifier.Type, rec.Identifier.Value)
-		owner, err := accounts.Owner(ctx, s.Tx, kind, key)
-		if err != nil {
-			return nil, err
-		}
-		taken = owner != "" && (u == nil || owner != u.ID)
-		if kind == user.KindEmail {
-			violation = h.emailViolation(rec.Identifier.Value)
-		}
+	p := src.Profile()
+	kind, value := user.KindPhone, p.PrimaryPhone
+	if p.PrimaryEmail != nil {
+		kind, value = user.KindEmail, p.PrimaryEmail
+		violation = h.EmailViolation(*value)
 	}
-	return interaction.StageVerifiedIdentifier(s.State, u, recordType, verificationID, violation, taken)
+	if value == nil {
+		return nil, false, nil
+	}
+	owner, err := accounts.Owner(ctx, s.Tx, kind, h.users.Key(kind, *value))
+	return violation, owner != "" && (u == nil || owner != u.ID), err
 }

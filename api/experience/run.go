@@ -70,8 +70,8 @@ func Handle[In any](h *Handler, name string, parse func(*http.Request) (In, erro
 	})
 }
 
-// noBody is the parse of a route that reads no body.
-func noBody(*http.Request) (struct{}, error) { return struct{}{}, nil }
+// NoBody is the parse of a route that reads no body.
+func NoBody(*http.Request) (struct{}, error) { return struct{}{}, nil }
 
 // loadInteraction folds the interaction and refuses one that is unknown,
 // expired, consumed by a submit (session.not_found) or cleared by a
@@ -81,7 +81,7 @@ func (h *Handler) loadInteraction(ctx context.Context, s *Step) error {
 	if err != nil {
 		return err
 	}
-	events, err := eventstore.Decode(envs, interaction.Events)
+	events, err := eventstore.Decode(envs, h.events)
 	if err != nil {
 		return err
 	}

@@ -17,7 +17,7 @@ import (
 // concurrent submit conflicts, is decided again and finds the interaction
 // consumed.
 func (h *Handler) submit(ctx context.Context, s *Step, _ struct{}) (Reply, error) {
-	u, err := h.identifiedUser(ctx, s)
+	u, err := h.IdentifiedUser(ctx, s)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -30,7 +30,7 @@ func (h *Handler) submit(ctx context.Context, s *Step, _ struct{}) (Reply, error
 			return Reply{}, err
 		}
 	}
-	out, err := interaction.Submit(s.State, h.sie(), in)
+	out, err := interaction.Submit(s.State, h.Settings(), in)
 	if err != nil {
 		return Reply{}, err
 	}

@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/gorilla/mux"
 )
@@ -66,7 +68,7 @@ func newAuthEnvOn(t *testing.T, store *eventstore.Store, clock *apitest.Clock, c
 	})
 	r.Handle("/test/manage", auth.Require(onelogin.ScopeManageAll)(whoami))
 	r.Handle("/test/read", auth.Require(onelogin.ScopeReadUsers, onelogin.ScopeManageAll)(whoami))
-	srv := httptest.NewServer(apitest.Audit(t, store, r))
+	srv := httptest.NewServer(apitest.Audit(t, store, api.Catalogue(interaction.CoreEvents), r))
 	t.Cleanup(srv.Close)
 	return &authEnv{t: t, store: store, clock: clock, auth: auth, url: srv.URL}
 }

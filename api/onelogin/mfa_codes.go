@@ -7,18 +7,10 @@ import (
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
-	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
 )
-
-// mfaCode is a server-sent OTP drawn once per request: a retry of the
-// command after a conflict re-decides it, and must neither seal a second
-// code nor store a second data key.
-type mfaCode struct {
-	sendID, plain, sealed string
-	stored                bool
-}
 
 // codeSend is one code to send for a registration or verification.
 type codeSend struct {
@@ -37,7 +29,7 @@ type codeSend struct {
 // code request (a keyed hash to check, the code sealed for the worker), the
 // counted send and the delivery request: the delivery worker sends it once
 // the transaction is committed. pending keeps the drawn code across retries.
-func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pending **mfaCode) error {
+func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pending **codekeys.Pending) error {
 	limit := eventstore.MustSubject(mfaapi.SendAggregate, mfaapi.SendThrottleID(s.userID, s.channel))
 	envs, err := tx.Load(ctx, limit)
 	if err != nil {
@@ -51,33 +43,19 @@ func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pe
 	if err != nil {
 		return err
 	}
-	if *pending == nil {
-		plain, err := code.Generate(m.d.Random)
-		if err != nil {
-			return err
-		}
-		*pending = &mfaCode{sendID: domain.RandomIDs{Rand: m.d.Random}.NewID(), plain: plain}
+	c, err := codekeys.Draw(pending, m.d.Random, domain.RandomIDs{Rand: m.d.Random}.NewID)
+	if err != nil {
+		return err
 	}
-	c := *pending
-	if !c.stored {
-		key, err := code.NewDataKey(m.d.Random)
-		if err != nil {
-			return err
-		}
-		if c.sealed, err = code.Seal(key, c.sendID, c.plain, m.d.Random); err != nil {
-			return err
-		}
-		if err := m.d.CodeKeys.Put(ctx, c.sendID, key); err != nil {
-			return err
-		}
-		c.stored = true
+	if err := m.d.CodeKeys.Seal(ctx, c, m.d.Random); err != nil {
+		return err
 	}
-	tx.Append(s.subject, &mfaapi.CodeRequested{SendID: c.sendID, Channel: s.channel, To: s.to, Template: s.template,
-		Digest: m.d.Codes.Hash(mfaapi.CodeBinding(s.id), c.plain), SealedCode: c.sealed, ExpiresAt: s.expiresAt,
+	tx.Append(s.subject, &mfaapi.CodeRequested{SendID: c.SendID, Channel: s.channel, To: s.to, Template: s.template,
+		Digest: m.d.Codes.Hash(mfaapi.CodeBinding(s.id), c.Plain), SealedCode: c.Sealed, ExpiresAt: s.expiresAt,
 		CustomMessage: s.customMessage})
 	tx.Append(limit, counted...)
-	tx.Append(eventstore.MustSubject(interaction.DeliveryAggregateType, c.sendID),
-		&interaction.DeliveryRequested{SendID: c.sendID, Subject: s.subject})
+	tx.Append(eventstore.MustSubject(code.DeliveryAggregateType, c.SendID),
+		&code.DeliveryRequested{SendID: c.SendID, Subject: s.subject})
 	return nil
 }
 

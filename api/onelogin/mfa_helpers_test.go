@@ -53,7 +53,7 @@ func mfaNewEnv(t *testing.T) *mfaEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(apitest.Audit(t, store, srv))
+	ts := httptest.NewServer(apitest.Audit(t, store, srv.Catalogue(), srv))
 	t.Cleanup(ts.Close)
 	e := &mfaEnv{t: t, store: store, clock: clock, url: ts.URL}
 	e.token = e.tokenFor("admin", "admin-secret")

@@ -12,15 +12,11 @@ import (
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/mfaapi"
-	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/domain/totp"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
 )
-
-// mfaTotpAAD binds a sealed TOTP secret to its user: the Experience API's
-// binding, so either API opens the other's secrets.
-func mfaTotpAAD(userID string) string { return "totp:" + userID }
 
 type mfaRegistrationRequest struct {
 	FactorID    json.RawMessage `json:"factor_id"`
@@ -44,7 +40,7 @@ type registration struct {
 	secret        string
 	factorUserID  string
 	issuer        string // the TOTP issuer: the request's host
-	pending       *mfaCode
+	pending       *codekeys.Pending
 }
 
 func (m *MFAAPI) parseRegistration(r *http.Request) (*registration, error) {
@@ -80,14 +76,14 @@ func (m *MFAAPI) parseRegistration(r *http.Request) (*registration, error) {
 // the profile's phone or email through the delivery worker, or with
 // verified=true is accepted at once and sends nothing (§4.5).
 func (m *MFAAPI) createRegistration(ctx context.Context, tx *eventstore.Tx, u mfaUser, in *registration) (mfaReply, error) {
-	sealed, err := m.d.Secrets.Seal([]byte(in.secret), mfaTotpAAD(u.state.ID), m.d.Random)
+	sealed, err := totp.Seal(m.d.Secrets, u.state.ID, in.secret, m.d.Random)
 	if err != nil {
 		return mfaReply{}, err
 	}
 	started, err := mfaapi.Start(mfaapi.StartRegistration{
 		RegistrationID: in.regID, FactorID: in.factorUserID, User: u.state, Factors: m.d.Factors,
 		FactorConfigID: in.factorID, DisplayName: in.displayName, ExpiresIn: in.expiresIn,
-		Verified: in.verified, Secret: &user.Sealed{KeyID: sealed.KeyID, Box: sealed.Box}, Now: m.d.Clock.Now(),
+		Verified: in.verified, Secret: &sealed, Now: m.d.Clock.Now(),
 	})
 	if err != nil {
 		return mfaReply{}, err
@@ -170,7 +166,7 @@ func (m *MFAAPI) verifyRegistration(ctx context.Context, tx *eventstore.Tx, u mf
 	var step uint64
 	if reg.Code != nil {
 		matched = m.codeMatches(reg.Code, reg.RegistrationID, in.otp)
-	} else if secret, ok := m.openTotp(u.state.ID, reg.Secret); ok {
+	} else if secret, ok := totp.Open(m.d.Secrets, u.state.ID, reg.Secret); ok {
 		step, matched = totp.Match(secret, in.otp.Padded(mfaapi.TotpDigits), now)
 	}
 	out, err := mfaapi.Confirm(reg, u.state, matched, step, now)
@@ -195,14 +191,6 @@ func (m *MFAAPI) loadRegistration(ctx context.Context, tx *eventstore.Tx, id str
 		return mfaapi.Registration{}, mfaapi.ErrNotFound
 	}
 	return reg, nil
-}
-
-func (m *MFAAPI) openTotp(userID string, sealed *user.Sealed) (string, bool) {
-	if sealed == nil {
-		return "", false
-	}
-	plain, err := m.d.Secrets.Open(secretbox.Sealed{KeyID: sealed.KeyID, Box: sealed.Box}, mfaTotpAAD(userID))
-	return string(plain), err == nil
 }
 
 // mfaBool reads a boolean given as true/false or "true"/"false"; absent is false.

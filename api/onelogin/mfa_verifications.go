@@ -11,6 +11,7 @@ import (
 	"github.com/authtrail/authtrail/domain/totp"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
 )
 
 // verificationStart is POST /verifications' request, with the id drawn
@@ -21,7 +22,7 @@ type verificationStart struct {
 	expiresIn     int64
 	customMessage json.RawMessage
 	id            string
-	pending       *mfaCode
+	pending       *codekeys.Pending
 }
 
 func (m *MFAAPI) parseVerification(r *http.Request) (*verificationStart, error) {
@@ -111,7 +112,7 @@ func (m *MFAAPI) verifyVerification(ctx context.Context, tx *eventstore.Tx, u mf
 	now := m.d.Clock.Now()
 	check := mfaapi.Check{CodeMatched: m.codeMatches(v.Code, v.VerificationID, in.otp)}
 	if f, ok := m.factor(u, v.FactorID); ok {
-		if secret, opened := m.openTotp(u.state.ID, f.Secret); opened {
+		if secret, opened := totp.Open(m.d.Secrets, u.state.ID, f.Secret); opened {
 			check.TotpStep, check.TotpMatched = totp.Match(secret, in.otp.Padded(mfaapi.TotpDigits), now)
 		}
 	}

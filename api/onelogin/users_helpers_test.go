@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/gorilla/mux"
@@ -43,10 +45,10 @@ func usersNewEnv(t *testing.T) *usersEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: apitest.CheapHasher(), Settings: sie, Clock: exp.Clock})
+	usersAPI := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: apitest.CheapHasher(), Settings: sie, Clock: exp.Clock})
 	r := mux.NewRouter()
-	api.Register(r)
-	ts := httptest.NewServer(apitest.Audit(t, store, r))
+	usersAPI.Register(r)
+	ts := httptest.NewServer(apitest.Audit(t, store, api.Catalogue(interaction.CoreEvents), r))
 	t.Cleanup(ts.Close)
 	return &usersEnv{t: t, store: store, url: ts.URL, exp: exp}
 }

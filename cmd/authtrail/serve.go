@@ -106,9 +106,9 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Experience: experience.Config{
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
 			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
-			EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
-			WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		},
+		EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
+		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
 		MFAFactors: mfaFactors(cfg),
 	})
@@ -126,7 +126,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	stopWorkers, err := startWorkers(openCtx, cfg, workerConn, store, log)
+	stopWorkers, err := startWorkers(openCtx, cfg, workerConn, store, srv.Catalogue(), log)
 	if err != nil {
 		return err
 	}

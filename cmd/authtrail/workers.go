@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
 	"github.com/authtrail/authtrail/workers"
@@ -16,12 +17,12 @@ import (
 
 // startWorkers runs the code delivery worker on its own NATS connection
 // (watermill closes what it is given). The returned stop drains it.
-func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, log *slog.Logger) (func(), error) {
+func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, events map[string]domain.Registry, log *slog.Logger) (func(), error) {
 	keys, err := codekeys.Open(ctx, store.JetStream(), store.Replicas())
 	if err != nil {
 		return nil, err
 	}
-	o := delivery.Options{Store: store, Keys: keys, Log: log}
+	o := delivery.Options{Store: store, Events: events, Keys: keys, Log: log}
 	if o.Email, err = emailSender(cfg.Connectors.Email, log); err != nil {
 		return nil, err
 	}

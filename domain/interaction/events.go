@@ -27,28 +27,6 @@ type EventSwitched struct {
 	To   string `json:"to"`
 }
 
-// PasswordVerified stores a verified Password record.
-type PasswordVerified struct {
-	VerificationID string     `json:"verificationId"`
-	Identifier     Identifier `json:"identifier"`
-	UserID         string     `json:"userId"`
-}
-
-// PasswordFailed is the audit trail of a failed password verification.
-// Reason is the error code answered (never the password).
-type PasswordFailed struct {
-	Identifier Identifier `json:"identifier"`
-	Reason     string     `json:"reason"`
-}
-
-// NewPasswordIdentityVerified stores a NewPasswordIdentity record: a free
-// username and the digest of an accepted password.
-type NewPasswordIdentityVerified struct {
-	VerificationID string `json:"verificationId"`
-	Username       string `json:"username"`
-	PasswordDigest string `json:"passwordDigest"`
-}
-
 // Identified binds the interaction to an existing user.
 type Identified struct {
 	UserID         string `json:"userId"`
@@ -87,51 +65,54 @@ type RequestFailed struct {
 	Status int    `json:"status"`
 }
 
-func (Started) EventType() string          { return "interaction.started" }
-func (EventSwitched) EventType() string    { return "interaction.event.switched" }
-func (PasswordVerified) EventType() string { return "interaction.password.verified" }
-func (PasswordFailed) EventType() string   { return "interaction.password.failed" }
-func (NewPasswordIdentityVerified) EventType() string {
-	return "interaction.new_password_identity.verified"
+// MFABound stages a verified factor for binding at submit (spec §1.7): the
+// record it names says what (Bindable).
+type MFABound struct {
+	Type           string `json:"type"`
+	VerificationID string `json:"verificationId"`
 }
-func (Identified) EventType() string     { return "interaction.identified" }
-func (UserRegistered) EventType() string { return "interaction.user.registered" }
-func (ProfileStaged) EventType() string  { return "interaction.profile.staged" }
-func (Submitted) EventType() string      { return "interaction.submitted" }
-func (RequestFailed) EventType() string  { return "interaction.request.failed" }
+
+// MFASkipped and MFASuggestionSkipped stage the user's choices (§1.8, §1.26).
+type MFASkipped struct{}
+type MFASuggestionSkipped struct{}
+
+// MFAVerificationFailed is the audit trail of a failed MFA verification,
+// whatever the factor (SettleMFA).
+type MFAVerificationFailed struct {
+	Factor string `json:"factor"`
+	Reason string `json:"reason"`
+}
+
+func (Started) EventType() string               { return "interaction.started" }
+func (EventSwitched) EventType() string         { return "interaction.event.switched" }
+func (Identified) EventType() string            { return "interaction.identified" }
+func (UserRegistered) EventType() string        { return "interaction.user.registered" }
+func (ProfileStaged) EventType() string         { return "interaction.profile.staged" }
+func (Submitted) EventType() string             { return "interaction.submitted" }
+func (RequestFailed) EventType() string         { return "interaction.request.failed" }
+func (MFABound) EventType() string              { return "interaction.mfa.bound" }
+func (MFASkipped) EventType() string            { return "interaction.mfa.skipped" }
+func (MFASuggestionSkipped) EventType() string  { return "interaction.mfa.suggestion_skipped" }
+func (MFAVerificationFailed) EventType() string { return "interaction.mfa.verification_failed" }
 
 // The failure events of the interaction (domain.Failure), and the staged
 // profile a refused Register identification keeps (domain.Kept).
-func (PasswordFailed) RecordsFailure() {}
-func (RequestFailed) RecordsFailure()  {}
-func (ProfileStaged) KeptOnRefusal()   {}
+func (RequestFailed) RecordsFailure()         {}
+func (MFAVerificationFailed) RecordsFailure() {}
+func (ProfileStaged) KeptOnRefusal()          {}
 
-// Events decodes stored interaction events.
-var Events = domain.Registry{
-	"interaction.started":                        func() domain.Event { return &Started{} },
-	"interaction.event.switched":                 func() domain.Event { return &EventSwitched{} },
-	"interaction.password.verified":              func() domain.Event { return &PasswordVerified{} },
-	"interaction.password.failed":                func() domain.Event { return &PasswordFailed{} },
-	"interaction.new_password_identity.verified": func() domain.Event { return &NewPasswordIdentityVerified{} },
-	"interaction.identified":                     func() domain.Event { return &Identified{} },
-	"interaction.user.registered":                func() domain.Event { return &UserRegistered{} },
-	"interaction.profile.staged":                 func() domain.Event { return &ProfileStaged{} },
-	"interaction.submitted":                      func() domain.Event { return &Submitted{} },
-	"interaction.request.failed":                 func() domain.Event { return &RequestFailed{} },
-	"interaction.code.requested":                 func() domain.Event { return &CodeRequested{} },
-	"interaction.code.sent":                      func() domain.Event { return &CodeSent{} },
-	"interaction.code.delivery_failed":           func() domain.Event { return &CodeDeliveryFailed{} },
-	"interaction.code.verified":                  func() domain.Event { return &CodeVerified{} },
-	"interaction.code.failed":                    func() domain.Event { return &CodeFailed{} },
-	"interaction.totp.secret_created":            func() domain.Event { return &TotpSecretCreated{} },
-	"interaction.totp.verified":                  func() domain.Event { return &TotpVerified{} },
-	"interaction.webauthn.challenged":            func() domain.Event { return &WebAuthnChallenged{} },
-	"interaction.webauthn.registered":            func() domain.Event { return &WebAuthnRegistered{} },
-	"interaction.webauthn.authenticated":         func() domain.Event { return &WebAuthnAuthenticated{} },
-	"interaction.backup_codes.generated":         func() domain.Event { return &BackupCodesGenerated{} },
-	"interaction.backup_code.verified":           func() domain.Event { return &BackupCodeVerified{} },
-	"interaction.mfa.verification_failed":        func() domain.Event { return &MFAVerificationFailed{} },
-	"interaction.mfa.bound":                      func() domain.Event { return &MFABound{} },
-	"interaction.mfa.skipped":                    func() domain.Event { return &MFASkipped{} },
-	"interaction.mfa.suggestion_skipped":         func() domain.Event { return &MFASuggestionSkipped{} },
+// CoreEvents decodes the interaction's own events; each authentication
+// method adds the events of its records (experience.Method).
+var CoreEvents = domain.Registry{
+	"interaction.started":                 func() domain.Event { return &Started{} },
+	"interaction.event.switched":          func() domain.Event { return &EventSwitched{} },
+	"interaction.identified":              func() domain.Event { return &Identified{} },
+	"interaction.user.registered":         func() domain.Event { return &UserRegistered{} },
+	"interaction.profile.staged":          func() domain.Event { return &ProfileStaged{} },
+	"interaction.submitted":               func() domain.Event { return &Submitted{} },
+	"interaction.request.failed":          func() domain.Event { return &RequestFailed{} },
+	"interaction.mfa.bound":               func() domain.Event { return &MFABound{} },
+	"interaction.mfa.skipped":             func() domain.Event { return &MFASkipped{} },
+	"interaction.mfa.suggestion_skipped":  func() domain.Event { return &MFASuggestionSkipped{} },
+	"interaction.mfa.verification_failed": func() domain.Event { return &MFAVerificationFailed{} },
 }

@@ -1,7 +1,6 @@
 package interaction
 
 import (
-	"slices"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -23,11 +22,11 @@ func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID st
 	if err := methodGate(s.Event, sie, rec); err != nil {
 		return nil, err
 	}
-	if !rec.Verified {
+	if !rec.Base().Verified {
 		return nil, domain.E("session.verification_failed")
 	}
 	if u == nil || !u.Exists {
-		return nil, domain.E("user.user_not_exist").WithData(map[string]any{"identifier": rec.Identifier})
+		return nil, domain.E("user.user_not_exist").WithData(map[string]any{"identifier": rec.Base().Identifier})
 	}
 	if u.Suspended {
 		return nil, domain.E("user.suspended")
@@ -38,35 +37,24 @@ func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID st
 		}
 		return nil, domain.E("session.identity_conflict")
 	}
-	return []domain.Event{&Identified{UserID: u.ID, VerificationID: rec.ID}}, nil
+	return []domain.Event{&Identified{UserID: u.ID, VerificationID: rec.Base().ID}}, nil
 }
 
 // methodGate checks that the event and the sign-in experience allow a record
-// to identify a user (experience spec §2.4 steps 2–3).
+// to identify a user (experience spec §2.4 steps 2–3): ForgotPassword takes
+// only what its methods allow; SignIn needs the sign-in mode, then the
+// record's method enabled.
 func methodGate(event string, sie *settings.SignInExperience, rec Record) error {
-	if event == settings.EventForgotPassword {
-		if rec.Type != RecordEmailCode && rec.Type != RecordPhoneCode {
-			return domain.E("session.not_supported_for_forgot_password@identification")
-		}
-		if sie.ForgotPasswordMethods != nil && !slices.Contains(sie.ForgotPasswordMethods, rec.Type) {
-			return domain.E("session.not_supported_for_forgot_password@identification")
-		}
-		return nil
-	}
-	if !sie.AllowsEvent(settings.EventSignIn) {
+	idr, identifying := rec.(Identifying)
+	switch {
+	case event == settings.EventForgotPassword && !identifying:
+		return domain.E("session.not_supported_for_forgot_password@identification")
+	case event != settings.EventForgotPassword && !sie.AllowsEvent(settings.EventSignIn):
 		return domain.E("auth.forbidden")
+	case !identifying:
+		return domain.E("user.sign_in_method_not_enabled")
 	}
-	switch rec.Type {
-	case RecordPassword, RecordEmailCode, RecordPhoneCode:
-		method, ok := sie.SignInMethodFor(rec.Identifier.Type)
-		if !ok || rec.Type == RecordPassword && !method.Password || rec.Type != RecordPassword && !method.VerificationCode {
-			return domain.E("user.sign_in_method_not_enabled")
-		}
-		return nil
-	case RecordSocial:
-		return nil
-	}
-	return domain.E("user.sign_in_method_not_enabled")
+	return idr.CheckIdentify(event, sie)
 }
 
 // Registration is the outcome of a Register identification: interaction
@@ -105,22 +93,14 @@ func Candidates(s State, verificationID string) map[string]string {
 	return StagedIdentifiers(&p)
 }
 
-// profileFromRecord derives the profile a record registers (spec §2.5).
+// profileFromRecord is what a record stages (spec §2.5): a verified
+// ProfileSource's profile.
 func profileFromRecord(rec Record) (*ProfileStaged, error) {
-	if !rec.Verified {
+	src, ok := rec.(ProfileSource)
+	if !ok || !rec.Base().Verified {
 		return nil, domain.E("session.verification_failed")
 	}
-	value := rec.Identifier.Value
-	switch rec.Type {
-	case RecordNewPasswordIdentity:
-		digest := rec.PasswordDigest
-		return &ProfileStaged{Username: &value, PasswordDigest: &digest}, nil
-	case RecordEmailCode:
-		return &ProfileStaged{PrimaryEmail: &value}, nil
-	case RecordPhoneCode:
-		return &ProfileStaged{PrimaryPhone: &value}, nil
-	}
-	return nil, domain.E("session.verification_failed")
+	return src.Profile(), nil
 }
 
 // IdentifyNewUser creates the user of a Register interaction (experience spec
@@ -137,7 +117,7 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		if !ok {
 			return Registration{Err: domain.E("session.verification_session_not_found")}
 		}
-		if rec.Type == RecordEmailCode && in.EmailViolation != nil {
+		if src, ok := rec.(ProfileSource); ok && src.Profile().PrimaryEmail != nil && in.EmailViolation != nil {
 			return Registration{Err: in.EmailViolation}
 		}
 		staged, err := profileFromRecord(rec)

@@ -1,57 +1,85 @@
 package interaction_test
 
 import (
+	"slices"
 	"testing"
-	"time"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
-	"github.com/authtrail/authtrail/domain/password"
-	"github.com/authtrail/authtrail/domain/sentinel"
+	"github.com/authtrail/authtrail/domain/interaction/interactiontest"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-var t0 = time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+var (
+	t0      = interactiontest.T0
+	given   = interactiontest.Given
+	started = interactiontest.Started
+	alice   = interactiontest.Alice
+	types   = interactiontest.Types
+)
 
-// fakePasswords treats "digest:<pw>" as the digest of pw and rejects "weak".
-type fakePasswords struct{ hashed int }
+type fakePasswords = interactiontest.FakePasswords
 
-func (f *fakePasswords) Issues(pw string, _ password.UserInfo) []password.Issue {
-	if pw == "weak" {
-		return []password.Issue{{Code: "password_rejected.too_short"}}
+// noted is a method's record for these tests: it identifies its UserID,
+// stages a username, proves TOTP and binds a TOTP secret.
+type noted struct {
+	interaction.RecordBase
+}
+
+func (noted) CheckIdentify(string, *settings.SignInExperience) error { return nil }
+func (r noted) Identifies() interaction.Identity                     { return interaction.Identity{UserID: r.UserID} }
+func (noted) ProfileType() string                                    { return "" }
+func (r noted) Profile() *interaction.ProfileStaged {
+	name := "noted_" + r.ID
+	return &interaction.ProfileStaged{Username: &name}
+}
+func (noted) ProvesFactor() string { return user.FactorTotp }
+func (noted) StageBinding(s *interaction.State) {
+	s.MFA.StageFactor(user.Factor{Type: user.FactorTotp, Secret: &user.Sealed{KeyID: "k", Box: "b"}})
+}
+
+// made puts a noted record; counted counts an attempt under key.
+type made struct{ ID, Type, UserID string }
+type counted struct{ Key string }
+
+func (made) EventType() string    { return "test.made" }
+func (counted) EventType() string { return "test.counted" }
+func (e *made) ApplyTo(s *interaction.State) {
+	s.PutRecord(noted{interaction.RecordBase{ID: e.ID, Type: e.Type, UserID: e.UserID, Verified: true}})
+}
+func (e *counted) ApplyTo(s *interaction.State) { s.AddCount(e.Key) }
+
+func TestRecords(t *testing.T) {
+	s := given(started("SignIn"), &made{ID: "a", Type: "Noted", UserID: "1"}, &made{ID: "b", Type: "Other"})
+	if _, ok := s.Record("a"); !ok || len(s.Records) != 2 {
+		t.Fatalf("records = %v", s.Records)
 	}
-	return nil
-}
-func (f *fakePasswords) Matches(pw, digest string) bool { return digest == "digest:"+pw }
-func (f *fakePasswords) Digest(pw string) (string, error) {
-	f.hashed++
-	return "digest:" + pw, nil
-}
-
-func given(events ...domain.Event) interaction.State { return interaction.Fold(events) }
-
-func started(event string) domain.Event {
-	return &interaction.Started{Event: event, ExpiresAt: t0.Add(time.Hour)}
-}
-
-func passwordRecord(id, userID string) domain.Event {
-	return &interaction.PasswordVerified{VerificationID: id, Identifier: interaction.Identifier{Type: "username", Value: "alice"}, UserID: userID}
-}
-
-func alice() *user.State {
-	s := user.Fold([]domain.Event{&user.Registered{UserID: "1", Username: "alice", PasswordDigest: "digest:Secr3t!pass", CreatedAt: t0}})
-	return &s
-}
-
-func errCode(err error) string { return domain.Code(err) }
-
-func types(events []domain.Event) []string {
-	var out []string
-	for _, ev := range events {
-		out = append(out, ev.EventType())
+	// One record per type: a new one replaces the old.
+	s.Apply(&made{ID: "c", Type: "Noted"})
+	if _, ok := s.Record("a"); ok || len(s.Records) != 2 {
+		t.Fatalf("the new record must replace the old one of its type: %v", s.Records)
 	}
-	return out
+	if _, ok := interaction.RecordOf[interaction.MFAProof](s, "c"); !ok {
+		t.Fatal("RecordOf finds a record by capability")
+	}
+	if _, ok := interaction.UserRecord[noted](given(started("SignIn"), &interaction.Identified{UserID: "2"}, &made{ID: "a", Type: "Noted", UserID: "1"}), "a"); ok {
+		t.Fatal("UserRecord must not find another user's record")
+	}
+}
+
+// Binding stages what the record holds; a restart drops records and
+// staging but keeps the methods' attempt counters.
+func TestBindingAndRestart(t *testing.T) {
+	s := given(started("SignIn"), &interaction.Identified{UserID: "1"}, &made{ID: "a", Type: "Noted", UserID: "1"},
+		&interaction.MFABound{Type: user.FactorTotp, VerificationID: "a"}, &counted{Key: "k"}, &counted{Key: "k"})
+	if f, ok := s.MFA.StagedFactor(user.FactorTotp); !ok || f.Secret == nil || !slices.Equal(s.MFA.Bound, []string{user.FactorTotp}) || s.MFA.Enabled == nil {
+		t.Fatalf("staging = %+v", s.MFA)
+	}
+	s.Apply(started("SignIn"))
+	if len(s.Records) != 0 || len(s.MFA.Factors) != 0 || s.Count("k") != 2 {
+		t.Fatalf("after restart: records %v, staging %+v, count %d", s.Records, s.MFA, s.Count("k"))
+	}
 }
 
 func TestSwitchEvent(t *testing.T) {
@@ -75,7 +103,7 @@ func TestSwitchEvent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			evs, err := interaction.SwitchEvent(given(started(tt.from)), &tt.sie, tt.to)
-			if errCode(err) != tt.wantCode || len(evs) != len(tt.want) {
+			if domain.Code(err) != tt.wantCode || len(evs) != len(tt.want) {
 				t.Fatalf("got %v %v, want %q %v", types(evs), err, tt.wantCode, tt.want)
 			}
 		})
@@ -84,7 +112,7 @@ func TestSwitchEvent(t *testing.T) {
 
 func TestSwitchEventResetsProfileButKeepsRecords(t *testing.T) {
 	name := "bob"
-	s := given(started("SignIn"), passwordRecord("v1", "1"), &interaction.ProfileStaged{Username: &name, Submitted: true},
+	s := given(started("SignIn"), &made{ID: "v1", Type: "Noted", UserID: "1"}, &interaction.ProfileStaged{Username: &name, Submitted: true},
 		&interaction.EventSwitched{From: "SignIn", To: "Register"})
 	if s.Profile.Username != nil || !s.Profile.Submitted {
 		t.Fatalf("profile not reset: %+v", s.Profile)
@@ -94,83 +122,47 @@ func TestSwitchEventResetsProfileButKeepsRecords(t *testing.T) {
 	}
 }
 
-func TestVerifyPassword(t *testing.T) {
-	policy := sentinel.Policy{MaxAttempts: 3, LockoutDuration: time.Hour}
-	suspended := alice()
-	suspended.Suspended = true
-	twoFailures := sentinel.Fold([]domain.Event{&sentinel.AttemptFailed{At: t0}, &sentinel.AttemptFailed{At: t0}})
-	locked := sentinel.Fold([]domain.Event{&sentinel.Locked{Until: t0.Add(time.Minute)}})
-	expiring := settings.PasswordExpiration{Enabled: true, ValidPeriodDays: 1}
-	tests := []struct {
-		name         string
-		user         *user.State
-		matched      bool
-		guard        sentinel.State
-		expiration   settings.PasswordExpiration
-		now          time.Time
-		wantCode     string
-		wantEvents   []string
-		wantSentinel []string
+// The identification gate: the mode, then the record's own check; a record
+// that cannot identify is refused by the event's rule.
+func TestIdentifyExistingGate(t *testing.T) {
+	sie := settings.Default()
+	registerOnly := settings.Default()
+	registerOnly.SignInMode = settings.ModeRegister
+	cases := []struct {
+		name     string
+		state    interaction.State
+		sie      settings.SignInExperience
+		wantCode string
 	}{
-		{"right password", alice(), true, sentinel.State{}, settings.PasswordExpiration{}, t0, "", []string{"interaction.password.verified"}, nil},
-		{"wrong password", alice(), false, sentinel.State{}, settings.PasswordExpiration{}, t0, "session.invalid_credentials", []string{"interaction.password.failed"}, []string{"sentinel.attempt.failed"}},
-		{"unknown user", nil, false, sentinel.State{}, settings.PasswordExpiration{}, t0, "session.invalid_credentials", []string{"interaction.password.failed"}, []string{"sentinel.attempt.failed"}},
-		{"suspended with right password", suspended, true, sentinel.State{}, settings.PasswordExpiration{}, t0, "user.suspended", []string{"interaction.password.failed"}, []string{"sentinel.attempt.failed"}},
-		{"third failure locks", alice(), false, twoFailures, settings.PasswordExpiration{}, t0, "session.verification_blocked_too_many_attempts", []string{"interaction.password.failed"}, []string{"sentinel.attempt.failed", "sentinel.locked"}},
-		{"locked blocks the right password", alice(), true, locked, settings.PasswordExpiration{}, t0, "session.verification_blocked_too_many_attempts", []string{"interaction.password.failed"}, nil},
-		{"expired password", alice(), true, sentinel.State{}, expiring, t0.Add(24 * time.Hour), "password.expired", []string{"interaction.password.failed"}, nil},
-		{"not yet expired", alice(), true, sentinel.State{}, expiring, t0.Add(23 * time.Hour), "", []string{"interaction.password.verified"}, nil},
-		{"invalid period", alice(), true, sentinel.State{}, settings.PasswordExpiration{Enabled: true}, t0, "sign_in_experiences.password_expiration_invalid_period_days", []string{"interaction.password.failed"}, nil},
+		{"identifies", given(started("SignIn"), &made{ID: "v1", Type: "Noted", UserID: "1"}), sie, ""},
+		{"sign-in mode", given(started("SignIn"), &made{ID: "v1", Type: "Noted", UserID: "1"}), registerOnly, "auth.forbidden"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			out := interaction.VerifyPassword(interaction.PasswordAttempt{
-				VerificationID: "v1", Identifier: interaction.Identifier{Type: "username", Value: "alice"},
-				User: tt.user, Matched: tt.matched, Sentinel: tt.guard, Policy: policy, Expiration: tt.expiration, Now: tt.now,
-			})
-			if errCode(out.Err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", errCode(out.Err), tt.wantCode)
-			}
-			if got := types(out.Interaction); !equal(got, tt.wantEvents) {
-				t.Errorf("interaction events = %v, want %v", got, tt.wantEvents)
-			}
-			if got := types(out.Sentinel); !equal(got, tt.wantSentinel) {
-				t.Errorf("sentinel events = %v, want %v", got, tt.wantSentinel)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := interaction.IdentifyExisting(c.state, &c.sie, "v1", alice())
+			if domain.Code(err) != c.wantCode {
+				t.Fatalf("code = %q, want %q", domain.Code(err), c.wantCode)
 			}
 		})
 	}
-}
-
-func TestVerifyNewPasswordIdentity(t *testing.T) {
-	tests := []struct {
-		name, pw   string
-		taken      bool
-		wantCode   string
-		wantHashed int
-	}{
-		{"accepted", "Secr3t!pass", false, "", 1},
-		{"username taken, no hash", "Secr3t!pass", true, "user.username_already_in_use", 0},
-		{"policy, no hash", "weak", false, "password.rejected", 0},
+	// Registration stages the record's profile.
+	out := interaction.IdentifyNewUser(given(started("Register"), &made{ID: "v1", Type: "Noted"}), &sie, interaction.RegisterInput{VerificationID: "v1", NewUserID: func() string { return "7" }})
+	if !slices.Equal(types(out.Interaction), []string{"interaction.profile.staged"}) || domain.Code(out.Err) != "user.missing_profile" {
+		t.Fatalf("register from a profile source: %v %v", types(out.Interaction), out.Err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			pws := &fakePasswords{}
-			evs, err := interaction.VerifyNewPasswordIdentity("v1", "alice", tt.pw, tt.taken, pws)
-			if errCode(err) != tt.wantCode || pws.hashed != tt.wantHashed {
-				t.Fatalf("got %v %v hashed=%d", types(evs), err, pws.hashed)
-			}
-		})
+	// An MFA proof satisfies the MFA guard of a user with that factor.
+	mfa := settings.Default()
+	mfa.MFA = settings.MFA{Factors: []string{user.FactorTotp}, Policy: interaction.PolicyUserControlled}
+	withTotp := alice()
+	withTotp.Factors = []user.Factor{{ID: "f", Type: user.FactorTotp}}
+	on := true
+	withTotp.MFA.Enabled = &on
+	identified := given(started("SignIn"), &interaction.Identified{UserID: "1"})
+	if domain.Code(interaction.GuardMFA(identified, &mfa, withTotp)) != "session.mfa.require_mfa_verification" {
+		t.Fatal("the guard must ask for MFA")
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
+	identified.Apply(&made{ID: "m", Type: "Noted", UserID: "1"})
+	if err := interaction.GuardMFA(identified, &mfa, withTotp); err != nil {
+		t.Fatalf("a verified MFA proof passes the guard: %v", err)
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -25,7 +25,8 @@ func mandatory(policy string) bool {
 	return policy == PolicyMandatory || policy == PolicyPromptAtSignInAndSignUpMandatory || policy == PolicyPromptOnlyAtSignInMandatory
 }
 
-func factorOn(sie *settings.SignInExperience, factor string) bool {
+// FactorOn reports whether the sign-in experience enables an MFA factor.
+func FactorOn(sie *settings.SignInExperience, factor string) bool {
 	return slices.Contains(sie.MFA.Factors, factor)
 }
 
@@ -57,17 +58,17 @@ func EnabledFactors(sie *settings.SignInExperience, u *user.State) []string {
 	backup := false
 	for _, f := range stored {
 		switch {
-		case !factorOn(sie, f.Type), contactFactor(f.Type):
+		case !FactorOn(sie, f.Type), contactFactor(f.Type):
 		case f.Type == user.FactorBackupCode:
 			backup = backup || f.UnusedCodes() > 0
 		default:
 			add(f.Type)
 		}
 	}
-	if factorOn(sie, user.FactorPhone) && u.PrimaryPhone != "" {
+	if FactorOn(sie, user.FactorPhone) && u.PrimaryPhone != "" {
 		add(user.FactorPhone)
 	}
-	if factorOn(sie, user.FactorEmail) && u.PrimaryEmail != "" {
+	if FactorOn(sie, user.FactorEmail) && u.PrimaryEmail != "" {
 		add(user.FactorEmail)
 	}
 	if backup {
@@ -93,24 +94,13 @@ func VerificationRequired(sie *settings.SignInExperience, u *user.State) bool {
 	return len(EnabledFactors(sie, u)) > 0
 }
 
-// verifiedFactor is the factor a verified, non-binding MFA record proves.
+// verifiedFactor is the factor a verified record proves (MFAProof), or "".
 func verifiedFactor(r Record) string {
-	if !r.Verified {
+	p, ok := r.(MFAProof)
+	if !ok || !r.Base().Verified {
 		return ""
 	}
-	switch {
-	case r.Type == RecordTotp && r.NewSecret == nil:
-		return user.FactorTotp
-	case r.Type == RecordWebAuthn && r.Credential == nil && r.FactorID != "":
-		return user.FactorWebAuthn
-	case r.Type == RecordBackupCode && r.FactorID != "":
-		return user.FactorBackupCode
-	case r.Type == RecordMfaEmailCode:
-		return user.FactorEmail
-	case r.Type == RecordMfaPhoneCode:
-		return user.FactorPhone
-	}
-	return ""
+	return p.ProvesFactor()
 }
 
 // GuardMFA is the MFA verification guard (spec §2.7.4): a sign-in of a user
@@ -147,7 +137,7 @@ func maskedIdentifiers(factors []string, u *user.State) map[string]string {
 func configuredFactors(sie *settings.SignInExperience) []string {
 	var out []string
 	for _, f := range []string{user.FactorWebAuthn, user.FactorTotp, user.FactorPhone, user.FactorEmail} {
-		if factorOn(sie, f) {
+		if FactorOn(sie, f) {
 			out = append(out, f)
 		}
 	}
@@ -168,10 +158,10 @@ func linkedFactors(s State, sie *settings.SignInExperience, u *user.State) []str
 			add(f.Type)
 		}
 	}
-	if factorOn(sie, user.FactorEmail) && (u.PrimaryEmail != "" || s.Profile.PrimaryEmail != nil) {
+	if FactorOn(sie, user.FactorEmail) && (u.PrimaryEmail != "" || s.Profile.PrimaryEmail != nil) {
 		add(user.FactorEmail)
 	}
-	if factorOn(sie, user.FactorPhone) && (u.PrimaryPhone != "" || s.Profile.PrimaryPhone != nil) {
+	if FactorOn(sie, user.FactorPhone) && (u.PrimaryPhone != "" || s.Profile.PrimaryPhone != nil) {
 		add(user.FactorPhone)
 	}
 	for _, f := range s.MFA.Bound {
@@ -217,7 +207,7 @@ func CheckMFAFulfilment(s State, sie *settings.SignInExperience, u *user.State) 
 			"isWebAuthnUsedAsSignInPasskey": sie.PasskeySignIn.Enabled, "skippable": true, "suggestion": true,
 		})
 	}
-	if factorOn(sie, user.FactorBackupCode) && !slices.Contains(linked, user.FactorBackupCode) {
+	if FactorOn(sie, user.FactorBackupCode) && !slices.Contains(linked, user.FactorBackupCode) {
 		return domain.E("session.mfa.backup_code_required")
 	}
 	return nil

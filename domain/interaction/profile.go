@@ -52,7 +52,7 @@ func StagePassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 	if err := guardProfile(s); err != nil {
 		return nil, err
 	}
-	if issues := pws.Issues(pw, userInfo(u, &s.Profile)); len(issues) > 0 {
+	if issues := pws.Issues(pw, PasswordUserInfo(u, &s.Profile)); len(issues) > 0 {
 		return nil, domain.E("password.rejected").WithData(issues)
 	}
 	if u != nil && u.HasPassword() {
@@ -77,7 +77,7 @@ func ResetPassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 	if !s.Identified() || u == nil {
 		return nil, domain.E("session.identifier_not_found")
 	}
-	if issues := pws.Issues(pw, userInfo(u, &s.Profile)); len(issues) > 0 {
+	if issues := pws.Issues(pw, PasswordUserInfo(u, &s.Profile)); len(issues) > 0 {
 		return nil, domain.E("password.rejected").WithData(issues)
 	}
 	if u.HasPassword() && pws.Matches(pw, u.PasswordDigest) {
@@ -90,26 +90,29 @@ func ResetPassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 	return []domain.Event{&ProfileStaged{PasswordDigest: &digest}}, nil
 }
 
-// StageVerifiedIdentifier stages an email or phone from a verified code
-// record (experience spec §1.5, types email and phone). Social records come
-// with the connectors; until then such a reference is unknown.
-func StageVerifiedIdentifier(s State, u *user.State, recordType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
+// StageVerifiedIdentifier stages an email or phone from a verified record
+// whose ProfileType is profileType (experience spec §1.5, types email,
+// phone and social).
+func StageVerifiedIdentifier(s State, u *user.State, profileType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
 	if err := guardProfile(s); err != nil {
 		return nil, err
 	}
-	return stageIdentifier(s, u, recordType, verificationID, emailViolation, taken)
+	return StageIdentifier(s, u, profileType, verificationID, emailViolation, taken)
 }
 
-// stageIdentifier stages an email or phone from a verified code record.
-func stageIdentifier(s State, u *user.State, recordType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
-	rec, ok := s.Record(verificationID)
-	if !ok || rec.Type != recordType || recordType == RecordSocial {
+// StageIdentifier stages an email or phone from a verified record whose
+// ProfileType is profileType; the MFA binding of an email or phone uses it
+// too. emailViolation is the blocklist's refusal of the record's email,
+// taken says another user owns its identifier.
+func StageIdentifier(s State, u *user.State, profileType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
+	src, ok := RecordOf[ProfileSource](s, verificationID)
+	if !ok || src.ProfileType() != profileType {
 		return nil, domain.E("session.verification_session_not_found")
 	}
-	if recordType == RecordEmailCode && emailViolation != nil {
+	if src.Profile().PrimaryEmail != nil && emailViolation != nil {
 		return nil, emailViolation
 	}
-	staged, err := profileFromRecord(rec)
+	staged, err := profileFromRecord(src)
 	if err != nil {
 		return nil, err
 	}
@@ -191,9 +194,9 @@ func setKey(m map[string]any, k string, v any) map[string]any {
 	return m
 }
 
-// userInfo is what the userInfo password rule compares against: the staged
+// PasswordUserInfo is what the userInfo password rule compares against: the staged
 // profile first, then the user.
-func userInfo(u *user.State, p *Profile) password.UserInfo {
+func PasswordUserInfo(u *user.State, p *Profile) password.UserInfo {
 	var info password.UserInfo
 	if u != nil {
 		info = password.UserInfo{Name: u.Name, Username: u.Username, Email: u.PrimaryEmail, Phone: u.PrimaryPhone}

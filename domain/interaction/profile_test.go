@@ -1,6 +1,7 @@
 package interaction_test
 
 import (
+	"slices"
 	"time"
 
 	"testing"
@@ -32,14 +33,14 @@ func TestStageUsername(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := interaction.StageUsername(tt.state, &sie, tt.user, tt.value, tt.taken)
-			if errCode(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
+			if domain.Code(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", domain.Code(err), tt.wantCode)
 			}
 		})
 	}
 	strict := settings.Default()
 	strict.UsernamePolicy.MinLength = 4
-	if _, err := interaction.StageUsername(given(started("Register")), &strict, nil, "bob", true); errCode(err) != "user.username_too_short" {
+	if _, err := interaction.StageUsername(given(started("Register")), &strict, nil, "bob", true); domain.Code(err) != "user.username_too_short" {
 		t.Fatalf("policy must be checked before uniqueness, got %v", err)
 	}
 }
@@ -65,8 +66,8 @@ func TestStagePassword(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			pws := &fakePasswords{}
 			evs, err := interaction.StagePassword(tt.state, tt.user, tt.pw, pws)
-			if errCode(err) != tt.wantCode || pws.hashed != tt.wantHashed {
-				t.Fatalf("got %v %v hashed=%d", types(evs), err, pws.hashed)
+			if domain.Code(err) != tt.wantCode || pws.Hashed != tt.wantHashed {
+				t.Fatalf("got %v %v hashed=%d", types(evs), err, pws.Hashed)
 			}
 		})
 	}
@@ -93,8 +94,8 @@ func TestResetPassword(t *testing.T) {
 				u = nil
 			}
 			_, err := interaction.ResetPassword(tt.state, u, tt.pw, &fakePasswords{})
-			if errCode(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
+			if domain.Code(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", domain.Code(err), tt.wantCode)
 			}
 		})
 	}
@@ -116,8 +117,8 @@ func TestStageExtraProfile(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			evs, err := interaction.StageExtraProfile(reg, tt.values)
-			if errCode(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
+			if domain.Code(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", domain.Code(err), tt.wantCode)
 			}
 			if err != nil {
 				return
@@ -156,13 +157,13 @@ func TestSubmit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, err := interaction.Submit(tt.state, &sie, interaction.SubmitInput{User: tt.user, Taken: map[string]bool{"username": tt.taken}, Now: t0})
-			if errCode(err) != tt.wantCode {
-				t.Fatalf("code = %q, want %q", errCode(err), tt.wantCode)
+			if domain.Code(err) != tt.wantCode {
+				t.Fatalf("code = %q, want %q", domain.Code(err), tt.wantCode)
 			}
 			if err != nil {
 				return
 			}
-			if !equal(types(out.Interaction), []string{"interaction.submitted"}) || !equal(types(out.User), tt.wantUser) || len(out.Claims) != len(tt.wantClaim) {
+			if !slices.Equal(types(out.Interaction), []string{"interaction.submitted"}) || !slices.Equal(types(out.User), tt.wantUser) || len(out.Claims) != len(tt.wantClaim) {
 				t.Fatalf("outcome = %v %v %v", types(out.Interaction), types(out.User), out.Claims)
 			}
 		})

@@ -76,7 +76,7 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 		return SubmitOutcome{}, domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
 	}
 	for _, f := range s.MFA.Bound {
-		if !factorOn(sie, f) && !(f == user.FactorWebAuthn && sie.PasskeySignIn.Enabled) {
+		if !FactorOn(sie, f) && !(f == user.FactorWebAuthn && sie.PasskeySignIn.Enabled) {
 			return SubmitOutcome{}, domain.E("session.mfa.mfa_factor_not_enabled")
 		}
 	}
@@ -120,9 +120,11 @@ func profileUpdate(p *Profile, interactionID string) *user.ProfileUpdated {
 // StagedCredentials are the ids of the WebAuthn credentials bound in the
 // interaction: unique across users, so submit claims them.
 func StagedCredentials(s State) []string {
-	ids := make([]string, 0, len(s.MFA.WebAuthn))
-	for _, cred := range s.MFA.WebAuthn {
-		ids = append(ids, cred.CredentialID)
+	var ids []string
+	for _, f := range s.MFA.Factors {
+		if f.Type == user.FactorWebAuthn {
+			ids = append(ids, f.CredentialID)
+		}
 	}
 	return ids
 }
@@ -139,26 +141,17 @@ func StagedIdentifiers(p *Profile) map[string]string {
 }
 
 // mfaUpdates are the user events of the MFA staged in the interaction: the
-// bound factors (new backup codes replace the old ones) and logtoConfig.mfa
-// (spec §2.7.7).
+// bound factors, TOTP first, then WebAuthn credentials, then backup codes
+// (new ones replace the old), and logtoConfig.mfa (spec §2.7.7).
 func mfaUpdates(s State, in SubmitInput) []domain.Event {
 	var out []domain.Event
-	add := func(f user.Factor) {
-		f.ID, f.CreatedAt = in.NewID(), in.Now
-		out = append(out, &user.MFAFactorAdded{Factor: f, InteractionID: in.InteractionID, Source: "experience"})
-	}
-	if s.MFA.Totp != nil {
-		add(user.Factor{Type: user.FactorTotp, Secret: s.MFA.Totp})
-	}
-	for _, cred := range s.MFA.WebAuthn {
-		add(cred)
-	}
-	if len(s.MFA.BackupCodes) > 0 {
-		codes := make([]user.BackupCode, len(s.MFA.BackupCodes))
-		for i, h := range s.MFA.BackupCodes {
-			codes[i] = user.BackupCode{Hash: h}
+	for _, typ := range []string{user.FactorTotp, user.FactorWebAuthn, user.FactorBackupCode} {
+		for _, f := range s.MFA.Factors {
+			if f.Type == typ {
+				f.ID, f.CreatedAt = in.NewID(), in.Now
+				out = append(out, &user.MFAFactorAdded{Factor: f, InteractionID: in.InteractionID, Source: "experience"})
+			}
 		}
-		add(user.Factor{Type: user.FactorBackupCode, Codes: codes})
 	}
 	if s.MFA.Enabled != nil || s.MFA.Skipped || s.MFA.SuggestionSkipped {
 		cfg := &user.MFAConfigUpdated{Enabled: s.MFA.Enabled}

@@ -8,8 +8,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
+	"github.com/authtrail/authtrail/domain/code"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -65,5 +67,50 @@ func (s *Store) Delete(ctx context.Context, sendID string) error {
 	if err := s.kv.Purge(ctx, sendID); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 		return fmt.Errorf("codekeys: delete %s: %w", sendID, err)
 	}
+	return nil
+}
+
+// Pending is a verification code drawn for one request and sealed for its
+// delivery. The attempts of the request's command share one, so a command
+// decided again after a conflict neither draws a second code nor stores a
+// second key.
+type Pending struct {
+	SendID string
+	Plain  string
+	Sealed string // under the send's data key, once Seal stored it
+	stored bool
+}
+
+// Draw returns the request's pending code, drawing the code and its send
+// id the first time.
+func Draw(p **Pending, random io.Reader, sendID func() string) (*Pending, error) {
+	if *p != nil {
+		return *p, nil
+	}
+	plain, err := code.Generate(random)
+	if err != nil {
+		return nil, err
+	}
+	*p = &Pending{SendID: sendID(), Plain: plain}
+	return *p, nil
+}
+
+// Seal seals the pending code under a fresh data key and keeps the key
+// until the delivery worker has sent the code; it does so once.
+func (s *Store) Seal(ctx context.Context, p *Pending, random io.Reader) error {
+	if p.stored {
+		return nil
+	}
+	dataKey, err := code.NewDataKey(random)
+	if err != nil {
+		return err
+	}
+	if p.Sealed, err = code.Seal(dataKey, p.SendID, p.Plain, random); err != nil {
+		return err
+	}
+	if err := s.Put(ctx, p.SendID, dataKey); err != nil {
+		return err
+	}
+	p.stored = true
 	return nil
 }

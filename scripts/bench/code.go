@@ -37,7 +37,7 @@ func measureCodes(ctx context.Context, r *rig, transport http.RoundTripper, clie
 	if err != nil {
 		return "", err
 	}
-	if err := router.AddHandler(delivery.Name, delivery.Consumer(), delivery.New(delivery.Options{Store: r.store, Keys: keys, Email: email, Log: log}).Handle); err != nil {
+	if err := router.AddHandler(delivery.Name, delivery.Consumer(), delivery.New(delivery.Options{Store: r.store, Events: r.events, Keys: keys, Email: email, Log: log}).Handle); err != nil {
 		return "", err
 	}
 	runCtx, cancel := context.WithCancel(ctx)

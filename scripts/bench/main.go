@@ -29,6 +29,7 @@ import (
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
@@ -70,6 +71,7 @@ type rig struct {
 	hasher     *password.Hasher
 	url        string
 	smtp       *apitest.SMTPServer
+	events     map[string]domain.Registry // the server's catalogue
 }
 
 func run(d time.Duration, clients int, only string) error {
@@ -104,11 +106,11 @@ func run(d time.Duration, clients int, only string) error {
 	// The MFA measurement moves this clock fast; interactions must outlive it.
 	clock := apitest.NewClock(time.Now())
 	expCfg := experience.Config{Settings: sie, TTL: 100000 * time.Hour, ReturnURL: "http://localhost:3000/callback",
-		CookieKey: make([]byte, 32), EmailConnector: true,
-		WebAuthn: passkey.Config{RPID: apitest.WebAuthnRPID, Origins: []string{apitest.WebAuthnOrigin}}}
+		CookieKey: make([]byte, 32)}
 	srv, err := api.New(ctx, store, api.Options{
-		Experience: expCfg,
-		Hasher:     hasher, Clock: clock, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Experience: expCfg, EmailConnector: true,
+		WebAuthn: passkey.Config{RPID: apitest.WebAuthnRPID, Origins: []string{apitest.WebAuthnOrigin}},
+		Hasher:   hasher, Clock: clock, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
 		return err
@@ -116,7 +118,7 @@ func run(d time.Duration, clients int, only string) error {
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	r := &rig{experience: expCfg, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp}
+	r := &rig{experience: expCfg, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp, events: srv.Catalogue()}
 	transport := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
 
 	workers := 2 * runtime.GOMAXPROCS(0)

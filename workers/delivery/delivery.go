@@ -35,17 +35,21 @@ const Name = "code_delivery"
 // Consumer is the worker's durable consumer on the delivery outbox.
 func Consumer() workers.ConsumerConfig {
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: "wrk_" + Name,
-		FilterSubjects: []string{eventstore.SubjectPrefix + "." + interaction.DeliveryAggregateType + ".>"}}
+		FilterSubjects: []string{eventstore.SubjectPrefix + "." + code.DeliveryAggregateType + ".>"}}
 }
 
 // Options configure the worker. A nil sender means no connector of that kind.
 type Options struct {
 	Store *eventstore.Store
-	Keys  *codekeys.Store
-	Email connectors.Sender
-	SMS   connectors.Sender
-	Clock domain.Clock
-	Log   *slog.Logger
+	// Events decodes the aggregates that hold code requests, by aggregate
+	// type: the server's catalogue (api.Server.Catalogue), which knows the
+	// events of every registered authentication method.
+	Events map[string]domain.Registry
+	Keys   *codekeys.Store
+	Email  connectors.Sender
+	SMS    connectors.Sender
+	Clock  domain.Clock
+	Log    *slog.Logger
 	// Backoff are the waits between connector attempts (default 200ms, 1s, 5s).
 	Backoff []time.Duration
 }
@@ -68,7 +72,7 @@ func New(o Options) *Worker {
 }
 
 // codeRequest is a code request event the worker can send: implemented by
-// interaction.CodeRequested and mfaapi.CodeRequested.
+// the verification-code method's Requested and mfaapi.CodeRequested.
 type codeRequest interface {
 	CodeDelivery() code.Delivery
 	// DeliveryOutcome is the aggregate's event for the outcome: sent
@@ -79,50 +83,41 @@ type codeRequest interface {
 // outcome is a recorded outcome of a send.
 type outcome interface{ DeliveredSendID() string }
 
-// registry decodes every aggregate that may hold a code request.
-var registry = func() domain.Registry {
-	r := domain.Registry{}
-	for _, reg := range []domain.Registry{interaction.Events, mfaapi.RegistrationEvents, mfaapi.VerificationEvents} {
-		for k, v := range reg {
-			r[k] = v
-		}
-	}
-	return r
-}()
-
 // holders are the aggregate types whose code requests the worker sends.
 var holders = []string{interaction.AggregateType, mfaapi.RegistrationAggregate, mfaapi.VerificationAggregate}
 
-// requestSubject is the aggregate holding the request's code: Subject, or
-// the interaction for requests without one.
-func requestSubject(req interaction.DeliveryRequested) (string, error) {
+// requestSubject is the aggregate holding the request's code, and its
+// type: Subject, or the interaction for requests without one.
+func requestSubject(req code.DeliveryRequested) (subject, aggType string, err error) {
 	if req.Subject == "" {
-		return eventstore.Subject(interaction.AggregateType, req.InteractionID)
+		subject, err = eventstore.Subject(interaction.AggregateType, req.InteractionID)
+		return subject, interaction.AggregateType, err
 	}
 	for _, agg := range holders {
 		id, ok := strings.CutPrefix(req.Subject, eventstore.SubjectPrefix+"."+agg+".")
 		if ok {
-			return eventstore.Subject(agg, id)
+			subject, err = eventstore.Subject(agg, id)
+			return subject, agg, err
 		}
 	}
-	return "", errors.New("delivery: no code request can be held by " + req.Subject)
+	return "", "", errors.New("delivery: no code request can be held by " + req.Subject)
 }
 
 // Handle processes one delivery request; other event types are acked.
 func (w *Worker) Handle(msg *message.Message) error {
-	if msg.Metadata.Get(eventstore.HeaderType) != (interaction.DeliveryRequested{}).EventType() {
+	if msg.Metadata.Get(eventstore.HeaderType) != (code.DeliveryRequested{}).EventType() {
 		return nil
 	}
-	var req interaction.DeliveryRequested
+	var req code.DeliveryRequested
 	if err := json.Unmarshal(msg.Payload, &req); err != nil {
 		return workers.Permanent(err)
 	}
 	ctx := msg.Context()
-	subject, err := requestSubject(req)
+	subject, aggType, err := requestSubject(req)
 	if err != nil {
 		return workers.Permanent(err)
 	}
-	ev, done, err := w.pending(ctx, subject, req.SendID)
+	ev, done, err := w.pending(ctx, subject, aggType, req.SendID)
 	if err != nil || done {
 		return err
 	}
@@ -146,7 +141,11 @@ func (w *Worker) Handle(msg *message.Message) error {
 
 // pending finds the code request of a send in its aggregate; done reports
 // an outcome already recorded, so a redelivered request never sends twice.
-func (w *Worker) pending(ctx context.Context, subject, sendID string) (codeRequest, bool, error) {
+func (w *Worker) pending(ctx context.Context, subject, aggType, sendID string) (codeRequest, bool, error) {
+	registry, ok := w.o.Events[aggType]
+	if !ok {
+		return nil, false, workers.Permanent(errors.New("delivery: no registry for " + aggType + " events"))
+	}
 	envs, _, err := w.o.Store.Load(ctx, subject)
 	if err != nil {
 		return nil, false, err

@@ -1,18 +1,19 @@
-package interaction
+package password
 
 import (
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/sentinel"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// PasswordAttempt is everything a password verification decides on.
-type PasswordAttempt struct {
+// Attempt is everything a password verification decides on.
+type Attempt struct {
 	VerificationID string
-	Identifier     Identifier
+	Identifier     interaction.Identifier
 	User           *user.State // nil when no user owns the identifier
 	Matched        bool        // the password matched the user's digest
 	Sentinel       sentinel.State
@@ -21,18 +22,10 @@ type PasswordAttempt struct {
 	Now            time.Time
 }
 
-// Outcome is a decision that writes to the interaction and to other aggregates.
-type Outcome struct {
-	Interaction []domain.Event
-	Sentinel    []domain.Event
-	User        []domain.Event
-	Err         error
-}
-
-// VerifyPassword decides a password verification (experience spec §1.10):
-// credentials, suspension, the sentinel (which blocks even a right password),
-// then expiry, which the sentinel does not count.
-func VerifyPassword(a PasswordAttempt) Outcome {
+// Verify decides a password verification (experience spec §1.10):
+// credentials, suspension, the sentinel (which blocks even a right
+// password), then expiry, which the sentinel does not count.
+func Verify(a Attempt) interaction.Outcome {
 	var failure *domain.Error
 	switch {
 	case a.User == nil || !a.User.Exists || !a.User.HasPassword() || !a.Matched:
@@ -43,7 +36,7 @@ func VerifyPassword(a PasswordAttempt) Outcome {
 	blocked, sentinelEvents := sentinel.Decide(a.Sentinel, a.Policy, "Password", failure != nil, a.Now)
 	if blocked {
 		until := a.Sentinel.LockedUntil()
-		if locked := lockUntil(sentinelEvents); !locked.IsZero() {
+		if locked := interaction.LockUntil(sentinelEvents); !locked.IsZero() {
 			until = locked
 		}
 		failure = domain.E("session.verification_blocked_too_many_attempts").
@@ -53,24 +46,15 @@ func VerifyPassword(a PasswordAttempt) Outcome {
 		failure = checkExpiration(a.User, a.Expiration, a.Now)
 	}
 	if failure != nil {
-		return Outcome{
-			Interaction: []domain.Event{&PasswordFailed{Identifier: a.Identifier, Reason: failure.Code}},
+		return interaction.Outcome{
+			Interaction: []domain.Event{&Failed{Identifier: a.Identifier, Reason: failure.Code}},
 			Sentinel:    sentinelEvents,
 			Err:         failure,
 		}
 	}
-	return Outcome{Interaction: []domain.Event{&PasswordVerified{
+	return interaction.Outcome{Interaction: []domain.Event{&Verified{
 		VerificationID: a.VerificationID, Identifier: a.Identifier, UserID: a.User.ID,
 	}}}
-}
-
-func lockUntil(events []domain.Event) time.Time {
-	for _, ev := range events {
-		if l, ok := ev.(*sentinel.Locked); ok {
-			return l.Until
-		}
-	}
-	return time.Time{}
 }
 
 // checkExpiration applies passwordExpiration (experience spec §2.10).
@@ -92,23 +76,4 @@ func checkExpiration(u *user.State, p settings.PasswordExpiration, now time.Time
 		return domain.E("password.expired")
 	}
 	return nil
-}
-
-// VerifyNewPasswordIdentity decides a username + password record for
-// registration (experience spec §1.11): the username must be free and the
-// password must pass the policy, with the username as user info.
-func VerifyNewPasswordIdentity(verificationID, username, pw string, taken bool, pws Passwords) ([]domain.Event, error) {
-	if taken {
-		return nil, domain.E("user.username_already_in_use")
-	}
-	if issues := pws.Issues(pw, userInfo(nil, &Profile{Username: &username})); len(issues) > 0 {
-		return nil, domain.E("password.rejected").WithData(issues)
-	}
-	digest, err := pws.Digest(pw)
-	if err != nil {
-		return nil, err
-	}
-	return []domain.Event{&NewPasswordIdentityVerified{
-		VerificationID: verificationID, Username: username, PasswordDigest: digest,
-	}}, nil
 }

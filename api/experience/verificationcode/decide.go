@@ -1,56 +1,54 @@
-package interaction
+package verificationcode
 
 import (
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/sentinel"
 	"github.com/authtrail/authtrail/domain/settings"
-	"github.com/authtrail/authtrail/domain/user"
 )
 
-// Code template types (experience spec §2.9).
+// Template types (experience spec §2.9).
 const (
-	TemplateSignIn         = "SignIn"
-	TemplateRegister       = "Register"
-	TemplateForgotPassword = "ForgotPassword"
-	TemplateBindMfa        = "BindMfa"
+	TemplateBindMfa         = "BindMfa"
+	TemplateMfaVerification = "MfaVerification"
 )
 
 // RecordTypeFor is the code record type of an identifier type.
 func RecordTypeFor(identifierType string) string {
 	if identifierType == settings.IdentifierPhone {
-		return RecordPhoneCode
+		return RecordPhone
 	}
-	return RecordEmailCode
+	return RecordEmail
 }
 
-// CodePlan is how a code request will be handled: which template, and
-// whether delivery is suppressed to avoid telling who has an account.
-type CodePlan struct {
+// Plan is how a code request will be handled: which template, and whether
+// delivery is suppressed to avoid telling who has an account.
+type Plan struct {
 	Template   string
 	Suppressed bool
 }
 
-// CodeRequest holds the facts a code request decides on.
-type CodeRequest struct {
-	Identifier Identifier
+// Request holds the facts a code request decides on.
+type Request struct {
+	Identifier interaction.Identifier
 	Event      string // the body's interactionEvent, independent of the interaction's
 	UserExists bool   // a user owns the identifier
 	// EmailViolation is the email blocklist's refusal (nil: allowed).
 	EmailViolation *domain.Error
 }
 
-// PlanCode applies steps 2–4 of experience spec §1.12: template choice, the
-// email blocklist for registrations, and delivery suppression.
-func PlanCode(s State, sie *settings.SignInExperience, req CodeRequest) (CodePlan, error) {
-	plan := CodePlan{Template: req.Event}
+// PlanCode applies steps 2–4 of experience spec §1.12: template choice,
+// the email blocklist for registrations, and delivery suppression.
+func PlanCode(s interaction.State, sie *settings.SignInExperience, req Request) (Plan, error) {
+	plan := Plan{Template: req.Event}
 	if s.Identified() && !sie.IsSignUpIdentifier(req.Identifier.Type) {
 		plan.Template = TemplateBindMfa
 	}
 	if req.Event == settings.EventRegister && req.Identifier.Type == settings.IdentifierEmail && req.EmailViolation != nil {
-		return CodePlan{}, req.EmailViolation
+		return Plan{}, req.EmailViolation
 	}
 	switch {
 	case req.Event == settings.EventForgotPassword && !req.UserExists:
@@ -61,12 +59,12 @@ func PlanCode(s State, sie *settings.SignInExperience, req CodeRequest) (CodePla
 	return plan, nil
 }
 
-// CodeAttempt holds the facts a code verification decides on.
-type CodeAttempt struct {
+// Attempt holds the facts a code verification decides on.
+type Attempt struct {
 	// RecordType is the code record's type (default: from the identifier type).
 	RecordType     string
 	VerificationID string
-	Identifier     Identifier
+	Identifier     interaction.Identifier
 	Code           string
 	// Matches compares the submitted code with a record's digest (constant time).
 	Matches        func(code.Digest) bool
@@ -79,58 +77,60 @@ type CodeAttempt struct {
 // VerifyCode decides a code verification (experience spec §1.13): checks in
 // the spec's order, the attempt limit counted before the comparison, and the
 // sentinel shared with passwords.
-func VerifyCode(s State, a CodeAttempt) Outcome {
+func VerifyCode(s interaction.State, a Attempt) interaction.Outcome {
 	recordType := a.RecordType
 	if recordType == "" {
 		recordType = RecordTypeFor(a.Identifier.Type)
 	}
-	rec, ok := s.Record(a.VerificationID)
-	if !ok || rec.Type != recordType {
-		return Outcome{Err: domain.E("session.verification_session_not_found")}
+	base, c, ok := codeRecord(s, a.VerificationID)
+	if !ok || base.Type != recordType {
+		return interaction.Outcome{Err: domain.E("session.verification_session_not_found")}
 	}
-	failure := checkCode(s, rec, a)
+	failure := checkCode(s, base, c, a)
 	blocked, sentinelEvents := sentinel.Decide(a.Sentinel, a.SentinelPolicy, "VerificationCode", failure != nil, a.Now)
 	if blocked {
 		failure = domain.E("session.verification_blocked_too_many_attempts")
 	}
 	if failure != nil {
-		return Outcome{
-			Interaction: []domain.Event{&CodeFailed{VerificationID: rec.ID, Identifier: a.Identifier, Reason: failure.Code}},
+		return interaction.Outcome{
+			Interaction: []domain.Event{&Failed{VerificationID: base.ID, Identifier: a.Identifier, Reason: failure.Code}},
 			Sentinel:    sentinelEvents,
 			Err:         failure,
 		}
 	}
-	return Outcome{Interaction: []domain.Event{&CodeVerified{VerificationID: rec.ID}}}
+	return interaction.Outcome{Interaction: []domain.Event{&Verified{VerificationID: base.ID}}}
 }
 
-func checkCode(s State, rec Record, a CodeAttempt) *domain.Error {
+// codeRecord finds a code record of either kind.
+func codeRecord(s interaction.State, id string) (interaction.RecordBase, Code, bool) {
+	switch r, _ := s.Record(id); r := r.(type) {
+	case Record:
+		return r.RecordBase, r.Code, true
+	case MFARecord:
+		return r.RecordBase, r.Code, true
+	}
+	return interaction.RecordBase{}, Code{}, false
+}
+
+func checkCode(s interaction.State, rec interaction.RecordBase, c Code, a Attempt) *domain.Error {
 	switch {
-	case a.Code == "" || rec.Consumed:
+	case a.Code == "" || c.Consumed:
 		return domain.E("verification_code.not_found")
 	case !sameIdentifier(*rec.Identifier, a.Identifier):
 		if a.Identifier.Type == settings.IdentifierPhone {
 			return domain.E("verification_code.phone_mismatch")
 		}
 		return domain.E("verification_code.email_mismatch")
-	case !a.Now.Before(rec.ExpiresAt):
+	case !a.Now.Before(c.ExpiresAt):
 		return domain.E("verification_code.expired")
-	case s.codeFailures[codeFailureKey(a.Identifier)] >= a.Policy.MaxRetryAttempts:
+	case s.Count(failureKey(a.Identifier)) >= a.Policy.MaxRetryAttempts:
 		return domain.E("verification_code.exceed_max_try")
-	case !a.Matches(rec.Digest):
+	case !a.Matches(c.Digest):
 		return domain.E("verification_code.code_mismatch")
 	}
 	return nil
 }
 
-func sameIdentifier(a, b Identifier) bool {
-	return a.Type == b.Type && normalizeIdentifier(a) == normalizeIdentifier(b)
+func sameIdentifier(a, b interaction.Identifier) bool {
+	return a.Type == b.Type && normalize(a) == normalize(b)
 }
-
-func normalizeIdentifier(id Identifier) string {
-	if id.Type == settings.IdentifierPhone {
-		return user.CanonicalPhone(id.Value)
-	}
-	return user.NormalizeEmail(id.Value)
-}
-
-func codeFailureKey(id Identifier) string { return id.Type + ":" + normalizeIdentifier(id) }

@@ -1,0 +1,57 @@
+package backupcode
+
+import (
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+)
+
+// Generate creates a backup-code record (spec §1.24).
+func Generate(s interaction.State, verificationID string, hashes []user.CodeHash) ([]domain.Event, error) {
+	if err := interaction.RequireIdentified(s); err != nil {
+		return nil, err
+	}
+	return []domain.Event{&Generated{VerificationID: verificationID, UserID: s.UserID, Codes: hashes}}, nil
+}
+
+// Verify consumes one of the user's backup codes (spec §1.25); find
+// locates the submitted code among the stored hashes.
+func Verify(s interaction.State, u *user.State, verificationID string, find func([]user.CodeHash) (int, bool), a interaction.Attempt) interaction.Outcome {
+	if err := interaction.RequireIdentified(s); err != nil {
+		return interaction.Outcome{Err: err}
+	}
+	factor, has := u.Factor(user.FactorBackupCode)
+	index, ok := -1, false
+	if has {
+		hashes := make([]user.CodeHash, len(factor.Codes))
+		for i, c := range factor.Codes {
+			hashes[i] = c.Hash
+		}
+		index, ok = find(hashes)
+		ok = ok && factor.Codes[index].UsedAt == nil
+	}
+	return interaction.SettleMFA(a, "MfaBackupCode", user.FactorBackupCode, ok, domain.E("session.mfa.invalid_backup_code"), func() interaction.Outcome {
+		return interaction.Outcome{
+			Interaction: []domain.Event{&Verified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
+			User:        []domain.Event{&user.BackupCodeUsed{FactorID: factor.ID, Index: index, At: a.Now}},
+		}
+	})
+}
+
+// Bind stages new backup codes for binding (spec §1.7): never as the only
+// factor.
+func Bind(s interaction.State, sie *settings.SignInExperience, u *user.State, verificationID string) ([]domain.Event, error) {
+	rec, ok := interaction.UserRecord[Record](s, verificationID)
+	switch {
+	case !ok:
+		return nil, domain.E("session.verification_session_not_found")
+	case !interaction.FactorOn(sie, user.FactorBackupCode):
+		return nil, domain.E("session.mfa.mfa_factor_not_enabled")
+	case !interaction.HasOtherFactor(s, sie, u):
+		return nil, domain.E("session.mfa.backup_code_can_not_be_alone")
+	case len(rec.Codes) == 0:
+		return nil, domain.E("session.mfa.pending_info_not_found")
+	}
+	return []domain.Event{interaction.Bound(user.FactorBackupCode, verificationID)}, nil
+}

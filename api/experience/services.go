@@ -1,0 +1,135 @@
+package experience
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/emailpolicy"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/sentinel"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/eventstore"
+)
+
+// What the Handler offers the methods' steps. A method gets its own
+// collaborators (a hasher, a keyring, the WebAuthn relying party) when it is
+// built, and these through the Handler it is mounted on.
+
+// Settings is the sign-in experience.
+func (h *Handler) Settings() *settings.SignInExperience { return &h.cfg.Settings }
+
+// Clock is the server's clock.
+func (h *Handler) Clock() domain.Clock { return h.clock }
+
+// NewID draws a standard id (a verification record's, say).
+func (h *Handler) NewID() string { return h.ids.NewID() }
+
+// Random feeds codes, secrets and keys.
+func (h *Handler) Random() io.Reader { return h.random }
+
+// Users is the user repository.
+func (h *Handler) Users() *accounts.Users { return h.users }
+
+// Log is the server's logger.
+func (h *Handler) Log() *slog.Logger { return h.log }
+
+// IdentifiedUser loads the interaction's user, or nil before identification.
+func (h *Handler) IdentifiedUser(ctx context.Context, s *Step) (*user.State, error) {
+	if !s.State.Identified() {
+		return nil, nil
+	}
+	return accounts.Load(ctx, s.Tx, s.State.UserID)
+}
+
+// RequireUser loads the interaction's user, refusing a step before
+// identification with session.identifier_not_found.
+func (h *Handler) RequireUser(ctx context.Context, s *Step) (*user.State, error) {
+	u, err := h.IdentifiedUser(ctx, s)
+	if err == nil && u == nil {
+		err = domain.E("session.identifier_not_found")
+	}
+	return u, err
+}
+
+// EmailViolation is the email blocklist's refusal of an address, or nil.
+func (h *Handler) EmailViolation(email string) *domain.Error {
+	p := h.Settings().EmailBlocklistPolicy
+	return emailpolicy.Policy{
+		BlockDisposableAddresses: p.BlockDisposableAddresses, BlockSubaddressing: p.BlockSubaddressing,
+		CustomAllowlist: p.CustomAllowlist, CustomBlocklist: p.CustomBlocklist,
+	}.Check(email)
+}
+
+// Guard is a sentinel aggregate loaded in a step: the lockout pool of a
+// target.
+type Guard struct {
+	Subject string
+	State   sentinel.State
+}
+
+// IdentifierGuard folds the pool an identifier's passwords, codes and
+// tokens share.
+func (h *Handler) IdentifierGuard(ctx context.Context, s *Step, kind, key string) (Guard, error) {
+	return h.guard(ctx, s, sentinel.PoolIdentifier, kind+":"+key)
+}
+
+// UserGuard folds one of a user's MFA pools.
+func (h *Handler) UserGuard(ctx context.Context, s *Step, pool, userID string) (Guard, error) {
+	return h.guard(ctx, s, pool, userID)
+}
+
+func (h *Handler) guard(ctx context.Context, s *Step, pool, target string) (Guard, error) {
+	g := Guard{Subject: eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(pool, target))}
+	envs, err := s.Tx.Load(ctx, g.Subject)
+	if err != nil {
+		return g, err
+	}
+	events, err := eventstore.Decode(envs, sentinel.Events)
+	g.State = sentinel.Fold(events)
+	return g, err
+}
+
+// SentinelPolicy is the sign-in experience's lockout policy.
+func (h *Handler) SentinelPolicy() sentinel.Policy {
+	p := h.Settings().SentinelPolicy
+	return sentinel.Policy{MaxAttempts: p.MaxAttempts, LockoutDuration: time.Duration(p.LockoutDuration) * time.Minute}
+}
+
+// Attempt is the sentinel context of a verification at now.
+func (h *Handler) Attempt(g Guard, now time.Time) interaction.Attempt {
+	return interaction.Attempt{Sentinel: g.State, Policy: h.SentinelPolicy(), Now: now}
+}
+
+// Settle appends a verification outcome: on success the user's events (a
+// consumed TOTP step or backup code, in the same atomic append) and the
+// interaction's; on a refusal the sentinel's and the interaction's failure
+// events, which are all that commit with the refusal. It returns the
+// outcome's error.
+func (s *Step) Settle(g Guard, userID string, out interaction.Outcome) error {
+	if out.Err != nil {
+		s.Tx.Failure(g.Subject, out.Sentinel...)
+		s.Failure(out.Interaction...)
+		return out.Err
+	}
+	s.Tx.Append(g.Subject, out.Sentinel...)
+	if len(out.User) > 0 {
+		s.Tx.Append(accounts.Subject(userID), out.User...)
+	}
+	s.Append(out.Interaction...)
+	return nil
+}
+
+// DisplayName is what authenticators show for the user (spec §1.18).
+func DisplayName(u *user.State) string {
+	for _, v := range []string{u.Name, u.PrimaryEmail, u.PrimaryPhone, u.Username} {
+		if v != "" {
+			return v
+		}
+	}
+	return "Unnamed User"
+}

@@ -1,0 +1,104 @@
+package webauthn
+
+import (
+	"encoding/json"
+
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
+)
+
+// Start stores a ceremony's session (spec §1.20, §1.22); an authentication
+// needs a credential to ask for.
+func Start(s interaction.State, u *user.State, verificationID, ceremony string, session json.RawMessage) ([]domain.Event, error) {
+	if err := interaction.RequireIdentified(s); err != nil {
+		return nil, err
+	}
+	if ceremony == CeremonyAuthentication && len(u.WebAuthnFactors()) == 0 {
+		return nil, domain.E("session.mfa.webauthn_verification_not_found")
+	}
+	return []domain.Event{&Challenged{VerificationID: verificationID, UserID: s.UserID, Ceremony: ceremony, Session: session}}, nil
+}
+
+// FinishRegistration verifies a registration record (spec §1.21); verify
+// checks the payload against the stored session.
+func FinishRegistration(s interaction.State, verificationID string, verify func(session json.RawMessage) (user.Factor, error)) ([]domain.Event, error) {
+	if err := interaction.RequireIdentified(s); err != nil {
+		return nil, err
+	}
+	rec, ok := interaction.UserRecord[Record](s, verificationID)
+	if !ok {
+		return nil, domain.E("session.verification_session_not_found")
+	}
+	if rec.Ceremony != CeremonyRegistration || rec.Session == nil {
+		return nil, domain.E("session.mfa.pending_info_not_found")
+	}
+	cred, err := verify(rec.Session)
+	if err != nil {
+		return nil, domain.E("session.mfa.webauthn_verification_failed").WithData(map[string]any{"message": err.Error()})
+	}
+	return []domain.Event{&Registered{VerificationID: verificationID, Credential: cred}}, nil
+}
+
+// Assertion is a verified WebAuthn assertion.
+type Assertion struct {
+	CredentialID string
+	SignCount    uint32
+	CloneWarning bool
+}
+
+// FinishAuthentication verifies an authentication record (spec §1.23). The
+// counter is recorded; a counter that went backwards is recorded as a risk
+// event, not silently passed.
+func FinishAuthentication(s interaction.State, u *user.State, verificationID string, verify func(session json.RawMessage) (Assertion, error), a interaction.Attempt) interaction.Outcome {
+	if err := interaction.RequireIdentified(s); err != nil {
+		return interaction.Outcome{Err: err}
+	}
+	rec, ok := interaction.RecordOf[Record](s, verificationID)
+	if !ok {
+		return interaction.Outcome{Err: domain.E("session.verification_session_not_found")}
+	}
+	if rec.UserID != s.UserID {
+		return interaction.Outcome{Err: domain.E("session.identity_conflict@webauthn")}
+	}
+	if rec.Ceremony != CeremonyAuthentication || rec.Session == nil {
+		return interaction.Outcome{Err: domain.E("session.mfa.pending_info_not_found")}
+	}
+	got, err := verify(rec.Session)
+	var factor user.Factor
+	if err == nil {
+		for _, f := range u.WebAuthnFactors() {
+			if f.CredentialID == got.CredentialID {
+				factor = f
+			}
+		}
+	}
+	return interaction.SettleMFA(a, "WebAuthn", user.FactorWebAuthn, err == nil && factor.ID != "", domain.E("session.mfa.webauthn_verification_failed"), func() interaction.Outcome {
+		out := interaction.Outcome{
+			Interaction: []domain.Event{&Authenticated{VerificationID: verificationID, FactorID: factor.ID}},
+			User:        []domain.Event{&user.WebAuthnUsed{FactorID: factor.ID, SignCount: got.SignCount, At: a.Now}},
+		}
+		if got.CloneWarning {
+			out.User = append(out.User, &user.WebAuthnCounterRegressed{FactorID: factor.ID, Stored: factor.SignCount, Received: got.SignCount, At: a.Now})
+		}
+		return out
+	})
+}
+
+// Bind stages a registered credential for binding (spec §1.7): WebAuthn
+// as an MFA factor, or as a passkey when passkey sign-in is on.
+func Bind(s interaction.State, sie *settings.SignInExperience, verificationID string) ([]domain.Event, error) {
+	rec, ok := interaction.UserRecord[Record](s, verificationID)
+	switch {
+	case !ok:
+		return nil, domain.E("session.verification_session_not_found")
+	case !rec.Verified:
+		return nil, domain.E("session.verification_failed")
+	case rec.Credential == nil:
+		return nil, domain.E("session.mfa.pending_info_not_found")
+	case !interaction.FactorOn(sie, user.FactorWebAuthn) && !sie.PasskeySignIn.Enabled:
+		return nil, domain.E("session.mfa.mfa_factor_not_enabled")
+	}
+	return []domain.Event{interaction.Bound(user.FactorWebAuthn, verificationID)}, nil
+}
