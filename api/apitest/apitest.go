@@ -55,10 +55,13 @@ type Options struct {
 	Settings *settings.SignInExperience
 	Clock    *Clock
 	// Store: use this store (e.g. one on a data dir kept across a restart).
-	Store    *eventstore.Store
-	Hasher   *password.Hasher
-	Breached password.Breached
-	TTL      time.Duration
+	Store *eventstore.Store
+	// StoreConfig configures the store the server opens when Store is nil
+	// (default StoreConfig(): every command's first commit conflicts).
+	StoreConfig *eventstore.Config
+	Hasher      *password.Hasher
+	Breached    password.Breached
+	TTL         time.Duration
 	// SMTP and SMSURL configure the email and SMS connectors; without them
 	// sends of that kind answer 501 connector.not_found.
 	SMTP   *SMTPServer
@@ -103,6 +106,27 @@ type Server struct {
 	t     testing.TB
 }
 
+// Answers lists the requests the server answered so far, in order.
+func (s *Server) Answers() []Answer { return s.audit.answered() }
+
+// Log lists the aggregate and event types of the events requests wrote
+// ("interaction interaction.started"), in the log's order; the workers'
+// events are left out.
+func (s *Server) Log(t testing.TB) []string {
+	t.Helper()
+	var out []string
+	err := s.Store.Scan(context.Background(), func(env eventstore.Envelope) error {
+		if !strings.HasPrefix(env.Actor, "worker:") {
+			out = append(out, env.AggType+" "+env.Type)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("apitest: scan: %v", err)
+	}
+	return out
+}
+
 // Close stops answering and audits the commit rule of every request the
 // server answered (see Audit), while its store is still reachable.
 func (s *Server) Close() {
@@ -116,7 +140,11 @@ func NewServer(t testing.TB, o Options) *Server {
 	var ns *server.Server
 	if o.Store == nil {
 		ns = natstest.RunBasicJetStreamServer(t)
-		o.Store = natstest.OpenStore(t, natstest.NewConn(t, ns), StoreConfig())
+		cfg := StoreConfig()
+		if o.StoreConfig != nil {
+			cfg = *o.StoreConfig
+		}
+		o.Store = natstest.OpenStore(t, natstest.NewConn(t, ns), cfg)
 	}
 	if o.Clock == nil {
 		o.Clock = NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))

@@ -2,8 +2,10 @@ package apitest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -69,12 +71,21 @@ type audit struct {
 	seq       atomic.Uint64
 	mu        sync.Mutex
 	answers   map[string]answer // by request id; a reused id is left out
+	order     []Answer
 }
 
 type answer struct {
 	method, path string
 	status       int
 	reused       bool
+}
+
+// Answer is one request a test server answered: its method and path, the
+// status and the error code (Logto's code, or a OneLogin-style name).
+type Answer struct {
+	Method, Path string
+	Status       int
+	Code         string
 }
 
 func (a *audit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -89,6 +100,14 @@ func (a *audit) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer a.mu.Unlock()
 	_, seen := a.answers[id]
 	a.answers[id] = answer{method: r.Method, path: r.URL.Path, status: rec.status, reused: seen}
+	a.order = append(a.order, Answer{Method: r.Method, Path: r.URL.Path, Status: rec.status, Code: rec.errorCode()})
+}
+
+// answered lists the requests answered so far, in order.
+func (a *audit) answered() []Answer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.order)
 }
 
 // checkOnce audits the answered requests, the first time it is called.
@@ -145,11 +164,25 @@ func (a *audit) check(t testing.TB, store *eventstore.Store) {
 	}
 }
 
-// statusRecorder remembers the status a handler answered.
+// statusRecorder remembers the status a handler answered, and the start
+// of an error body.
 type statusRecorder struct {
 	http.ResponseWriter
 	status      int
 	wroteHeader bool
+	head        []byte // of an error body
+}
+
+// errorCode is the code (or OneLogin-style name) of an error body.
+func (r *statusRecorder) errorCode() string {
+	var e struct {
+		Code string `json:"code"`
+		Name string `json:"name"`
+	}
+	if r.status < 400 || json.Unmarshal(r.head, &e) != nil {
+		return ""
+	}
+	return e.Code + e.Name
 }
 
 func (r *statusRecorder) WriteHeader(status int) {
@@ -161,6 +194,9 @@ func (r *statusRecorder) WriteHeader(status int) {
 
 func (r *statusRecorder) Write(b []byte) (int, error) {
 	r.wroteHeader = true
+	if r.status >= 400 && len(r.head) < 4096 {
+		r.head = append(r.head, b...)
+	}
 	return r.ResponseWriter.Write(b)
 }
 
