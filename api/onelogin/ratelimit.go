@@ -5,27 +5,24 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/authtrail/authtrail/domain"
 )
 
-// limiter is a token bucket per credential (spec §6, decision 8): capacity
-// perHour calls, refilled continuously at perHour per hour. Buckets live in
-// this process's memory: with several processes behind a load balancer each
-// grants the full rate, and a restart refills every bucket. Buckets are
-// keyed by configured client id, so their number is bounded.
+// limiter is a token bucket per credential (spec §6, decision 8):
+// capacity perHour calls, refilled continuously at perHour per hour, on
+// golang.org/x/time/rate. Buckets live in this process's memory: with
+// several processes behind a load balancer each grants the full rate, and a
+// restart refills every bucket. Buckets are keyed by configured client id,
+// so their number is bounded.
 type limiter struct {
 	perHour float64
-	rate    float64 // tokens per second
+	rate    rate.Limit // tokens per second
 	clock   domain.Clock
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	tokens float64
-	at     time.Time
+	mu      sync.Mutex // a take and the tokens it leaves are read together
+	buckets map[string]*rate.Limiter
 }
 
 // limit is the outcome of one take, rendered as the X-RateLimit headers.
@@ -39,8 +36,8 @@ type limit struct {
 
 func newLimiter(perHour int, clock domain.Clock) *limiter {
 	return &limiter{
-		perHour: float64(perHour), rate: float64(perHour) / 3600,
-		clock: clock, buckets: map[string]*bucket{},
+		perHour: float64(perHour), rate: rate.Limit(float64(perHour) / 3600),
+		clock: clock, buckets: map[string]*rate.Limiter{},
 	}
 }
 
@@ -51,22 +48,16 @@ func (l *limiter) take(key string) limit {
 	defer l.mu.Unlock()
 	b, ok := l.buckets[key]
 	if !ok {
-		b = &bucket{tokens: l.perHour, at: now}
+		b = rate.NewLimiter(l.rate, int(l.perHour))
 		l.buckets[key] = b
 	}
-	if elapsed := now.Sub(b.at).Seconds(); elapsed > 0 {
-		b.tokens = math.Min(l.perHour, b.tokens+elapsed*l.rate)
+	out := limit{limit: int(l.perHour), allowed: b.AllowN(now, 1)}
+	tokens := b.TokensAt(now)
+	if !out.allowed {
+		out.retryAfter = ceilSeconds((1 - tokens) / float64(l.rate))
 	}
-	b.at = now
-	out := limit{limit: int(l.perHour)}
-	if b.tokens >= 1 {
-		b.tokens--
-		out.allowed = true
-	} else {
-		out.retryAfter = ceilSeconds((1 - b.tokens) / l.rate)
-	}
-	out.remaining = int(math.Floor(b.tokens))
-	out.reset = ceilSeconds((l.perHour - b.tokens) / l.rate)
+	out.remaining = int(math.Floor(tokens))
+	out.reset = ceilSeconds((l.perHour - tokens) / float64(l.rate))
 	return out
 }
 

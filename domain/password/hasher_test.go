@@ -3,6 +3,7 @@ package password_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"regexp"
 	"sync"
@@ -186,18 +187,55 @@ func TestWaitHonoursContext(t *testing.T) {
 }
 
 // Hash reads the injected random source under a lock, so a reader that is not
-// safe for concurrent use (bytes.Reader) still works; -race checks it.
+// safe for concurrent use still works: the reader fails the test when two
+// reads overlap, and every salt is read whole and once.
 func TestHashConcurrentRandom(t *testing.T) {
-	h := password.NewHasherWithParams(cheapParams, 4, bytes.NewReader(make([]byte, 16*32)))
+	src := &exclusiveReader{t: t}
+	h := password.NewHasherWithParams(cheapParams, 4, src)
 	var wg sync.WaitGroup
-	for range 32 {
+	digests := make([]string, 32)
+	for i := range digests {
 		wg.Go(func() {
-			if _, err := h.Hash(context.Background(), "pw"); err != nil {
+			d, err := h.Hash(context.Background(), "pw")
+			if err != nil {
 				t.Error(err)
 			}
+			digests[i] = d
 		})
 	}
 	wg.Wait()
+	if n := src.reads.Load(); n < int64(len(digests)) {
+		t.Fatalf("%d reads of the random source for %d hashes", n, len(digests))
+	}
+	seen := map[string]bool{}
+	for _, d := range digests {
+		if seen[d] {
+			t.Fatalf("two hashes share a salt: %s", d)
+		}
+		seen[d] = true
+	}
+}
+
+// exclusiveReader numbers its reads into the bytes it yields, so each salt
+// is distinct, and fails the test when Read is called while another Read
+// is running.
+type exclusiveReader struct {
+	t      *testing.T
+	inRead atomic.Bool
+	reads  atomic.Int64
+}
+
+func (r *exclusiveReader) Read(p []byte) (int, error) {
+	if !r.inRead.CompareAndSwap(false, true) {
+		r.t.Error("the random source was read by two goroutines at once")
+		return 0, errors.New("concurrent read")
+	}
+	defer r.inRead.Store(false)
+	n := r.reads.Add(1)
+	time.Sleep(100 * time.Microsecond) // widen the window an unlocked caller would hit
+	clear(p)
+	binary.BigEndian.PutUint64(p[:min(8, len(p))], uint64(n))
+	return len(p), nil
 }
 
 // BenchmarkVerify measures the raw rate with the production parameters
