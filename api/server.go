@@ -31,6 +31,7 @@ type Mounter interface{ Register(r *mux.Router) }
 func NewServer(exp *experience.Handler, log *slog.Logger, apis ...Mounter) *Server {
 	s := &Server{router: mux.NewRouter(), log: log, experience: exp}
 	s.router.HandleFunc("/healthz", s.health).Methods(http.MethodGet)
+	s.router.HandleFunc("/api/openapi.json", s.openapi).Methods(http.MethodGet)
 	exp.Register(s.router)
 	for _, a := range apis {
 		a.Register(s.router)

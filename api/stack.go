@@ -53,6 +53,9 @@ type Options struct {
 	APIRatePerHour int
 	// MFAFactors are the factors the MFA API offers (config mfaApi.factors).
 	MFAFactors []mfaapi.Factor
+	// Methods are authentication methods to register after the built-in
+	// ones (an extension, or a test's own method).
+	Methods []experience.Method
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -87,10 +90,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		return nil, err
 	}
 	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
-	exp := experience.New(o.Experience, experience.Deps{
-		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
-		Random: o.Random,
-	},
+	methods := []experience.Method{
 		// The authentication methods, one line each (docs/architecture.md).
 		password.New(),
 		newidentity.New(),
@@ -99,7 +99,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		totp.New(secrets),
 		webauthn.New(rp, o.WebAuthn.RPID),
 		backupcode.New(backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1"))),
-	)
+	}
+	exp := experience.New(o.Experience, experience.Deps{
+		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
+		Random: o.Random,
+	}, append(methods, o.Methods...)...)
 	auth := onelogin.NewAuth(store, o.APIClients, code.DeriveKey(o.EncryptionKey, "authtrail oauth token v1"),
 		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log})
 	sie := o.Experience.Settings

@@ -66,6 +66,16 @@ func Registered(key string) bool {
 // Keys lists the registry's keys, for documentation and tests.
 func Keys() []string { return slices.Sorted(maps.Keys(registry)) }
 
+// All returns every registered error, in key order, for documentation and
+// tests that hold a description against the registry.
+func All() []*Error {
+	all := make([]*Error, 0, len(registry))
+	for _, key := range Keys() {
+		all = append(all, E(key))
+	}
+	return all
+}
+
 // AsError finds a *Error in err's chain.
 func AsError(err error) (*Error, bool) {
 	var e *Error
@@ -231,7 +241,7 @@ var registry = map[string]errorDef{
 	"delivery.code_unreadable": {status: s500, message: "The sealed code could not be opened."},
 	"delivery.cancelled":       {status: s503, message: "The delivery was cancelled."},
 
-	// The OneLogin-style APIs: altErr names (onelogin-mfa-api §1.4).
+	// The OneLogin-style APIs: altErr names (docs/onelogin-api.md, Errors).
 	"onelogin.invalid_credentials":     oneLogin(s401, "InvalidCredentials", "Please provide valid credentials"),
 	"onelogin.insufficient_permission": oneLogin(s401, "Unauthorized", "Insufficient Permission"),
 	"onelogin.user_not_found":          oneLogin(s404, "NotFoundError", "The resource with the given id could not be found"),

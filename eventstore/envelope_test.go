@@ -9,8 +9,9 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 )
 
-// The stored headers are the envelope of the architecture notes (Part B
-// §7.4); metadata left empty is left out rather than stored empty.
+// The stored headers are the event envelope (envelope.go: id, type, schema,
+// aggregate, version, time, actor, correlation, causation); metadata left
+// empty is left out rather than stored empty.
 func TestStoredHeadersAreTheEnvelope(t *testing.T) {
 	store := newServer(t).open(t, eventstore.Config{})
 	ctx := testContext(t)

@@ -102,8 +102,11 @@ func (s *Store) Stream() string { return s.name }
 // Replicas is the stream's replica count, for companion buckets and streams.
 func (s *Store) Replicas() int { return s.replicas }
 
-// streamConfig is the event stream's configuration. The reasons for each
-// setting are in the architecture notes, Part B §3(g).
+// streamConfig is the event stream's configuration: events are kept for ever
+// (limits retention without an age, no delete, no purge), an aggregate at
+// its cap refuses new events rather than losing old ones, a retried append
+// is recognised by its id for two minutes, and atomic batches carry the
+// commits that touch several aggregates.
 func streamConfig(cfg Config) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:      cfg.Stream,

@@ -1,7 +1,6 @@
 // Package projections builds read models from the event log. Each
 // projection reads its events through a durable JetStream consumer of its
-// own, whose ack floor is the projection's checkpoint (architecture notes,
-// Part B §7.9).
+// own, whose ack floor is the projection's checkpoint.
 package projections
 
 import (

@@ -50,8 +50,8 @@ func NewRunner(nc *nats.Conn, stream string, log *slog.Logger) *Runner {
 	return &Runner{nc: nc, js: js, stream: stream, log: log}
 }
 
-// consumerConfig is p's durable consumer. MaxAckPending is 1, not the 256
-// of the architecture notes (§7.9): with more in flight, events after a
+// consumerConfig is p's durable consumer. MaxAckPending is 1, not a batch:
+// with more in flight, events after a
 // Nak'd one are applied before it, and the record's lastSeq guard then
 // skips the Nak'd event for good. With one in flight the server hands out
 // events in stream order, even across Naks and several processes.

@@ -72,6 +72,8 @@ type Options struct {
 	APIClients []onelogin.Client
 	// MFAFactors are the factors the MFA API offers.
 	MFAFactors []mfaapi.Factor
+	// Methods are authentication methods to add to the built-in ones.
+	Methods []experience.Method
 }
 
 // The relying party of test servers, for software authenticators.
@@ -105,6 +107,9 @@ type Server struct {
 	audit *audit
 	t     testing.TB
 }
+
+// API is the server under test.
+func (s *Server) API() *api.Server { return s.api }
 
 // Answers lists the requests the server answered so far, in order.
 func (s *Server) Answers() []Answer { return s.audit.answered() }
@@ -167,8 +172,8 @@ func NewServer(t testing.TB, o Options) *Server {
 		EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
 		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		Hasher:   o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
-		MFAFactors: o.MFAFactors,
-		Log:        slog.New(slog.NewTextHandler(logs, nil)),
+		MFAFactors: o.MFAFactors, Methods: o.Methods,
+		Log: slog.New(slog.NewTextHandler(logs, nil)),
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)

@@ -11,7 +11,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 )
 
-// CookieName is the interaction cookie (spec §6, decision 4).
+// CookieName is the interaction cookie (docs/experience.md, decision 4).
 const CookieName = "_interaction"
 
 // sign returns the cookie value for id: id.HMAC-SHA256(name=id). Every

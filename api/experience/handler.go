@@ -29,7 +29,7 @@ import (
 type Config struct {
 	Settings  settings.SignInExperience
 	TTL       time.Duration // interaction lifetime
-	ReturnURL string        // submit's redirectTo base (spec §6, decision 5)
+	ReturnURL string        // submit's redirectTo base (docs/experience.md, decision 5)
 	CookieKey []byte        // signs the _interaction cookie
 	// SecureCookie marks the cookie Secure (the server is reached over https).
 	SecureCookie bool

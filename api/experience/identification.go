@@ -29,7 +29,7 @@ func (h *Handler) parseIdentification(r *http.Request) (identification, error) {
 	return in, err
 }
 
-// identify serves POST /identification (spec §1.3): SignIn and
+// identify serves POST /identification: SignIn and
 // ForgotPassword bind an existing user; Register creates the user.
 func (h *Handler) identify(ctx context.Context, s *Step, body identification) (Reply, error) {
 	if s.State.Event == settings.EventRegister {
@@ -66,7 +66,8 @@ func (h *Handler) recordUser(ctx context.Context, s *Step, verificationID string
 // the claims of its unique identifiers, and the interaction's binding. A
 // user id or identifier claimed meanwhile makes the append conflict, and
 // the step is decided again. A refusal keeps the profile staged from the
-// record (spec §1.3: the client may complete it and identify again).
+// record (docs/experience.md, Registration: the client may complete it and
+// identify again).
 func (h *Handler) register(ctx context.Context, s *Step, verificationID string, newUser *accounts.NewUser) (Reply, error) {
 	in := interaction.RegisterInput{VerificationID: verificationID, InteractionID: s.ID, Now: h.clock.Now()}
 	candidates := interaction.Candidates(s.State, verificationID)

@@ -41,12 +41,13 @@ type startInput struct {
 func (h *Handler) parseStart(r *http.Request) (startInput, error) {
 	body, err := decodeEvent(r)
 	if err == nil && body.CaptchaToken != nil {
-		err = domain.E("session.captcha_failed") // no captcha provider is in scope (spec §6, decision 3)
+		// No captcha provider is in scope (docs/experience.md, decision 3).
+		err = domain.E("session.captcha_failed")
 	}
 	return startInput{eventBody: body, id: h.interactionID(r)}, err
 }
 
-// start serves PUT /api/experience (spec §1.1): a request without a valid
+// start serves PUT /api/experience: a request without a valid
 // cookie for a live interaction begins a new one. Nothing is recorded for a
 // refused start: there may be no interaction to record it on.
 func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, inErr error) (Reply, error) {
@@ -76,7 +77,7 @@ func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, i
 	return Reply{Status: http.StatusNoContent, Header: http.Header{"Set-Cookie": {h.cookie(id).String()}}}, nil
 }
 
-// switchEvent serves PUT /api/experience/interaction-event (spec §1.2).
+// switchEvent serves PUT /api/experience/interaction-event.
 func (h *Handler) switchEvent(_ context.Context, s *Step, body eventBody) (Reply, error) {
 	events, err := interaction.SwitchEvent(s.State, h.Settings(), body.InteractionEvent)
 	if err != nil {
@@ -159,7 +160,7 @@ func sanitize(st interaction.State) publicInteraction {
 	return out
 }
 
-// sanitizeMFA shows what is staged without secrets (spec §1.26: totp and
+// sanitizeMFA shows what is staged without secrets (totp and
 // backupCode as {type}, WebAuthn credentials without keys).
 func sanitizeMFA(m interaction.MFAStaging) map[string]any {
 	out := map[string]any{}

@@ -7,7 +7,7 @@ import (
 	"github.com/authtrail/authtrail/api/apitest"
 )
 
-// The policy table of spec §2.7.2, row by row: what a Register submit and
+// The policy table of docs/experience.md, MFA policies, row by row: what a Register submit and
 // the SignIn submit of a user without factors answer, and whether
 // mfa-skipped is allowed.
 func TestMFAPolicies(t *testing.T) {

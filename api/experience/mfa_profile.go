@@ -27,7 +27,7 @@ func (h *Handler) parseBind(r *http.Request) (bindBody, error) {
 	return body, err
 }
 
-// bindMFA serves POST /profile/mfa (spec §1.7): the interaction's guard,
+// bindMFA serves POST /profile/mfa: the interaction's guard,
 // then the factor's method.
 func (h *Handler) bindMFA(ctx context.Context, s *Step, body bindBody) (Reply, error) {
 	u, err := h.IdentifiedUser(ctx, s)

@@ -55,7 +55,7 @@ func (p *Passwords) Digest(pw string) (string, error) {
 }
 
 // Decoy spends the time of a verify when there is no digest to check, so
-// timing does not tell whether an account exists (spec §6, decision 12).
+// timing does not tell whether an account exists (docs/experience.md, decision 12).
 func (p *Passwords) Decoy(pw string) {
 	if _, ok := p.matches[""]; ok {
 		return

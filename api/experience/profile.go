@@ -24,7 +24,7 @@ type profileBody struct {
 
 var extraProfileKey = regexp.MustCompile(`^[\dA-Za-z]+$`)
 
-// decodeProfile guards the discriminated union of POST /profile (spec §1.5).
+// decodeProfile guards the discriminated union of POST /profile (docs/experience.md, Profile).
 func decodeProfile(r *http.Request) (profileBody, map[string]any, error) {
 	var body profileBody
 	if err := httpx.Decode(r, &body); err != nil {
@@ -78,7 +78,7 @@ func (h *Handler) parseProfile(r *http.Request) (profileStaging, error) {
 	return profileStaging{profileBody: body, values: values, pws: h.Passwords(r.Context())}, err
 }
 
-// stageProfile serves POST /profile (spec §1.5).
+// stageProfile serves POST /profile.
 func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging) (Reply, error) {
 	u, err := h.IdentifiedUser(ctx, s)
 	if err != nil {
@@ -132,7 +132,7 @@ func (h *Handler) parsePasswordReset(r *http.Request) (passwordReset, error) {
 	return in, err
 }
 
-// resetPassword serves PUT /profile/password (spec §1.6).
+// resetPassword serves PUT /profile/password.
 func (h *Handler) resetPassword(ctx context.Context, s *Step, in passwordReset) (Reply, error) {
 	u, err := h.IdentifiedUser(ctx, s)
 	if err != nil {

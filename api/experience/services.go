@@ -124,7 +124,7 @@ func (s *Step) Settle(g Guard, userID string, out interaction.Outcome) error {
 	return nil
 }
 
-// DisplayName is what authenticators show for the user (spec §1.18).
+// DisplayName is what authenticators show for the user (docs/experience.md, TOTP).
 func DisplayName(u *user.State) string {
 	for _, v := range []string{u.Name, u.PrimaryEmail, u.PrimaryPhone, u.Username} {
 		if v != "" {

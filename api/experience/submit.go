@@ -12,7 +12,7 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 )
 
-// submit serves POST /submit (spec §1.4): the staged profile is written to
+// submit serves POST /submit: the staged profile is written to
 // the user and the interaction is closed in one atomic append, so a second
 // concurrent submit conflicts, is decided again and finds the interaction
 // consumed.
@@ -49,7 +49,7 @@ func (h *Handler) submit(ctx context.Context, s *Step, _ struct{}) (Reply, error
 }
 
 // redirectTo is the configured return URL with the interaction id appended
-// (spec §6, decision 5).
+// (docs/experience.md, decision 5).
 func (h *Handler) redirectTo(interactionID string) string {
 	u, err := url.Parse(h.cfg.ReturnURL)
 	if err != nil {

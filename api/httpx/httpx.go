@@ -50,7 +50,7 @@ func JSON(w http.ResponseWriter, status int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
-// errorBody is Logto's RequestError body (experience spec §0.2).
+// errorBody is Logto's RequestError body (docs/experience.md, Errors).
 type errorBody struct {
 	Code             string `json:"code,omitempty"`
 	Message          string `json:"message"`
@@ -70,7 +70,7 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	}
 	body := errorBody{Code: e.Code, Message: e.Message, Data: e.Data}
 	if e.Code == "session.not_found" {
-		// The OIDC provider's error shape, kept for OAuth clients (spec §0.2).
+		// The OIDC provider's error shape, kept for OAuth clients (docs/experience.md, Errors).
 		body.Error, body.ErrorDescription = "invalid_request", "interaction session not found"
 	}
 	JSON(w, e.Status, body)

@@ -15,7 +15,7 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 )
 
-// Credential scopes (spec §5.3, decision 6), fixed per client in the
+// Credential scopes (docs/onelogin-api.md, Scopes), fixed per client in the
 // configuration (mfaApi.clients[].scope).
 const (
 	ScopeAuthenticationOnly = "authentication_only"

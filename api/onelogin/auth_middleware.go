@@ -8,7 +8,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 )
 
-// Bearer header forms (spec §5.2): "Bearer <t>" (the SDKs), "bearer:<t>"
+// Bearer header forms (docs/onelogin-api.md, Scopes): "Bearer <t>" (the SDKs), "bearer:<t>"
 // and "bearer: <t>" (the docs), in any case.
 var bearerHeader = regexp.MustCompile(`(?i)^\s*bearer(?:\s*:\s*|\s+)(\S+)\s*$`)
 

@@ -2,7 +2,8 @@
 // authentication, so that OneLogin's SDKs (the Python SDK 4.x first) work
 // against authtrail unchanged.
 //
-// This part holds the OAuth side (spec §5, §6 and decisions 6–8):
+// This part holds the OAuth side (docs/onelogin-api.md: Tokens, Scopes, Rate
+// limits):
 //
 //   - POST /auth/oauth2/v2/token issues a client-credentials access token.
 //     The client authenticates with "Authorization: client_id:<id>,

@@ -47,7 +47,7 @@ type altErrDetails struct {
 	Parameters domain.Parameters `json:"parameters"`
 }
 
-// WriteError renders err as altErr (spec §1.4): a *domain.Error of the
+// WriteError renders err as altErr (docs/onelogin-api.md, Errors): a *domain.Error of the
 // registry's onelogin entries with its status and name, the parameters of a
 // 422 in details; anything else as a generic 500. It does not log: the
 // caller logs what is not a *domain.Error.
@@ -68,7 +68,7 @@ func WriteError(w http.ResponseWriter, err error) {
 }
 
 // WriteJSON writes v as JSON with status and OneLogin's response headers
-// (spec §1.3): no caching, no content sniffing.
+// (docs/onelogin-api.md, Conventions): no caching, no content sniffing.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -83,7 +83,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(data, '\n'))
 }
 
-// Status is the v1 status object (spec §1.4 shapes 2 and 3): nested under
+// Status is the v1 status object (docs/onelogin-api.md, Errors): nested under
 // "status" in the envelope, or flat as the spec's Error model (the success
 // body of revoke).
 type Status struct {

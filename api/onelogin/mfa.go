@@ -221,7 +221,7 @@ func parseError(params mfaapi.InvalidParams, errs ...error) error {
 }
 
 // mfaDecode reads a JSON object body; an empty body is an empty object.
-// Unknown fields are ignored (spec §1.2).
+// Unknown fields are ignored (docs/onelogin-api.md, Conventions).
 func mfaDecode(r *http.Request, v any) error {
 	data, err := io.ReadAll(io.LimitReader(r.Body, 64<<10))
 	if err != nil {

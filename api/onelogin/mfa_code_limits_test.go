@@ -59,7 +59,8 @@ func TestMFACodeAttemptsAndExpiry(t *testing.T) {
 	}
 }
 
-// Spec §6: per user and device one send per 30 s and 5 per 15 min, else
+// Code sends are throttled (docs/onelogin-api.md, Code sends and throttling):
+// per user and device one send per 30 s and 5 per 15 min, else
 // 429 with Retry-After; each channel counts apart.
 func TestMFACodeThrottling(t *testing.T) {
 	e := mfaNewCodeEnv(t)

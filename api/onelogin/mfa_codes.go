@@ -25,7 +25,8 @@ type codeSend struct {
 	customMessage string
 }
 
-// sendCode throttles the user's channel (spec §6), then appends in tx the
+// sendCode throttles the user's channel (docs/onelogin-api.md, Code sends and
+// throttling), then appends in tx the
 // code request (a keyed hash to check, the code sealed for the worker), the
 // counted send and the delivery request: the delivery worker sends it once
 // the transaction is committed. pending keeps the drawn code across retries.
@@ -65,8 +66,8 @@ func (m *MFAAPI) codeMatches(sent *mfaapi.CodeRequested, id string, otp mfaapi.O
 	return sent != nil && m.d.Codes.Matches(sent.Digest, mfaapi.CodeBinding(id), otp.Padded(mfaapi.CodeDigits))
 }
 
-// customMessage reads the optional custom_message of an SMS send (spec
-// §2.2): a string that carries {{otp_code}} and fits one SMS once filled.
+// customMessage reads the optional custom_message of an SMS send (docs/onelogin-api.md,
+// Registrations): a string that carries {{otp_code}} and fits one SMS once filled.
 // It is ignored for other channels; ok is false for an invalid one.
 func customMessage(raw json.RawMessage, channel string, expiresIn time.Duration) (string, bool) {
 	if len(raw) == 0 || string(raw) == "null" || channel != code.ChannelSMS {

@@ -23,8 +23,8 @@ func (m *MFAAPI) factors(_ context.Context, _ *eventstore.Tx, u mfaUser, _ struc
 }
 
 // devices serves GET /devices: the user's OTP-verifiable devices, read from
-// the user aggregate (so a device is listed as soon as it is accepted, and
-// exactly the devices DELETE and POST /verifications accept).
+// the device read model once it has applied the user's latest event, so a
+// device is listed as soon as it is accepted (read-your-writes).
 func (m *MFAAPI) devices(ctx context.Context, _ *eventstore.Tx, u mfaUser, _ struct{}) (mfaReply, error) {
 	listed, err := m.readDevices(ctx, u.state.ID)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 )
 
-// mfaFactors is the config of spec §7.1: an Authenticator, and an SMS
+// mfaFactors is the config of the Authenticator flow: an Authenticator, and an SMS
 // factor that users without a phone (all of these tests') are not offered.
 var mfaFactors = []mfaapi.Factor{
 	{ID: 58957, Name: "Authenticator", AuthFactorName: "Google Authenticator", Kind: mfaapi.KindTotp},

@@ -1,7 +1,7 @@
 package onelogin
 
 // The response bodies of the MFA API, with the JSON types of
-// onelogin-python-sdk 4.x's strict models (spec §9, decision 1).
+// onelogin-python-sdk 4.x's strict models (docs/onelogin-api.md, Decisions).
 
 // mfaFactorModel is GetAuthFactors200Response (an element of a bare array).
 type mfaFactorModel struct {
@@ -20,7 +20,7 @@ type mfaDeviceModel struct {
 }
 
 // mfaRegistrationModel is CreateFactorRegistration201Response plus the
-// documented fields (spec §2.2).
+// documented fields (docs/onelogin-api.md, Registrations).
 type mfaRegistrationModel struct {
 	ID              string         `json:"id"`
 	Status          string         `json:"status"`
@@ -59,7 +59,7 @@ type mfaVerificationModel struct {
 	AuthFactorName  string `json:"auth_factor_name"`
 }
 
-// mfaVerifyModel is the hybrid PUT /verifications body of spec §2.9: the
+// mfaVerifyModel is the hybrid PUT /verifications body (docs/onelogin-api.md, Verifications): the
 // status of the verification and the flat Error model.
 type mfaVerifyModel struct {
 	ID       string `json:"id"`

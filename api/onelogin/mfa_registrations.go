@@ -71,10 +71,11 @@ func (m *MFAAPI) parseRegistration(r *http.Request) (*registration, error) {
 	return in, parseError(params, bodyErr, idErr, secretErr)
 }
 
-// createRegistration serves POST /registrations (spec §2.2). An
+// createRegistration serves POST /registrations (docs/onelogin-api.md,
+// Registrations). An
 // Authenticator answers its totp_url; an SMS or Email factor sends a code to
 // the profile's phone or email through the delivery worker, or with
-// verified=true is accepted at once and sends nothing (§4.5).
+// verified=true is accepted at once and sends nothing.
 func (m *MFAAPI) createRegistration(ctx context.Context, tx *eventstore.Tx, u mfaUser, in *registration) (mfaReply, error) {
 	sealed, err := totp.Seal(m.d.Secrets, u.state.ID, in.secret, m.d.Random)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 var mfaSixDigits = regexp.MustCompile(`^\d{6}$`)
 
-// Spec §7.2: SMS registration with the code from the SMS connector,
+// The SMS flow: SMS registration with the code from the SMS connector,
 // devices, then a verification with a new SMS.
 func TestMFASMSFlow(t *testing.T) {
 	e := mfaNewCodeEnv(t)
@@ -115,7 +115,7 @@ func TestMFAEmailRegistration(t *testing.T) {
 	}
 }
 
-// verified:true (spec §4.5): accepted at once, nothing sent.
+// verified:true (docs/onelogin-api.md, Registrations): accepted at once, nothing sent.
 func TestMFAVerifiedRegistration(t *testing.T) {
 	e := mfaNewCodeEnv(t)
 	uid := e.userWithPhone("kim", "61412345679")

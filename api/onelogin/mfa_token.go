@@ -48,7 +48,8 @@ func (m *MFAAPI) parseToken(r *http.Request) (tokenRequest, error) {
 	return in, parseError(params, bodyErr, tokenErr)
 }
 
-// createToken serves POST /mfa_token {expires_in, reusable} (spec §2.10):
+// createToken serves POST /mfa_token {expires_in, reusable}
+// (docs/onelogin-api.md, Temporary MFA tokens):
 // an 8-digit temporary token, stored as a keyed hash in
 // user.mfa.temp_token_issued; it replaces the user's previous one.
 func (m *MFAAPI) createToken(_ context.Context, tx *eventstore.Tx, u mfaUser, in tokenRequest) (mfaReply, error) {

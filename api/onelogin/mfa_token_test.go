@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Spec §7.4: a temporary token verifies once; reusable ones until expiry.
+// A temporary token verifies once; reusable ones until expiry.
 func TestMFATemporaryToken(t *testing.T) {
 	e := mfaNewEnv(t)
 	uid := e.user("kelly")

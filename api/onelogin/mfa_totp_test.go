@@ -11,7 +11,7 @@ import (
 
 var mfaUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 
-// Spec §7.1: enrol → confirm → list → challenge → verify → remove.
+// The Authenticator flow: enrol → confirm → list → challenge → verify → remove.
 func TestMFAGoogleAuthenticatorFlow(t *testing.T) {
 	e := mfaNewEnv(t)
 	uid := e.user("kelly")

@@ -47,7 +47,7 @@ func (m *MFAAPI) parseVerification(r *http.Request) (*verificationStart, error) 
 }
 
 // createVerification serves POST /verifications {device_id, expires_in}
-// (spec §2.7): a challenge of one of the user's devices. For an SMS or
+// (docs/onelogin-api.md, Verifications): a challenge of one of the user's devices. For an SMS or
 // Email device a code is sent through the delivery worker.
 func (m *MFAAPI) createVerification(ctx context.Context, tx *eventstore.Tx, u mfaUser, in *verificationStart) (mfaReply, error) {
 	started, device, err := mfaapi.StartVerification(in.id, m.d.Factors, u.state, in.deviceID, in.expiresIn, m.d.Clock.Now())
@@ -94,7 +94,7 @@ func (m *MFAAPI) getVerification(ctx context.Context, tx *eventstore.Tx, u mfaUs
 }
 
 // verifyVerification serves PUT /verifications/{id} {otp, device_id}: the
-// hybrid body of spec §2.9. The OTP is the code sent to an SMS or Email
+// hybrid body (docs/onelogin-api.md, Verifications). The OTP is the code sent to an SMS or Email
 // device, the device's TOTP (a step after the last one used) or the user's
 // temporary token; the acceptance and the
 // user's totp_used or temp_token_used land in one atomic append.

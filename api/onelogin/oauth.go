@@ -78,7 +78,7 @@ func (a *Auth) commandAPI() *command.API {
 	}
 }
 
-// serveToken is POST /auth/oauth2/v2/token (spec §5.1).
+// serveToken is POST /auth/oauth2/v2/token (docs/onelogin-api.md, Tokens).
 func (a *Auth) serveToken(ctx context.Context, tx *eventstore.Tx, call tokenCall, inErr error) (command.Reply, error) {
 	if inErr != nil {
 		return command.Reply{}, inErr

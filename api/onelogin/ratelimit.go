@@ -11,7 +11,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 )
 
-// limiter is a token bucket per credential (spec §6, decision 8):
+// limiter is a token bucket per credential (docs/onelogin-api.md, Rate limits):
 // capacity perHour calls, refilled continuously at perHour per hour, on
 // golang.org/x/time/rate. Buckets live in this process's memory: with
 // several processes behind a load balancer each grants the full rate, and a

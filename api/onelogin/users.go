@@ -31,8 +31,8 @@ type UsersDeps struct {
 	Log      *slog.Logger
 }
 
-// UsersAPI serves the minimum of OneLogin's Users v2 API (MFA spec §9,
-// decision 5) over the user aggregates the Experience API also uses.
+// UsersAPI serves the minimum of OneLogin's Users v2 API (docs/onelogin-api.md,
+// Users) over the user aggregates the Experience API also uses.
 type UsersAPI struct {
 	api      *command.API
 	store    *eventstore.Store

@@ -1,5 +1,5 @@
 // Package emailpolicy applies Logto's emailBlocklistPolicy to an address
-// offered for a new account or profile (spec §2.15).
+// offered for a new account or profile (docs/experience.md, Email blocklist).
 package emailpolicy
 
 import (
@@ -13,7 +13,7 @@ import (
 type Policy struct {
 	// BlockDisposableAddresses is carried for completeness but not enforced:
 	// Logto asks a cloud-only service, and disposable lists are out of scope
-	// (spec §6.3).
+	// (docs/experience.md, decision 3).
 	BlockDisposableAddresses bool
 	BlockSubaddressing       bool
 	CustomAllowlist          []string

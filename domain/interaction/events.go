@@ -65,14 +65,15 @@ type RequestFailed struct {
 	Status int    `json:"status"`
 }
 
-// MFABound stages a verified factor for binding at submit (spec §1.7): the
+// MFABound stages a verified factor for binding at submit (docs/experience.md, MFA binding): the
 // record it names says what (Bindable).
 type MFABound struct {
 	Type           string `json:"type"`
 	VerificationID string `json:"verificationId"`
 }
 
-// MFASkipped and MFASuggestionSkipped stage the user's choices (§1.8, §1.26).
+// MFASkipped and MFASuggestionSkipped stage the user's choices (docs/experience.md,
+// MFA policies and MFA fulfilment).
 type MFASkipped struct{}
 type MFASuggestionSkipped struct{}
 

@@ -9,7 +9,7 @@ import (
 )
 
 // IdentifyExisting binds a SignIn or ForgotPassword interaction to the user a
-// verification record proves (experience spec §1.3, §2.4). u is that user,
+// verification record proves (docs/experience.md, Identification). u is that user,
 // or nil when none owns the record's identifier.
 func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID string, u *user.State) ([]domain.Event, error) {
 	if verificationID == "" {
@@ -41,7 +41,7 @@ func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID st
 }
 
 // methodGate checks that the event and the sign-in experience allow a record
-// to identify a user (experience spec §2.4 steps 2–3): ForgotPassword takes
+// to identify a user (docs/experience.md, Identification): ForgotPassword takes
 // only what its methods allow; SignIn needs the sign-in mode, then the
 // record's method enabled.
 func methodGate(event string, sie *settings.SignInExperience, rec Record) error {
@@ -58,7 +58,7 @@ func methodGate(event string, sie *settings.SignInExperience, rec Record) error 
 }
 
 // Registration is the outcome of a Register identification: interaction
-// events (kept even when Err is set, spec §1.3: the staged profile survives),
+// events (kept even when Err is set, docs/experience.md, Identification: the staged profile survives),
 // and the user to create when it succeeded.
 type Registration struct {
 	Interaction []domain.Event
@@ -93,7 +93,7 @@ func Candidates(s State, verificationID string) map[string]string {
 	return StagedIdentifiers(&p)
 }
 
-// profileFromRecord is what a record stages (spec §2.5): a verified
+// profileFromRecord is what a record stages (docs/experience.md, Registration): a verified
 // ProfileSource's profile.
 func profileFromRecord(rec Record) (*ProfileStaged, error) {
 	src, ok := rec.(ProfileSource)
@@ -103,9 +103,9 @@ func profileFromRecord(rec Record) (*ProfileStaged, error) {
 	return src.Profile(), nil
 }
 
-// IdentifyNewUser creates the user of a Register interaction (experience spec
-// §1.3, Register branch; §6 decision 6), by the registration decision both
-// APIs share (user.Register).
+// IdentifyNewUser creates the user of a Register interaction (docs/experience.md,
+// Registration; decision 6), by the registration decision both APIs share
+// (user.Register).
 func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) Registration {
 	if s.Identified() {
 		return Registration{Err: domain.E("session.identity_conflict")}

@@ -48,7 +48,7 @@ func (m *MFAStaging) StageFactor(f user.Factor) {
 	m.Factors = append(m.Factors, f)
 }
 
-// Profile is the staged profile (experience spec §2.6).
+// Profile is the staged profile (docs/experience.md, Profile).
 type Profile struct {
 	Username       *string
 	PrimaryEmail   *string

@@ -9,7 +9,7 @@ import (
 )
 
 // guardVerified is the "verified interaction" guard of the /profile/mfa
-// routes (spec §1.7): not in ForgotPassword; in SignIn, identified and
+// routes (docs/experience.md, MFA binding): not in ForgotPassword; in SignIn, identified and
 // MFA-verified when required.
 func guardVerified(s State, sie *settings.SignInExperience, u *user.State) error {
 	if s.Event == settings.EventForgotPassword {
@@ -24,7 +24,7 @@ func guardVerified(s State, sie *settings.SignInExperience, u *user.State) error
 	return nil
 }
 
-// GuardBinding is the precondition of POST /profile/mfa (spec §1.7): the
+// GuardBinding is the precondition of POST /profile/mfa (docs/experience.md, MFA binding): the
 // verified-interaction guard, then an identified user. The factor's method
 // decides the rest (experience.Binder) and answers the binding with Bound.
 func GuardBinding(s State, sie *settings.SignInExperience, u *user.State) error {
@@ -48,7 +48,7 @@ func HasOtherFactor(s State, sie *settings.SignInExperience, u *user.State) bool
 	return slices.ContainsFunc(linkedFactors(s, sie, u), func(f string) bool { return f != user.FactorBackupCode })
 }
 
-// SkipMFA stages skipping optional MFA (spec §1.8).
+// SkipMFA stages skipping optional MFA (docs/experience.md, MFA policies).
 func SkipMFA(s State, sie *settings.SignInExperience, u *user.State) ([]domain.Event, error) {
 	if err := guardVerified(s, sie, u); err != nil {
 		return nil, err

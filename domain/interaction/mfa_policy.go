@@ -9,7 +9,7 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// MFA policies (experience spec §2.7.2).
+// MFA policies (docs/experience.md, MFA policies).
 const (
 	PolicyMandatory                        = "Mandatory"
 	PolicyUserControlled                   = "UserControlled"
@@ -30,7 +30,7 @@ func FactorOn(sie *settings.SignInExperience, factor string) bool {
 	return slices.Contains(sie.MFA.Factors, factor)
 }
 
-// EnabledFactors are the user's factors that count (spec §2.7.1): stored
+// EnabledFactors are the user's factors that count (docs/experience.md, MFA factors): stored
 // factors the SIE enables (a backup-code set with no unused code does not
 // count), WebAuthn first, the rest by last use, then implicit phone and
 // email, backup codes last. An explicit phone or email factor (the MFA
@@ -83,7 +83,8 @@ func contactFactor(factorType string) bool {
 	return factorType == user.FactorPhone || factorType == user.FactorEmail
 }
 
-// VerificationRequired tells whether a sign-in must verify a factor (§2.7.3).
+// VerificationRequired tells whether a sign-in must verify a factor
+// (docs/experience.md, MFA verification).
 func VerificationRequired(sie *settings.SignInExperience, u *user.State) bool {
 	if u == nil {
 		return false
@@ -103,7 +104,7 @@ func verifiedFactor(r Record) string {
 	return p.ProvesFactor()
 }
 
-// GuardMFA is the MFA verification guard (spec §2.7.4): a sign-in of a user
+// GuardMFA is the MFA verification guard (docs/experience.md, MFA verification): a sign-in of a user
 // who must verify a factor passes only with a verified record of one of
 // the user's enabled factors.
 func GuardMFA(s State, sie *settings.SignInExperience, u *user.State) error {
@@ -170,7 +171,7 @@ func linkedFactors(s State, sie *settings.SignInExperience, u *user.State) []str
 	return out
 }
 
-// CheckMFAFulfilment applies spec §2.7.5 at submit: the optional prompt,
+// CheckMFAFulfilment applies docs/experience.md, MFA fulfilment at submit: the optional prompt,
 // mandatory binding, the additional-factor suggestion and backup codes.
 func CheckMFAFulfilment(s State, sie *settings.SignInExperience, u *user.State) error {
 	policy := sie.MFA.Policy

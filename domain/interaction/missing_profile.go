@@ -8,7 +8,7 @@ import (
 )
 
 // MissingProfile lists the mandatory profile keys that neither the user nor
-// the staged profile provides (experience spec §2.6). register adds the
+// the staged profile provides (docs/experience.md, Profile). register adds the
 // custom sign-up profile fields, reported as "extraProfile".
 func MissingProfile(sie *settings.SignInExperience, u *user.State, p *Profile, register bool) []string {
 	has := func(field string) bool {

@@ -10,7 +10,7 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// guardProfile is the precondition of POST /profile (experience spec §1.5):
+// guardProfile is the precondition of POST /profile (docs/experience.md, Profile):
 // not in ForgotPassword, and in SignIn only for an identified user.
 func guardProfile(s State) error {
 	if s.Event == settings.EventForgotPassword {
@@ -22,7 +22,7 @@ func guardProfile(s State) error {
 	return nil
 }
 
-// StageUsername stages a username (experience spec §1.5, type username). u is
+// StageUsername stages a username (docs/experience.md, Profile: type username). u is
 // the identified user, if any; taken says another user owns the name.
 func StageUsername(s State, sie *settings.SignInExperience, u *user.State, name string, taken bool) ([]domain.Event, error) {
 	if err := guardProfile(s); err != nil {
@@ -47,7 +47,8 @@ func checkUsername(sie *settings.SignInExperience, name string, taken bool) erro
 	return nil
 }
 
-// StagePassword stages a password digest (experience spec §1.5, type password).
+// StagePassword stages a password digest (docs/experience.md,
+// Profile: type password).
 func StagePassword(s State, u *user.State, pw string, pws Passwords) ([]domain.Event, error) {
 	if err := guardProfile(s); err != nil {
 		return nil, err
@@ -69,7 +70,7 @@ func StagePassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 }
 
 // ResetPassword stages the new password of a ForgotPassword interaction
-// (experience spec §1.6); there is no "exists" check in reset mode.
+// (docs/experience.md, Profile); there is no "exists" check in reset mode.
 func ResetPassword(s State, u *user.State, pw string, pws Passwords) ([]domain.Event, error) {
 	if s.Event != settings.EventForgotPassword {
 		return nil, domain.E("session.invalid_interaction_type")
@@ -91,7 +92,7 @@ func ResetPassword(s State, u *user.State, pw string, pws Passwords) ([]domain.E
 }
 
 // StageVerifiedIdentifier stages an email or phone from a verified record
-// whose ProfileType is profileType (experience spec §1.5, types email,
+// whose ProfileType is profileType (docs/experience.md, Profile: types email,
 // phone and social).
 func StageVerifiedIdentifier(s State, u *user.State, profileType, verificationID string, emailViolation *domain.Error, taken bool) ([]domain.Event, error) {
 	if err := guardProfile(s); err != nil {
@@ -136,7 +137,8 @@ var (
 )
 
 // StageExtraProfile splits extra profile values into top-level fields, OIDC
-// claims and custom data (experience spec §1.5, type extraProfile).
+// claims and custom data (docs/experience.md, Profile: type
+// extraProfile).
 func StageExtraProfile(s State, values map[string]any) ([]domain.Event, error) {
 	if err := guardProfile(s); err != nil {
 		return nil, err

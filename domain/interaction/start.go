@@ -7,13 +7,13 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 )
 
-// Start begins or restarts an interaction (experience spec §1.1). A restart
+// Start begins or restarts an interaction (docs/experience.md, Interactions). A restart
 // drops every record, the user and the profile, and gets a fresh lifetime.
 func Start(event string, now time.Time, ttl time.Duration) []domain.Event {
 	return []domain.Event{&Started{Event: event, ExpiresAt: now.Add(ttl)}}
 }
 
-// SwitchEvent changes the interaction event (experience spec §1.2).
+// SwitchEvent changes the interaction event (docs/experience.md, Interactions).
 func SwitchEvent(s State, sie *settings.SignInExperience, to string) ([]domain.Event, error) {
 	if !sie.AllowsEvent(to) {
 		return nil, domain.E("auth.forbidden")

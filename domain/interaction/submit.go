@@ -35,7 +35,7 @@ type SubmitOutcome struct {
 	Credentials []string
 }
 
-// Submit finishes an interaction (experience spec §1.4, §2.8).
+// Submit finishes an interaction (docs/experience.md, Submit).
 func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutcome, error) {
 	if !s.Identified() || in.User == nil || !in.User.Exists {
 		return SubmitOutcome{}, domain.E("session.identifier_not_found")
@@ -142,7 +142,7 @@ func StagedIdentifiers(p *Profile) map[string]string {
 
 // mfaUpdates are the user events of the MFA staged in the interaction: the
 // bound factors, TOTP first, then WebAuthn credentials, then backup codes
-// (new ones replace the old), and logtoConfig.mfa (spec §2.7.7).
+// (new ones replace the old), and logtoConfig.mfa (docs/experience.md, MFA binding).
 func mfaUpdates(s State, in SubmitInput) []domain.Event {
 	var out []domain.Event
 	for _, typ := range []string{user.FactorTotp, user.FactorWebAuthn, user.FactorBackupCode} {

@@ -13,7 +13,7 @@ const (
 	TemplateVerification = "MfaVerification"
 )
 
-// CodeDigits is the length of a server-sent OTP (spec §4.1).
+// CodeDigits is the length of a server-sent OTP (docs/onelogin-api.md, Code sends and throttling).
 const CodeDigits = 6
 
 // CodeRequested is a server-sent OTP of an SMS or Email registration or

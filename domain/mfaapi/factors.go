@@ -157,7 +157,8 @@ type Device struct {
 var kinds = map[string]string{user.FactorTotp: KindTotp, user.FactorPhone: KindSMS, user.FactorEmail: KindEmail}
 
 // Devices are the user's TOTP, SMS and Email factors as devices, oldest
-// first. The oldest is the default (spec §4.6: the first accepted device is
+// first. The oldest is the default (docs/onelogin-api.md, Factors and
+// devices: the first accepted device is
 // the default, and deleting it promotes the oldest remaining one). WebAuthn
 // and backup codes are not verifiable by OTP and are left out, as are the
 // Experience API's implicit email and phone factors (the profile's).

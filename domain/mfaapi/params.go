@@ -30,7 +30,7 @@ func absent(raw json.RawMessage) bool {
 }
 
 // ParseInt reads a JSON integer or a string of decimal digits (the SDKs
-// disagree on the type, spec §1.2). ok is false for anything else;
+// disagree on the type, docs/onelogin-api.md, Conventions). ok is false for anything else;
 // present is false when the field is omitted or null.
 func ParseInt(raw json.RawMessage) (n int64, present, ok bool) {
 	if absent(raw) {
@@ -54,8 +54,8 @@ func ParseSeconds(raw json.RawMessage, def, lo, hi int64) (int64, bool) {
 	return n, ok && n >= lo && n <= hi
 }
 
-// OTP is a submitted code. A JSON number loses its leading zeros (spec
-// §1.2), so Padded restores them for a code of a given length.
+// OTP is a submitted code. A JSON number loses its leading zeros (docs/onelogin-api.md,
+// Conventions), so Padded restores them for a code of a given length.
 type OTP struct {
 	Text   string
 	Number bool

@@ -122,7 +122,7 @@ type StartRegistration struct {
 
 // Start decides a registration: InvalidParams for an unknown or unavailable
 // factor (an SMS or Email factor of a user without a phone or email is
-// unavailable), or verified=true on a TOTP factor (spec §4.5).
+// unavailable), or verified=true on a TOTP factor (docs/onelogin-api.md, Registrations).
 func Start(in StartRegistration) (*RegistrationStarted, error) {
 	var factor *Factor
 	for _, f := range Available(in.Factors, in.User) {
@@ -182,7 +182,7 @@ func Confirm(r Registration, u *user.State, matched bool, step uint64, now time.
 }
 
 // AcceptVerified completes a registration started with verified=true (SMS,
-// Email): accepted at once, no code sent (spec §4.5).
+// Email): accepted at once, no code sent (docs/onelogin-api.md, Registrations).
 func AcceptVerified(r RegistrationStarted, u *user.State, now time.Time) Confirmation {
 	return accept(r, u, 0, now)
 }

@@ -16,7 +16,8 @@ import (
 // it also covers registrations, whose device does not exist yet.
 const SendAggregate = "mfasend"
 
-// Delivery throttling (spec §6): per user and device at most MaxSends
+// Delivery throttling (docs/onelogin-api.md, Code sends and throttling):
+// per user and device at most MaxSends
 // sends per SendWindow, and one per SendSpacing.
 const (
 	MaxSends    = 5

@@ -25,7 +25,7 @@ type AuthResult struct {
 	BackupState  bool // W3C asks the RP to store the new backup state
 }
 
-// BeginAuthentication returns Logto's authenticationOptions (spec §1.22)
+// BeginAuthentication returns Logto's authenticationOptions (docs/experience.md, WebAuthn)
 // for the user's credentials and the Session to store.
 func (rp *RP) BeginAuthentication(u User, creds []Credential, now time.Time) (json.RawMessage, Session, error) {
 	if err := checkUserID(u.ID); err != nil {

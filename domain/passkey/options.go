@@ -8,7 +8,7 @@ import (
 )
 
 // The option types mirror what Logto (via SimpleWebAuthn) sends, field for
-// field (spec §1.20, §1.22), so the browser code written for Logto works
+// field (docs/experience.md, WebAuthn), so the browser code written for Logto works
 // unchanged. They are built here rather than by go-webauthn's Begin calls
 // because the library's output carries other fields and algorithms.
 

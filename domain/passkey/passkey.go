@@ -1,9 +1,10 @@
-// Package passkey runs WebAuthn ceremonies for the Experience API (spec
-// §1.20–§1.23, §2.14). It is pure: options and a Session come out of a
+// Package passkey runs WebAuthn ceremonies for the Experience API
+// (docs/experience.md, WebAuthn). It is pure: options and a Session come out of a
 // Begin call, the caller stores the Session in its events, and the matching
 // Finish call verifies the browser's payload against it with go-webauthn.
 //
-// Payloads arrive in Logto's shape (decision 15): the credential type is
+// Payloads arrive in Logto's shape (docs/experience.md, decision 15): the
+// credential type is
 // "WebAuthn" and binary fields are base64url strings.
 package passkey
 
@@ -40,7 +41,7 @@ type Config struct {
 }
 
 // User is the account a ceremony is for. Name and DisplayName are chosen by
-// the caller (spec §2.14); empty ones fall back to UnnamedUser.
+// the caller (docs/experience.md, WebAuthn); empty ones fall back to UnnamedUser.
 type User struct {
 	ID          string // user.id on the wire is base64url([]byte(ID))
 	Name        string

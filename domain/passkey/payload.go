@@ -6,7 +6,7 @@ import (
 	"fmt"
 )
 
-// toW3C rewrites a Logto-shaped credential (decision 15) into the W3C
+// toW3C rewrites a Logto-shaped credential (docs/experience.md, decision 15) into the W3C
 // PublicKeyCredential JSON go-webauthn parses. Only "type" differs: Logto's
 // "WebAuthn" becomes "public-key"; "public-key" itself is accepted too, so
 // a client that sends the standard shape is not turned away. The binary

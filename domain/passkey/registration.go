@@ -9,7 +9,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 )
 
-// BeginRegistration returns Logto's registrationOptions (spec §1.20, §2.14)
+// BeginRegistration returns Logto's registrationOptions (docs/experience.md, WebAuthn)
 // and the Session to store. existing are the user's credentials, sent as
 // excludeCredentials so an authenticator is not registered twice.
 func (rp *RP) BeginRegistration(u User, existing []Credential, now time.Time) (json.RawMessage, Session, error) {
@@ -81,7 +81,7 @@ func (rp *RP) FinishRegistration(s Session, payload json.RawMessage, now time.Ti
 // not stored in Session (algorithms, requested extensions) are constants
 // of this package, so nothing is lost. Expires stays zero because the
 // library would compare it with the wall clock; checkSession uses the
-// caller's now instead. User verification is always required (§2.14),
+// caller's now instead. User verification is always required,
 // whatever the stored session says.
 func (rp *RP) librarySession(s Session, registration bool) webauthn.SessionData {
 	sd := webauthn.SessionData{

@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Breached answers the pwned rule from a local list (decision 10): no
+// Breached answers the pwned rule from a local list (docs/experience.md, decision 10): no
 // network call, unlike Logto's HaveIBeenPwned lookup.
 type Breached interface {
 	Contains(password string) bool

@@ -6,7 +6,7 @@ import (
 	"unicode/utf16"
 )
 
-// Issue codes of a 422 password.rejected (experience spec §2.10).
+// Issue codes of a 422 password.rejected (docs/experience.md, Passwords).
 const (
 	CodeTooShort              = "password_rejected.too_short"
 	CodeTooLong               = "password_rejected.too_long"

@@ -70,7 +70,7 @@ func TestCheck(t *testing.T) {
 		{"logto order of first appearance", logtoPolicy, "aaaaaaaaAAAAAAAAbcdCOK", password.UserInfo{Name: "CO"}, logtoPwned,
 			[]password.Issue{tooLong(15), characterTypes(3), repetition, words, sequence, userInfo}},
 
-		// Spec §2.10 examples with the default policy.
+		// docs/experience.md, Passwords examples with the default policy.
 		{"sequence of six", password.Policy{}, "defghiZ@", password.UserInfo{}, nil, []password.Issue{sequence}},
 		{"repetition of six", password.Policy{}, "TTTTTT@z", password.UserInfo{}, nil, []password.Issue{repetition}},
 

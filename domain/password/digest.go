@@ -20,7 +20,7 @@ type Params struct {
 	KeyLength   uint32 // bytes
 }
 
-// DefaultParams are OWASP's first argon2id recommendation (decision 12):
+// DefaultParams are OWASP's first argon2id recommendation (docs/experience.md, decision 12):
 // 19 MiB, 2 passes, 1 lane.
 func DefaultParams() Params {
 	return Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}

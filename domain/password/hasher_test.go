@@ -239,7 +239,7 @@ func (r *exclusiveReader) Read(p []byte) (int, error) {
 }
 
 // BenchmarkVerify measures the raw rate with the production parameters
-// (compare with security-performance §2.1: ~25 ms per verify per core).
+// (about 25 ms per verify per core with the default parameters).
 func BenchmarkVerify(b *testing.B) {
 	h := password.NewHasher(0, nil)
 	digest, err := h.Hash(context.Background(), "correct horse battery staple")

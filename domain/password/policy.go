@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Policy is Logto's passwordPolicy (experience spec §2.10). Zero values mean
+// Policy is Logto's passwordPolicy (docs/experience.md, Passwords). Zero values mean
 // "use the default"; WithDefaults fills them in.
 type Policy struct {
 	Length         LengthPolicy         `json:"length" yaml:"length"`
@@ -29,12 +29,12 @@ type RejectsPolicy struct {
 	UserInfo              *bool    `json:"userInfo" yaml:"userInfo"`
 	Words                 []string `json:"words" yaml:"words"`
 	// BreachedListFile names the local list used when Pwned is on: one SHA-1
-	// hex digest or plain password per line (experience spec §6, decision 10).
+	// hex digest or plain password per line (docs/experience.md, decision 10).
 	BreachedListFile string `json:"breachedListFile,omitempty" yaml:"breachedListFile"`
 }
 
 // Logto's defaults (passwordPolicyGuard), except Pwned: authtrail keeps it off
-// unless configured, because it needs a local list (decision 10).
+// unless configured, because it needs a local list (docs/experience.md, decision 10).
 const (
 	DefaultMinLength         = 8
 	DefaultMaxLength         = 256

@@ -1,5 +1,5 @@
 // Package ratelimit caps verification-code sends per recipient (experience
-// spec §2.9: 10 per 600 s, counted across interactions). Each counted send
+// docs/experience.md, Verification codes: 10 per 600 s, counted across interactions). Each counted send
 // is an event on the recipient's aggregate, so concurrent sends cannot both
 // take the last slot.
 package ratelimit

@@ -1,4 +1,4 @@
-// Package sentinel is the brute-force lockout of experience spec §2.11: per
+// Package sentinel is the brute-force lockout of docs/experience.md, Lockout: per
 // identifier and pool, failed attempts are events, and too many of them in an
 // hour lock the identifier for the lockout duration, even for a right
 // password.

@@ -1,5 +1,5 @@
 // Package settings holds the sign-in experience (SIE): the Logto settings
-// object that governs the Experience API (experience spec §3.1).
+// object that governs the Experience API (docs/config.md, signInExperience).
 package settings
 
 import (
@@ -45,7 +45,7 @@ type SignInExperience struct {
 	SentinelPolicy         SentinelPolicy         `json:"sentinelPolicy" yaml:"sentinelPolicy"`
 	VerificationCodePolicy VerificationCodePolicy `json:"verificationCodePolicy" yaml:"verificationCodePolicy"`
 	EmailBlocklistPolicy   EmailBlocklistPolicy   `json:"emailBlocklistPolicy" yaml:"emailBlocklistPolicy"`
-	// ForgotPasswordMethods: nil allows every method (experience spec §6, decision 11).
+	// ForgotPasswordMethods: nil allows every method (docs/experience.md, decision 11).
 	ForgotPasswordMethods []string           `json:"forgotPasswordMethods" yaml:"forgotPasswordMethods"`
 	PasswordExpiration    PasswordExpiration `json:"passwordExpiration" yaml:"passwordExpiration"`
 	SignUpProfileFields   []ProfileField     `json:"signUpProfileFields" yaml:"signUpProfileFields"`
@@ -127,7 +127,7 @@ type ProfileField struct {
 }
 
 // Default is the SIE of a new Logto OSS tenant, with authtrail's decisions
-// (experience spec §3.1 and §6): username and password sign-up and sign-in.
+// (docs/config.md, signInExperience): username and password sign-up and sign-in.
 func Default() SignInExperience {
 	return SignInExperience{
 		SignInMode: ModeSignInAndRegister,

@@ -45,8 +45,8 @@ var (
 
 // Validate checks s as ApplyDefaults completes it (zero numeric policy
 // values mean "default"): enum values and the rules Logto enforces when an
-// SIE is saved (experience spec §3.2), plus authtrail's scope decisions
-// (§6). It returns the first *ValidationError found.
+// SIE is saved (docs/config.md, signInExperience), plus authtrail's scope decisions
+// (docs/experience.md, Decisions). It returns the first *ValidationError found.
 func (s SignInExperience) Validate(c Connectors) error {
 	s.ApplyDefaults()
 	checks := []func(SignInExperience, Connectors) error{
@@ -229,7 +229,7 @@ func validateMFA(s SignInExperience, c Connectors) error {
 	return checkEnum(siePath+".mfa.organizationRequiredMfaPolicy", mfa.OrganizationRequiredMfaPolicy, orgMfaPolicyValues)
 }
 
-// validateForgotPasswordMethods: nil allows every method (§6, decision 11);
+// validateForgotPasswordMethods: nil allows every method (docs/experience.md, decision 11);
 // a listed method must be able to send its code.
 func validateForgotPasswordMethods(s SignInExperience, c Connectors) error {
 	seen := map[string]bool{}

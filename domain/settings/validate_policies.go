@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// Logto's defaults for policy values left at zero (experience spec §2.10,
-// §2.11, §3.1).
+// Logto's defaults for policy values left at zero (docs/experience.md,
+// Passwords and Lockout; docs/config.md, signInExperience).
 const (
 	defaultSentinelMaxAttempts       = 100
 	defaultSentinelLockoutMinutes    = 60
@@ -93,7 +93,7 @@ func validateUsernamePolicy(s SignInExperience) error {
 	if u.MaxLength < u.MinLength {
 		return invalidValue(p+".maxLength", "%d is below minLength %d", u.MaxLength, u.MinLength)
 	}
-	// A username starts with a letter or underscore (§3.3), so one of them
+	// A username starts with a letter or underscore (docs/config.md, signInExperience), so one of them
 	// must be allowed. Absent means allowed.
 	allowed := func(b *bool) bool { return b == nil || *b }
 	chars := u.AllowedChars
@@ -114,7 +114,7 @@ func validatePasswordPolicy(s SignInExperience) error {
 	if err := checkRange(p+".characterTypes.min", pw.CharacterTypes.Min, 1, 4); err != nil {
 		return err
 	}
-	// Breached passwords come from a local list, never the network (§6, decision 10).
+	// Breached passwords come from a local list, never the network (docs/experience.md, decision 10).
 	if pw.Rejects.Pwned != nil && *pw.Rejects.Pwned && pw.Rejects.BreachedListFile == "" {
 		return invalidValue(p+".rejects.breachedListFile", "required when rejects.pwned is true")
 	}
@@ -142,7 +142,7 @@ func validateEmailBlocklistPolicy(s SignInExperience) error {
 }
 
 // isEmailOrDomainPattern accepts user@domain or @domain, with * wildcards in
-// either part (experience spec §2.15).
+// either part (docs/experience.md, Email blocklist).
 func isEmailOrDomainPattern(entry string) bool {
 	local, domain, ok := strings.Cut(entry, "@")
 	if !ok || strings.ContainsAny(local, " \t@") || domain == "" {
@@ -163,7 +163,7 @@ func isEmailOrDomainPattern(entry string) bool {
 }
 
 // validateCaptchaAndPasswordExpiration refuses captcha, which authtrail does
-// not implement, rather than silently ignoring it (§6, decision 3).
+// not implement, rather than silently ignoring it (docs/experience.md, decision 3).
 func validateCaptchaAndPasswordExpiration(s SignInExperience) error {
 	if s.CaptchaPolicy.Enabled {
 		return invalidValue(siePath+".captchaPolicy.enabled", "captcha is not supported; keep false")

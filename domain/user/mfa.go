@@ -7,7 +7,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 )
 
-// MFA factor types (experience spec §2.7.1).
+// MFA factor types (docs/experience.md, MFA factors).
 const (
 	FactorTotp       = "Totp"
 	FactorWebAuthn   = "WebAuthn"

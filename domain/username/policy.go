@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Policy is Logto's usernamePolicy (experience spec §3.1, §3.3). Absent
+// Policy is Logto's usernamePolicy (docs/config.md, signInExperience). Absent
 // fields (nil, 0) mean the default; WithDefaults fills them in.
 type Policy struct {
 	CaseSensitive *bool        `json:"caseSensitive" yaml:"caseSensitive"`
@@ -44,7 +44,7 @@ func (p Policy) WithDefaults() Policy {
 	return p
 }
 
-// Validate applies Logto's usernamePolicyGuard (spec §3.2): lengths 1–128,
+// Validate applies Logto's usernamePolicyGuard (docs/config.md, signInExperience): lengths 1–128,
 // min ≤ max, and a class a username may start with (letters or underscore).
 func (p Policy) Validate() error {
 	p = p.WithDefaults()

@@ -59,7 +59,7 @@ func (m *Method) parseGenerate(*http.Request) (generation, error) {
 	return generation{verificationID: m.h.NewID(), codes: drawn}, err
 }
 
-// generate serves POST /verification/backup-code/generate (spec §1.24): the
+// generate serves POST /verification/backup-code/generate: the
 // codes are in the response once; events keep keyed hashes.
 func (m *Method) generate(_ context.Context, s *experience.Step, in generation) (experience.Reply, error) {
 	hashes := make([]user.CodeHash, len(in.codes))
@@ -91,7 +91,7 @@ func (m *Method) parseVerify(r *http.Request) (verification, error) {
 	return in, err
 }
 
-// verify serves POST /verification/backup-code/verify (spec §1.25): the code
+// verify serves POST /verification/backup-code/verify: the code
 // is consumed on the user in the same atomic append, so it works once even
 // under concurrent requests.
 func (m *Method) verify(ctx context.Context, s *experience.Step, in verification) (experience.Reply, error) {

@@ -7,7 +7,7 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// Generate creates a backup-code record (spec §1.24).
+// Generate creates a backup-code record (docs/experience.md, Backup codes).
 func Generate(s interaction.State, verificationID string, hashes []user.CodeHash) ([]domain.Event, error) {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return nil, err
@@ -15,7 +15,7 @@ func Generate(s interaction.State, verificationID string, hashes []user.CodeHash
 	return []domain.Event{&Generated{VerificationID: verificationID, UserID: s.UserID, Codes: hashes}}, nil
 }
 
-// Verify consumes one of the user's backup codes (spec §1.25); find
+// Verify consumes one of the user's backup codes (docs/experience.md, Backup codes); find
 // locates the submitted code among the stored hashes.
 func Verify(s interaction.State, u *user.State, verificationID string, find func([]user.CodeHash) (int, bool), a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
@@ -39,7 +39,7 @@ func Verify(s interaction.State, u *user.State, verificationID string, find func
 	})
 }
 
-// Bind stages new backup codes for binding (spec §1.7): never as the only
+// Bind stages new backup codes for binding (docs/experience.md, MFA binding): never as the only
 // factor.
 func Bind(s interaction.State, sie *settings.SignInExperience, u *user.State, verificationID string) ([]domain.Event, error) {
 	rec, ok := interaction.UserRecord[Record](s, verificationID)

@@ -73,7 +73,7 @@ func (m *Method) parse(r *http.Request) (verification, error) {
 	return in, nil
 }
 
-// verify serves POST /verification/new-password-identity (spec §1.11).
+// verify serves POST /verification/new-password-identity.
 func (m *Method) verify(ctx context.Context, s *experience.Step, in verification) (experience.Reply, error) {
 	owner, err := accounts.Owner(ctx, s.Tx, user.KindUsername, m.h.Users().Key(user.KindUsername, in.Identifier.Value))
 	if err != nil {
@@ -87,8 +87,8 @@ func (m *Method) verify(ctx context.Context, s *experience.Step, in verification
 	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
 }
 
-// Verify decides a username + password record for registration (spec
-// §1.11): the username must be free and the password must pass the
+// Verify decides a username + password record for registration: the
+// username must be free and the password must pass the
 // policy, with the username as user info; the password is hashed last.
 func Verify(verificationID, name, pw string, taken bool, pws interaction.Passwords) ([]domain.Event, error) {
 	if taken {

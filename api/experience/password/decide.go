@@ -22,7 +22,7 @@ type Attempt struct {
 	Now            time.Time
 }
 
-// Verify decides a password verification (experience spec §1.10):
+// Verify decides a password verification (docs/experience.md, Passwords):
 // credentials, suspension, the sentinel (which blocks even a right
 // password), then expiry, which the sentinel does not count.
 func Verify(a Attempt) interaction.Outcome {
@@ -57,7 +57,7 @@ func Verify(a Attempt) interaction.Outcome {
 	}}}
 }
 
-// checkExpiration applies passwordExpiration (experience spec §2.10).
+// checkExpiration applies passwordExpiration (docs/experience.md, Passwords).
 func checkExpiration(u *user.State, p settings.PasswordExpiration, now time.Time) *domain.Error {
 	if !p.Enabled {
 		return nil

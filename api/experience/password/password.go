@@ -83,7 +83,7 @@ func (m *Method) parse(r *http.Request) (verification, error) {
 	return in, nil
 }
 
-// verify serves POST /verification/password (spec §1.10).
+// verify serves POST /verification/password.
 func (m *Method) verify(ctx context.Context, s *experience.Step, in verification) (experience.Reply, error) {
 	h := m.h
 	kind, key := h.Users().Identifier(in.Identifier.Type, in.Identifier.Value)

@@ -18,7 +18,7 @@ type Record struct {
 var _ interaction.Identifying = Record{}
 
 // CheckIdentify: a password identifies at SignIn when the identifier's
-// sign-in method takes a password (spec §2.4), never at ForgotPassword.
+// sign-in method takes a password (docs/experience.md, Identification), never at ForgotPassword.
 func (r Record) CheckIdentify(event string, sie *settings.SignInExperience) error {
 	if event == settings.EventForgotPassword {
 		return domain.E("session.not_supported_for_forgot_password@identification")

@@ -7,7 +7,7 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// CreateSecret starts binding a TOTP (spec §1.18).
+// CreateSecret starts binding a TOTP (docs/experience.md, TOTP).
 func CreateSecret(s interaction.State, verificationID string, secret user.Sealed) ([]domain.Event, error) {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return nil, err
@@ -22,7 +22,7 @@ func SecretOf(s interaction.State, verificationID string) (*user.Sealed, bool) {
 	return rec.NewSecret, ok && rec.NewSecret != nil
 }
 
-// VerifyNew checks a code against a binding record's secret (spec §1.19,
+// VerifyNew checks a code against a binding record's secret (docs/experience.md, TOTP,
 // with verificationId); matches is the caller's comparison.
 func VerifyNew(s interaction.State, verificationID string, matches bool) ([]domain.Event, error) {
 	if err := interaction.RequireIdentified(s); err != nil {
@@ -37,7 +37,7 @@ func VerifyNew(s interaction.State, verificationID string, matches bool) ([]doma
 	return []domain.Event{&Verified{VerificationID: verificationID, UserID: s.UserID}}, nil
 }
 
-// VerifyExisting proves the user's TOTP (spec §1.19, without
+// VerifyExisting proves the user's TOTP (docs/experience.md, TOTP: without
 // verificationId). step and matched come from checking the code at now;
 // the step must be newer than the last one used, so a code works once.
 func VerifyExisting(s interaction.State, u *user.State, verificationID string, step uint64, matched bool, a interaction.Attempt) interaction.Outcome {
@@ -54,7 +54,7 @@ func VerifyExisting(s interaction.State, u *user.State, verificationID string, s
 	})
 }
 
-// Bind stages a verified new secret for binding (spec §1.7).
+// Bind stages a verified new secret for binding (docs/experience.md, MFA binding).
 func Bind(s interaction.State, sie *settings.SignInExperience, u *user.State, verificationID string) ([]domain.Event, error) {
 	rec, ok := interaction.UserRecord[Record](s, verificationID)
 	_, staged := s.MFA.StagedFactor(user.FactorTotp)

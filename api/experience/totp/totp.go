@@ -68,7 +68,7 @@ func hostname(r *http.Request) string {
 	return r.Host
 }
 
-// createSecret serves POST /verification/totp/secret (spec §1.18): the
+// createSecret serves POST /verification/totp/secret: the
 // secret is in the response once and sealed in the event.
 func (m *Method) createSecret(ctx context.Context, s *experience.Step, in secretRequest) (experience.Reply, error) {
 	u, err := m.h.RequireUser(ctx, s)
@@ -112,7 +112,7 @@ func (m *Method) parseVerify(r *http.Request) (verification, error) {
 	return in, err
 }
 
-// verify serves POST /verification/totp/verify (spec §1.19).
+// verify serves POST /verification/totp/verify.
 func (m *Method) verify(ctx context.Context, s *experience.Step, in verification) (experience.Reply, error) {
 	now := m.h.Clock().Now()
 	if in.VerificationID != nil {

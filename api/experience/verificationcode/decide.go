@@ -10,7 +10,7 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 )
 
-// Template types (experience spec §2.9).
+// Template types (docs/experience.md, Verification codes).
 const (
 	TemplateBindMfa         = "BindMfa"
 	TemplateMfaVerification = "MfaVerification"
@@ -40,7 +40,8 @@ type Request struct {
 	EmailViolation *domain.Error
 }
 
-// PlanCode applies steps 2–4 of experience spec §1.12: template choice,
+// PlanCode applies the rules of a send (docs/experience.md, Verification
+// codes): template choice,
 // the email blocklist for registrations, and delivery suppression.
 func PlanCode(s interaction.State, sie *settings.SignInExperience, req Request) (Plan, error) {
 	plan := Plan{Template: req.Event}
@@ -74,7 +75,7 @@ type Attempt struct {
 	Now            time.Time
 }
 
-// VerifyCode decides a code verification (experience spec §1.13): checks in
+// VerifyCode decides a code verification (docs/experience.md, Verification codes): checks in
 // the spec's order, the attempt limit counted before the comparison, and the
 // sentinel shared with passwords.
 func VerifyCode(s interaction.State, a Attempt) interaction.Outcome {

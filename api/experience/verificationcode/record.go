@@ -47,7 +47,7 @@ var (
 
 // CheckIdentify: a code identifies at SignIn when the identifier's sign-in
 // method takes verification codes, at ForgotPassword when the forgot
-// password methods include it (spec §2.4).
+// password methods include it (docs/experience.md, Identification).
 func (r Record) CheckIdentify(event string, sie *settings.SignInExperience) error {
 	if event == settings.EventForgotPassword {
 		if sie.ForgotPasswordMethods != nil && !slices.Contains(sie.ForgotPasswordMethods, r.Type) {
@@ -116,7 +116,7 @@ type Requested struct {
 	Digest         code.Digest            `json:"digest"`
 	SealedCode     string                 `json:"sealedCode,omitempty"`
 	ExpiresAt      time.Time              `json:"expiresAt"`
-	// Suppressed: nothing is sent (spec §1.12 step 4); the answer is the same.
+	// Suppressed: nothing is sent (docs/experience.md, Verification codes); the answer is the same.
 	Suppressed bool `json:"suppressed,omitempty"`
 }
 

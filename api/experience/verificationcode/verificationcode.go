@@ -84,7 +84,7 @@ type body struct {
 	Code             *string         `json:"code"`
 }
 
-// decode guards the code routes' bodies (spec §1.12, §1.13).
+// decode guards the code routes' bodies (docs/experience.md, Verification codes).
 func decode(r *http.Request, verify bool) (body, error) {
 	var b body
 	if err := httpx.Decode(r, &b); err != nil {
@@ -123,7 +123,7 @@ func (m *Method) parseSend(r *http.Request) (*sending, error) {
 
 func parseVerify(r *http.Request) (body, error) { return decode(r, true) }
 
-// send serves POST /verification/verification-code (spec §1.12). The code
+// send serves POST /verification/verification-code. The code
 // is not sent here: the event asks the delivery worker to send it.
 func (m *Method) send(ctx context.Context, s *experience.Step, in *sending) (experience.Reply, error) {
 	h := m.h
@@ -161,7 +161,7 @@ type issue struct {
 }
 
 // issue applies the send cap and the connector check, then appends the code
-// record, the counted send and the delivery request (spec §1.12 steps 5–7).
+// record, the counted send and the delivery request (docs/experience.md, Verification codes).
 // pending keeps the drawn code across re-decisions of the step.
 func (m *Method) issue(ctx context.Context, s *experience.Step, c issue, pending **codekeys.Pending) error {
 	h := m.h
@@ -214,7 +214,7 @@ func (m *Method) hasConnector(identifierType string) bool {
 	return m.d.EmailConnector
 }
 
-// verify serves POST /verification/verification-code/verify (spec §1.13).
+// verify serves POST /verification/verification-code/verify.
 func (m *Method) verify(ctx context.Context, s *experience.Step, b body) (experience.Reply, error) {
 	id := interaction.Identifier{Type: b.Identifier.Type, Value: b.Identifier.Value}
 	return m.check(ctx, s, "", id, b.VerificationID, *b.Code)
@@ -297,7 +297,7 @@ func (m *Method) mfaIdentifier(ctx context.Context, s *experience.Step, identifi
 	return interaction.Identifier{Type: identifierType, Value: value}, recordType, nil
 }
 
-// sendMFA serves POST /verification/mfa-verification-code (spec §1.26): a
+// sendMFA serves POST /verification/mfa-verification-code: a
 // code to the identified user's own email or phone.
 func (m *Method) sendMFA(ctx context.Context, s *experience.Step, in *mfaSending) (experience.Reply, error) {
 	id, recordType, err := m.mfaIdentifier(ctx, s, in.IdentifierType)
@@ -325,7 +325,8 @@ func (m *Method) verifyMFA(ctx context.Context, s *experience.Step, b mfaBody) (
 func (m *Method) Factors() []string { return []string{user.FactorEmail, user.FactorPhone} }
 
 // Bind binds the email or phone of a verified code record as an MFA factor
-// (spec §1.7; §6 decision 8: the factor must be enabled): the identifier is
+// (docs/experience.md, MFA binding; decision 8: the factor must be enabled):
+// the identifier is
 // staged in the profile, and the binding counts as this interaction's
 // verification of the factor.
 func (m *Method) Bind(ctx context.Context, s *experience.Step, u *user.State, factor, verificationID string) ([]domain.Event, error) {

@@ -9,7 +9,7 @@ import (
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// Start stores a ceremony's session (spec §1.20, §1.22); an authentication
+// Start stores a ceremony's session (docs/experience.md, WebAuthn); an authentication
 // needs a credential to ask for.
 func Start(s interaction.State, u *user.State, verificationID, ceremony string, session json.RawMessage) ([]domain.Event, error) {
 	if err := interaction.RequireIdentified(s); err != nil {
@@ -21,7 +21,7 @@ func Start(s interaction.State, u *user.State, verificationID, ceremony string, 
 	return []domain.Event{&Challenged{VerificationID: verificationID, UserID: s.UserID, Ceremony: ceremony, Session: session}}, nil
 }
 
-// FinishRegistration verifies a registration record (spec §1.21); verify
+// FinishRegistration verifies a registration record (docs/experience.md, WebAuthn); verify
 // checks the payload against the stored session.
 func FinishRegistration(s interaction.State, verificationID string, verify func(session json.RawMessage) (user.Factor, error)) ([]domain.Event, error) {
 	if err := interaction.RequireIdentified(s); err != nil {
@@ -48,7 +48,7 @@ type Assertion struct {
 	CloneWarning bool
 }
 
-// FinishAuthentication verifies an authentication record (spec §1.23). The
+// FinishAuthentication verifies an authentication record (docs/experience.md, WebAuthn). The
 // counter is recorded; a counter that went backwards is recorded as a risk
 // event, not silently passed.
 func FinishAuthentication(s interaction.State, u *user.State, verificationID string, verify func(session json.RawMessage) (Assertion, error), a interaction.Attempt) interaction.Outcome {
@@ -86,7 +86,7 @@ func FinishAuthentication(s interaction.State, u *user.State, verificationID str
 	})
 }
 
-// Bind stages a registered credential for binding (spec §1.7): WebAuthn
+// Bind stages a registered credential for binding (docs/experience.md, MFA binding): WebAuthn
 // as an MFA factor, or as a passkey when passkey sign-in is on.
 func Bind(s interaction.State, sie *settings.SignInExperience, verificationID string) ([]domain.Event, error) {
 	rec, ok := interaction.UserRecord[Record](s, verificationID)

@@ -56,7 +56,7 @@ func (m *Method) Bind(_ context.Context, s *experience.Step, _ *user.State, _ st
 // newID is the parse of the option routes: the id of the record they create.
 func (m *Method) newID(*http.Request) (string, error) { return m.h.NewID(), nil }
 
-// passkeyUser names the user to the authenticator (spec §2.14).
+// passkeyUser names the user to the authenticator (docs/experience.md, WebAuthn).
 func passkeyUser(u *user.State) passkey.User {
 	name := "Unnamed User"
 	for _, v := range []string{u.PrimaryEmail, u.PrimaryPhone, u.Username} {
@@ -81,8 +81,7 @@ func credentials(u *user.State) []passkey.Credential {
 	return out
 }
 
-// start serves the registration and authentication option routes (spec
-// §1.20, §1.22).
+// start serves the registration and authentication option routes.
 func (m *Method) start(ceremony string) experience.Decide[string] {
 	optionsKey := "registrationOptions"
 	if ceremony == CeremonyAuthentication {
@@ -135,7 +134,7 @@ func parseVerify(r *http.Request) (verifyBody, error) {
 	return body, nil
 }
 
-// verifyRegistration serves POST /web-authn/registration/verify (spec §1.21).
+// verifyRegistration serves POST /web-authn/registration/verify.
 func (m *Method) verifyRegistration(_ context.Context, s *experience.Step, body verifyBody) (experience.Reply, error) {
 	events, err := FinishRegistration(s.State, body.VerificationID, func(stored json.RawMessage) (user.Factor, error) {
 		var session passkey.Session
@@ -157,7 +156,7 @@ func (m *Method) verifyRegistration(_ context.Context, s *experience.Step, body 
 	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": body.VerificationID}}, nil
 }
 
-// verifyAuthentication serves POST /web-authn/authentication/verify (spec §1.23).
+// verifyAuthentication serves POST /web-authn/authentication/verify.
 func (m *Method) verifyAuthentication(ctx context.Context, s *experience.Step, body verifyBody) (experience.Reply, error) {
 	u, err := m.h.RequireUser(ctx, s)
 	if err != nil {
