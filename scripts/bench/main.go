@@ -64,14 +64,14 @@ func main() {
 // rig is the server under test: embedded NATS with fsync on every append,
 // the API over real HTTP, and an SMTP server receiving codes.
 type rig struct {
-	experience experience.Config
-	clock      *apitest.Clock
-	ns         *server.Server
-	store      *eventstore.Store
-	hasher     *password.Hasher
-	url        string
-	smtp       *apitest.SMTPServer
-	events     map[string]domain.Registry // the server's catalogue
+	options api.Options // the server's; the MFA measurement starts a second one like it
+	clock   *apitest.Clock
+	ns      *server.Server
+	store   *eventstore.Store
+	hasher  *password.Hasher
+	url     string
+	smtp    *apitest.SMTPServer
+	events  map[string]domain.Registry // the server's catalogue
 }
 
 func run(d time.Duration, clients int, only string) error {
@@ -107,18 +107,19 @@ func run(d time.Duration, clients int, only string) error {
 	clock := apitest.NewClock(time.Now())
 	expCfg := experience.Config{Settings: sie, TTL: 100000 * time.Hour, ReturnURL: "http://localhost:3000/callback",
 		CookieKey: make([]byte, 32)}
-	srv, err := api.New(ctx, store, api.Options{
+	options := api.Options{
 		Experience: expCfg, EmailConnector: true,
 		WebAuthn: passkey.Config{RPID: apitest.WebAuthnRPID, Origins: []string{apitest.WebAuthnOrigin}},
 		Hasher:   hasher, Clock: clock, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	srv, err := api.New(ctx, store, options)
 	if err != nil {
 		return err
 	}
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	r := &rig{experience: expCfg, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp, events: srv.Catalogue()}
+	r := &rig{options: options, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp, events: srv.Catalogue()}
 	transport := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
 
 	workers := 2 * runtime.GOMAXPROCS(0)

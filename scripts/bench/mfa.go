@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -34,10 +32,9 @@ const usersPerClient = 40
 // users are set up through a second server on the same store with cheap
 // password hashing: passwords are not what is measured here.
 func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, clients int, d time.Duration) (string, error) {
-	srv, err := api.New(ctx, r.store, api.Options{
-		Experience: r.experience, Hasher: apitest.CheapHasher(), Clock: r.clock,
-		EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	options := r.options
+	options.Hasher = apitest.CheapHasher()
+	srv, err := api.New(ctx, r.store, options)
 	if err != nil {
 		return "", err
 	}
