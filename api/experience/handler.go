@@ -106,15 +106,15 @@ func (h *Handler) Events() domain.Registry { return h.events }
 func (h *Handler) Register(r *mux.Router) {
 	s := r.PathPrefix("/api/experience").Subrouter()
 	s.HandleFunc("", command.Handler(h.api, h.parseStart, h.start)).Methods(http.MethodPut)
-	s.HandleFunc("/interaction-event", Handle(h, "interaction-event", decodeEvent, h.switchEvent)).Methods(http.MethodPut)
+	Route(s, h, http.MethodPut, "/interaction-event", decodeEvent, h.switchEvent)
 	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)
-	s.HandleFunc("/identification", Handle(h, "identification", h.parseIdentification, h.identify)).Methods(http.MethodPost)
-	s.HandleFunc("/submit", Handle(h, "submit", NoBody, h.submit)).Methods(http.MethodPost)
-	s.HandleFunc("/profile", Handle(h, "profile", h.parseProfile, h.stageProfile)).Methods(http.MethodPost)
-	s.HandleFunc("/profile/password", Handle(h, "profile.password", h.parsePasswordReset, h.resetPassword)).Methods(http.MethodPut)
-	s.HandleFunc("/profile/mfa", Handle(h, "profile.mfa", h.parseBind, h.bindMFA)).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa/mfa-skipped", Handle(h, "profile.mfa.mfa-skipped", NoBody, h.skipMFA(interaction.SkipMFA))).Methods(http.MethodPost)
-	s.HandleFunc("/profile/mfa/mfa-suggestion-skipped", Handle(h, "profile.mfa.mfa-suggestion-skipped", NoBody, h.skipMFA(interaction.SkipMFASuggestion))).Methods(http.MethodPost)
+	Route(s, h, http.MethodPost, "/identification", h.parseIdentification, h.identify)
+	Route(s, h, http.MethodPost, "/submit", NoBody, h.submit)
+	Route(s, h, http.MethodPost, "/profile", h.parseProfile, h.stageProfile)
+	Route(s, h, http.MethodPut, "/profile/password", h.parsePasswordReset, h.resetPassword)
+	Route(s, h, http.MethodPost, "/profile/mfa", h.parseBind, h.bindMFA)
+	Route(s, h, http.MethodPost, "/profile/mfa/mfa-skipped", NoBody, h.skipMFA(interaction.SkipMFA))
+	Route(s, h, http.MethodPost, "/profile/mfa/mfa-suggestion-skipped", NoBody, h.skipMFA(interaction.SkipMFASuggestion))
 	for _, m := range h.methods {
 		m.Mount(h, s)
 	}

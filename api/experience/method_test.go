@@ -52,7 +52,7 @@ func (m *pinMethod) Events() domain.Registry {
 
 func (m *pinMethod) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	r.HandleFunc("/verification/pin", experience.Handle(h, "verification.pin", m.parse, m.verify)).Methods(http.MethodPost)
+	experience.Route(r, h, http.MethodPost, "/verification/pin", m.parse, m.verify)
 }
 
 type pinBody struct {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
 
 	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/api/httpx"
@@ -42,12 +45,21 @@ type stepInput[In any] struct {
 	in In
 }
 
-// Handle serves a route against the request's interaction. parse reads the
+// Route mounts a step of the interaction: method and path under
+// /api/experience, served by handle. The step's name, which refusals
+// record, is its path with dots: /verification/totp/verify is
+// verification.totp.verify.
+func Route[In any](r *mux.Router, h *Handler, method, path string, parse func(*http.Request) (In, error), decide Decide[In]) {
+	name := strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
+	r.HandleFunc(path, handle(h, name, parse, decide)).Methods(method)
+}
+
+// handle serves a step against the request's interaction. parse reads the
 // request once; decide runs in each attempt on the freshly loaded
 // interaction. Every refusal is recorded on the interaction: decide's own
 // failure events, else interaction.request.failed naming the step (name)
 // and the code; nothing decide appended for success commits with it.
-func Handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In]) http.HandlerFunc {
+func handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In]) http.HandlerFunc {
 	return command.Handler(h.api, func(r *http.Request) (stepInput[In], error) {
 		in, err := parse(r)
 		return stepInput[In]{id: h.interactionID(r), in: in}, err

@@ -9,31 +9,24 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
-
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/user"
 )
 
-// usersMaxBody bounds request bodies (64 KiB), as the Experience API does.
-const usersMaxBody = 64 << 10
-
 // usersMaxNameLength bounds firstname and lastname (characters).
 const usersMaxNameLength = 255
 
-var (
-	// usersEmailPattern is the Experience API's email guard.
-	usersEmailPattern = regexp.MustCompile(`^\S+@\S+\.\S+$`)
-	// usersPhonePattern admits E.164 and the usual punctuation around it.
-	usersPhonePattern = regexp.MustCompile(`^\+?[0-9 ().-]+$`)
-)
+// usersPhonePattern admits E.164 and the usual punctuation around it.
+var usersPhonePattern = regexp.MustCompile(`^\+?[0-9 ().-]+$`)
 
 // usersDecode reads a JSON object body: not JSON is 400 BadRequestError, a
 // value of the wrong JSON type 422 naming its field, over 64 KiB 413. An
 // empty body is {}.
 func usersDecode(r *http.Request) (usersCreateBody, error) {
 	var body usersCreateBody
-	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, usersMaxBody))
+	data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, httpx.MaxBody))
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooLarge):
@@ -79,7 +72,7 @@ func (u *UsersAPI) validate(b usersCreateBody) []usersIssue {
 			add("username", "username is invalid: "+refused.Code)
 		}
 	}
-	if b.Email != "" && !usersEmailPattern.MatchString(b.Email) {
+	if b.Email != "" && !user.WellFormedEmail(b.Email) {
 		add("email", "email is invalid")
 	}
 	if digits := user.NormalizePhone(b.Phone); b.Phone != "" && (!usersPhonePattern.MatchString(b.Phone) || len(digits) < 4 || len(digits) > 15) {

@@ -1,9 +1,12 @@
 package interaction
 
 import (
+	"strings"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
 )
 
 // AggregateType names interaction aggregates: events.interaction.<id>.
@@ -13,6 +16,19 @@ const AggregateType = "interaction"
 type Identifier struct {
 	Type  string `json:"type"`
 	Value string `json:"value"`
+}
+
+// WellFormed reports whether the value has the shape its type needs: an
+// email address, or a phone number of digits only. Usernames are the
+// username policy's to judge, so any value passes here.
+func (id Identifier) WellFormed() bool {
+	switch id.Type {
+	case settings.IdentifierEmail:
+		return user.WellFormedEmail(id.Value)
+	case settings.IdentifierPhone:
+		return id.Value != "" && strings.Trim(id.Value, "0123456789") == ""
+	}
+	return true
 }
 
 // Started begins, or restarts, an interaction: all earlier state is dropped.

@@ -166,3 +166,23 @@ func TestIdentifyExistingGate(t *testing.T) {
 		t.Fatalf("a verified MFA proof passes the guard: %v", err)
 	}
 }
+
+func TestIdentifierWellFormed(t *testing.T) {
+	for _, tc := range []struct {
+		id   interaction.Identifier
+		want bool
+	}{
+		{interaction.Identifier{Type: "email", Value: "ann@example.com"}, true},
+		{interaction.Identifier{Type: "email", Value: "ann@example"}, false},
+		{interaction.Identifier{Type: "email", Value: "ann @example.com"}, false},
+		{interaction.Identifier{Type: "email", Value: ""}, false},
+		{interaction.Identifier{Type: "phone", Value: "61412345678"}, true},
+		{interaction.Identifier{Type: "phone", Value: "+61412345678"}, false},
+		{interaction.Identifier{Type: "phone", Value: ""}, false},
+		{interaction.Identifier{Type: "username", Value: "any thing"}, true},
+	} {
+		if got := tc.id.WellFormed(); got != tc.want {
+			t.Errorf("%+v.WellFormed() = %v, want %v", tc.id, got, tc.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package user
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"regexp"
 	"strings"
 
 	"github.com/authtrail/authtrail/domain"
@@ -64,3 +65,10 @@ func NormalizePhone(phone string) string {
 	}
 	return b.String()
 }
+
+// emailPattern is Logto's shape of an email: something, @, something, a
+// dot, something, without spaces.
+var emailPattern = regexp.MustCompile(`^\S+@\S+\.\S+$`)
+
+// WellFormedEmail reports whether email has the shape both APIs accept.
+func WellFormedEmail(email string) bool { return emailPattern.MatchString(email) }

@@ -35,8 +35,8 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds the backup-code routes.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	r.HandleFunc("/verification/backup-code/generate", experience.Handle(h, "verification.backup-code.generate", m.parseGenerate, m.generate)).Methods(http.MethodPost)
-	r.HandleFunc("/verification/backup-code/verify", experience.Handle(h, "verification.backup-code.verify", m.parseVerify, m.verify)).Methods(http.MethodPost)
+	experience.Route(r, h, http.MethodPost, "/verification/backup-code/generate", m.parseGenerate, m.generate)
+	experience.Route(r, h, http.MethodPost, "/verification/backup-code/verify", m.parseVerify, m.verify)
 }
 
 // Factors: the method binds the backup-code factor.

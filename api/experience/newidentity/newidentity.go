@@ -35,16 +35,12 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds POST /verification/new-password-identity.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	r.HandleFunc("/verification/new-password-identity",
-		experience.Handle(h, "verification.new-password-identity", m.parse, m.verify)).Methods(http.MethodPost)
+	experience.Route(r, h, http.MethodPost, "/verification/new-password-identity", m.parse, m.verify)
 }
 
 type body struct {
-	Identifier *struct {
-		Type  string `json:"type"`
-		Value string `json:"value"`
-	} `json:"identifier"`
-	Password string `json:"password"`
+	Identifier *interaction.Identifier `json:"identifier"`
+	Password   string                  `json:"password"`
 }
 
 // verification is the route's request, with the id of the record it

@@ -13,7 +13,6 @@ import (
 )
 
 var (
-	t0      = interactiontest.T0
 	given   = interactiontest.Given
 	started = interactiontest.Started
 	alice   = interactiontest.Alice

@@ -6,7 +6,6 @@ package password
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 
 	"github.com/gorilla/mux"
@@ -33,24 +32,13 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds POST /verification/password.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	r.HandleFunc("/verification/password", experience.Handle(h, "verification.password", m.parse, m.verify)).Methods(http.MethodPost)
-}
-
-type identifierBody struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
+	experience.Route(r, h, http.MethodPost, "/verification/password", m.parse, m.verify)
 }
 
 type body struct {
-	Identifier *identifierBody `json:"identifier"`
-	Password   string          `json:"password"`
+	Identifier *interaction.Identifier `json:"identifier"`
+	Password   string                  `json:"password"`
 }
-
-// Patterns of the identifier values the password routes accept.
-var (
-	EmailPattern = regexp.MustCompile(`^\S+@\S+\.\S+$`)
-	PhonePattern = regexp.MustCompile(`^\d+$`)
-)
 
 var identifierTypes = []string{settings.IdentifierUsername, settings.IdentifierEmail, settings.IdentifierPhone}
 
@@ -73,9 +61,7 @@ func (m *Method) parse(r *http.Request) (verification, error) {
 		return in, httpx.Invalid("body", `"identifier" is required`)
 	case !slices.Contains(identifierTypes, id.Type):
 		return in, httpx.Invalid("body", `"identifier.type" is not allowed`)
-	case id.Value == "",
-		id.Type == settings.IdentifierEmail && !EmailPattern.MatchString(id.Value),
-		id.Type == settings.IdentifierPhone && !PhonePattern.MatchString(id.Value):
+	case id.Value == "" || !id.WellFormed():
 		return in, httpx.Invalid("body", `"identifier.value" is invalid`)
 	case in.Password == "":
 		return in, httpx.Invalid("body", `"password" is required`)
@@ -107,7 +93,7 @@ func (m *Method) verify(ctx context.Context, s *experience.Step, in verification
 	}
 	out := Verify(Attempt{
 		VerificationID: in.verificationID,
-		Identifier:     interaction.Identifier{Type: in.Identifier.Type, Value: in.Identifier.Value},
+		Identifier:     *in.Identifier,
 		User:           u, Matched: matched, Sentinel: guard.State,
 		Policy:     h.SentinelPolicy(),
 		Expiration: h.Settings().PasswordExpiration, Now: now,

@@ -37,8 +37,8 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds the TOTP routes.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	r.HandleFunc("/verification/totp/secret", experience.Handle(h, "verification.totp.secret", m.parseSecret, m.createSecret)).Methods(http.MethodPost)
-	r.HandleFunc("/verification/totp/verify", experience.Handle(h, "verification.totp.verify", m.parseVerify, m.verify)).Methods(http.MethodPost)
+	experience.Route(r, h, http.MethodPost, "/verification/totp/secret", m.parseSecret, m.createSecret)
+	experience.Route(r, h, http.MethodPost, "/verification/totp/verify", m.parseVerify, m.verify)
 }
 
 // Factors: the method binds the TOTP factor.

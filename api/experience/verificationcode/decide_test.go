@@ -20,7 +20,6 @@ var (
 	t0      = interactiontest.T0
 	given   = interactiontest.Given
 	started = interactiontest.Started
-	alice   = interactiontest.Alice
 	types   = interactiontest.Types
 )
 

@@ -9,7 +9,6 @@ package verificationcode
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"slices"
 	"time"
 
@@ -56,32 +55,21 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds the code routes.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	r.HandleFunc("/verification/verification-code",
-		experience.Handle(h, "verification.verification-code", m.parseSend, m.send)).Methods(http.MethodPost)
-	r.HandleFunc("/verification/verification-code/verify",
-		experience.Handle(h, "verification.verification-code.verify", parseVerify, m.verify)).Methods(http.MethodPost)
-	r.HandleFunc("/verification/mfa-verification-code",
-		experience.Handle(h, "verification.mfa-verification-code", m.parseMFASend, m.sendMFA)).Methods(http.MethodPost)
-	r.HandleFunc("/verification/mfa-verification-code/verify",
-		experience.Handle(h, "verification.mfa-verification-code.verify", parseMFAVerify, m.verifyMFA)).Methods(http.MethodPost)
+	experience.Route(r, h, http.MethodPost, "/verification/verification-code", m.parseSend, m.send)
+	experience.Route(r, h, http.MethodPost, "/verification/verification-code/verify", parseVerify, m.verify)
+	experience.Route(r, h, http.MethodPost, "/verification/mfa-verification-code", m.parseMFASend, m.sendMFA)
+	experience.Route(r, h, http.MethodPost, "/verification/mfa-verification-code/verify", parseMFAVerify, m.verifyMFA)
 }
 
 var (
-	emailPattern      = regexp.MustCompile(`^\S+@\S+\.\S+$`)
-	phonePattern      = regexp.MustCompile(`^\d+$`)
 	interactionEvents = []string{settings.EventSignIn, settings.EventRegister, settings.EventForgotPassword}
 )
 
-type identifierBody struct {
-	Type  string `json:"type"`
-	Value string `json:"value"`
-}
-
 type body struct {
-	Identifier       *identifierBody `json:"identifier"`
-	InteractionEvent string          `json:"interactionEvent"`
-	VerificationID   string          `json:"verificationId"`
-	Code             *string         `json:"code"`
+	Identifier       *interaction.Identifier `json:"identifier"`
+	InteractionEvent string                  `json:"interactionEvent"`
+	VerificationID   string                  `json:"verificationId"`
+	Code             *string                 `json:"code"`
 }
 
 // decode guards the code routes' bodies (docs/experience.md, Verification codes).
@@ -94,8 +82,7 @@ func decode(r *http.Request, verify bool) (body, error) {
 	switch {
 	case id == nil:
 		return b, httpx.Invalid("body", `"identifier" is required`)
-	case id.Type == settings.IdentifierEmail && (len(id.Value) > 256 || !emailPattern.MatchString(id.Value)),
-		id.Type == settings.IdentifierPhone && !phonePattern.MatchString(id.Value):
+	case !id.WellFormed(), id.Type == settings.IdentifierEmail && len(id.Value) > 256:
 		return b, httpx.Invalid("body", `"identifier.value" is invalid`)
 	case id.Type != settings.IdentifierEmail && id.Type != settings.IdentifierPhone:
 		return b, httpx.Invalid("body", `"identifier.type" must be email or phone`)
@@ -132,7 +119,7 @@ func (m *Method) send(ctx context.Context, s *experience.Step, in *sending) (exp
 	if err != nil {
 		return experience.Reply{}, err
 	}
-	identifier := interaction.Identifier{Type: in.Identifier.Type, Value: in.Identifier.Value}
+	identifier := *in.Identifier
 	req := Request{Identifier: identifier, Event: in.InteractionEvent, UserExists: owner != ""}
 	if identifier.Type == settings.IdentifierEmail {
 		req.EmailViolation = h.EmailViolation(identifier.Value)
@@ -216,7 +203,7 @@ func (m *Method) hasConnector(identifierType string) bool {
 
 // verify serves POST /verification/verification-code/verify.
 func (m *Method) verify(ctx context.Context, s *experience.Step, b body) (experience.Reply, error) {
-	id := interaction.Identifier{Type: b.Identifier.Type, Value: b.Identifier.Value}
+	id := *b.Identifier
 	return m.check(ctx, s, "", id, b.VerificationID, *b.Code)
 }
 

@@ -38,11 +38,10 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds the ceremony routes.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	route := func(path string, hf http.HandlerFunc) { r.HandleFunc(path, hf).Methods(http.MethodPost) }
-	route("/verification/web-authn/registration", experience.Handle(h, "verification.web-authn.registration", m.newID, m.start(CeremonyRegistration)))
-	route("/verification/web-authn/registration/verify", experience.Handle(h, "verification.web-authn.registration.verify", parseVerify, m.verifyRegistration))
-	route("/verification/web-authn/authentication", experience.Handle(h, "verification.web-authn.authentication", m.newID, m.start(CeremonyAuthentication)))
-	route("/verification/web-authn/authentication/verify", experience.Handle(h, "verification.web-authn.authentication.verify", parseVerify, m.verifyAuthentication))
+	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration", m.newID, m.start(CeremonyRegistration))
+	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration/verify", parseVerify, m.verifyRegistration)
+	experience.Route(r, h, http.MethodPost, "/verification/web-authn/authentication", m.newID, m.start(CeremonyAuthentication))
+	experience.Route(r, h, http.MethodPost, "/verification/web-authn/authentication/verify", parseVerify, m.verifyAuthentication)
 }
 
 // Factors: the method binds the WebAuthn factor.
