@@ -2,7 +2,10 @@ package experience
 
 import (
 	"context"
+	"net/http"
+	"slices"
 
+	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/password"
 )
@@ -62,4 +65,40 @@ func (p *Passwords) Decoy(pw string) {
 	}
 	p.h.hasher.VerifyDecoy(p.ctx, pw)
 	p.matches[""] = false
+}
+
+// PasswordRequest is the request of a route that takes an identifier and a
+// password, with the id of the record the route creates and the request's
+// password memo.
+type PasswordRequest struct {
+	Identifier     interaction.Identifier
+	Password       string
+	VerificationID string
+	Passwords      *Passwords
+}
+
+// ParsePasswordRequest reads {identifier: {type, value}, password}: the
+// identifier's type must be one of types and its value pass valid.
+func (h *Handler) ParsePasswordRequest(r *http.Request, types []string, valid func(interaction.Identifier) bool) (PasswordRequest, error) {
+	in := PasswordRequest{VerificationID: h.NewID(), Passwords: h.Passwords(r.Context())}
+	var body struct {
+		Identifier *interaction.Identifier `json:"identifier"`
+		Password   string                  `json:"password"`
+	}
+	if err := httpx.Decode(r, &body); err != nil {
+		return in, err
+	}
+	id := body.Identifier
+	switch {
+	case id == nil:
+		return in, httpx.Invalid("body", `"identifier" is required`)
+	case !slices.Contains(types, id.Type):
+		return in, httpx.Invalid("body", `"identifier.type" is not allowed`)
+	case !valid(*id):
+		return in, httpx.Invalid("body", `"identifier.value" is invalid`)
+	case body.Password == "":
+		return in, httpx.Invalid("body", `"password" is required`)
+	}
+	in.Identifier, in.Password = *id, body.Password
+	return in, nil
 }

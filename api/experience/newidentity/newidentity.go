@@ -13,7 +13,6 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/experience"
-	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
@@ -38,49 +37,24 @@ func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	experience.Route(r, h, http.MethodPost, "/verification/new-password-identity", m.parse, m.verify)
 }
 
-type body struct {
-	Identifier *interaction.Identifier `json:"identifier"`
-	Password   string                  `json:"password"`
-}
-
-// verification is the route's request, with the id of the record it
-// creates and the request's password memo.
-type verification struct {
-	body
-	verificationID string
-	pws            *experience.Passwords
-}
-
-func (m *Method) parse(r *http.Request) (verification, error) {
-	in := verification{verificationID: m.h.NewID(), pws: m.h.Passwords(r.Context())}
-	if err := httpx.Decode(r, &in.body); err != nil {
-		return in, err
-	}
-	switch id := in.Identifier; {
-	case id == nil:
-		return in, httpx.Invalid("body", `"identifier" is required`)
-	case id.Type != settings.IdentifierUsername:
-		return in, httpx.Invalid("body", `"identifier.type" is not allowed`)
-	case !username.Pattern.MatchString(id.Value):
-		return in, httpx.Invalid("body", `"identifier.value" is invalid`)
-	case in.Password == "":
-		return in, httpx.Invalid("body", `"password" is required`)
-	}
-	return in, nil
+func (m *Method) parse(r *http.Request) (experience.PasswordRequest, error) {
+	return m.h.ParsePasswordRequest(r, []string{settings.IdentifierUsername}, func(id interaction.Identifier) bool {
+		return username.Pattern.MatchString(id.Value)
+	})
 }
 
 // verify serves POST /verification/new-password-identity.
-func (m *Method) verify(ctx context.Context, s *experience.Step, in verification) (experience.Reply, error) {
+func (m *Method) verify(ctx context.Context, s *experience.Step, in experience.PasswordRequest) (experience.Reply, error) {
 	owner, err := accounts.Owner(ctx, s.Tx, user.KindUsername, m.h.Users().Key(user.KindUsername, in.Identifier.Value))
 	if err != nil {
 		return experience.Reply{}, err
 	}
-	events, err := Verify(in.verificationID, in.Identifier.Value, in.Password, owner != "", in.pws)
+	events, err := Verify(in.VerificationID, in.Identifier.Value, in.Password, owner != "", in.Passwords)
 	if err != nil {
 		return experience.Reply{}, err
 	}
 	s.Append(events...)
-	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
+	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.VerificationID}}, nil
 }
 
 // Verify decides a username + password record for registration: the

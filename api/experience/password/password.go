@@ -6,13 +6,11 @@ package password
 import (
 	"context"
 	"net/http"
-	"slices"
 
 	"github.com/gorilla/mux"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/experience"
-	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
@@ -35,42 +33,16 @@ func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	experience.Route(r, h, http.MethodPost, "/verification/password", m.parse, m.verify)
 }
 
-type body struct {
-	Identifier *interaction.Identifier `json:"identifier"`
-	Password   string                  `json:"password"`
-}
-
 var identifierTypes = []string{settings.IdentifierUsername, settings.IdentifierEmail, settings.IdentifierPhone}
 
-// verification is the route's request, with the id of the record it
-// creates and the request's password memo.
-type verification struct {
-	body
-	verificationID string
-	pws            *experience.Passwords
-}
-
-func (m *Method) parse(r *http.Request) (verification, error) {
-	in := verification{verificationID: m.h.NewID(), pws: m.h.Passwords(r.Context())}
-	if err := httpx.Decode(r, &in.body); err != nil {
-		return in, err
-	}
-	id := in.Identifier
-	switch {
-	case id == nil:
-		return in, httpx.Invalid("body", `"identifier" is required`)
-	case !slices.Contains(identifierTypes, id.Type):
-		return in, httpx.Invalid("body", `"identifier.type" is not allowed`)
-	case id.Value == "" || !id.WellFormed():
-		return in, httpx.Invalid("body", `"identifier.value" is invalid`)
-	case in.Password == "":
-		return in, httpx.Invalid("body", `"password" is required`)
-	}
-	return in, nil
+func (m *Method) parse(r *http.Request) (experience.PasswordRequest, error) {
+	return m.h.ParsePasswordRequest(r, identifierTypes, func(id interaction.Identifier) bool {
+		return id.Value != "" && id.WellFormed()
+	})
 }
 
 // verify serves POST /verification/password.
-func (m *Method) verify(ctx context.Context, s *experience.Step, in verification) (experience.Reply, error) {
+func (m *Method) verify(ctx context.Context, s *experience.Step, in experience.PasswordRequest) (experience.Reply, error) {
 	h := m.h
 	kind, key := h.Users().Identifier(in.Identifier.Type, in.Identifier.Value)
 	guard, err := h.IdentifierGuard(ctx, s, kind, key)
@@ -87,13 +59,13 @@ func (m *Method) verify(ctx context.Context, s *experience.Step, in verification
 	case guard.State.LockedAt(now):
 		// Locked whatever the password: skip the hash, the answer is the same.
 	case u != nil && u.HasPassword():
-		matched = in.pws.Matches(in.Password, u.PasswordDigest)
+		matched = in.Passwords.Matches(in.Password, u.PasswordDigest)
 	default:
-		in.pws.Decoy(in.Password)
+		in.Passwords.Decoy(in.Password)
 	}
 	out := Verify(Attempt{
-		VerificationID: in.verificationID,
-		Identifier:     *in.Identifier,
+		VerificationID: in.VerificationID,
+		Identifier:     in.Identifier,
 		User:           u, Matched: matched, Sentinel: guard.State,
 		Policy:     h.SentinelPolicy(),
 		Expiration: h.Settings().PasswordExpiration, Now: now,
@@ -101,5 +73,5 @@ func (m *Method) verify(ctx context.Context, s *experience.Step, in verification
 	if err := s.Settle(guard, "", out); err != nil {
 		return experience.Reply{}, err
 	}
-	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.verificationID}}, nil
+	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": in.VerificationID}}, nil
 }
