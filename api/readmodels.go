@@ -2,67 +2,54 @@ package api
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/projections/devices"
 )
 
-// ReadModels are the projections the APIs read: the device read model
-// serves the MFA API's device list.
+// ReadModels are the projections the APIs read, in the SQLite file of this
+// process: the devices read model serves the MFA API's device list.
 type ReadModels struct {
-	Devices *devices.Projection
-	runner  *projections.Runner
-	store   *eventstore.Store
-	stop    context.CancelFunc
-	done    chan struct{}
+	Host    *projections.Host
+	Devices devices.Model
+	db      *projections.DB
 }
 
-// StartReadModels runs the projections on the store's connection until Stop.
-func StartReadModels(ctx context.Context, store *eventstore.Store, log *slog.Logger) (*ReadModels, error) {
-	p, err := devices.New(ctx, store.JetStream(), store.Replicas())
+// StartReadModels opens the database at path and runs the projections on
+// their own connection to the store's server until Stop.
+func StartReadModels(ctx context.Context, store *eventstore.Store, path string, log *slog.Logger) (*ReadModels, error) {
+	db, err := projections.OpenDB(ctx, path)
 	if err != nil {
 		return nil, err
 	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	rm := &ReadModels{Devices: p, runner: projections.NewRunner(store.JetStream().Conn(), store.Stream(), log),
-		store: store, stop: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(rm.done)
-		if err := rm.runner.Run(runCtx, p); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("projection halted", "projection", devices.Name, "err", err)
-		}
-	}()
-	return rm, nil
+	js, err := jetstream.New(store.JetStream().Conn())
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	host, err := projections.Start(ctx, db, js, store.Stream(), log, devices.New())
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return &ReadModels{Host: host, Devices: devices.Model{Host: host}, db: db}, nil
 }
 
-// CaughtUp waits, bounded by ctx, until the read models applied every event
-// up to seq (read-your-writes for the APIs).
+// CaughtUp waits, bounded by ctx, until the devices read model processed
+// every event up to seq (read-your-writes for the MFA API).
 func (rm *ReadModels) CaughtUp(ctx context.Context, seq uint64) error {
-	return rm.runner.WaitFor(ctx, rm.Devices, seq)
+	return rm.Devices.WaitFor(ctx, seq)
 }
 
-// WaitCurrent waits until the read models caught up with the whole log.
-func (rm *ReadModels) WaitCurrent(ctx context.Context) error {
-	stream, err := rm.store.JetStream().Stream(ctx, rm.store.Stream())
-	if err != nil {
-		return err
-	}
-	info, err := stream.Info(ctx)
-	if err != nil {
-		return err
-	}
-	return rm.CaughtUp(ctx, info.State.LastSeq)
-}
+// WaitCurrent waits until every read model caught up with the whole log.
+func (rm *ReadModels) WaitCurrent(ctx context.Context) error { return rm.Host.WaitCurrent(ctx) }
 
-// Stop ends the projections.
+// Stop ends the projections and closes the database.
 func (rm *ReadModels) Stop() {
-	rm.stop()
-	select {
-	case <-rm.done:
-	case <-time.After(10 * time.Second):
-	}
+	rm.Host.Stop()
+	_ = rm.db.Close()
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// Methods are authentication methods to register after the built-in
 	// ones (an extension, or a test's own method).
 	Methods []experience.Method
+	// ReadModelDB is the read models' SQLite file (projections.FileName
+	// under the data directory); required.
+	ReadModelDB string
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -85,7 +88,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	readModels, err := StartReadModels(ctx, store, o.Log)
+	readModels, err := StartReadModels(ctx, store, o.ReadModelDB, o.Log)
 	if err != nil {
 		return nil, err
 	}

@@ -1,10 +1,15 @@
-// Package projections builds read models from the event log. Each
-// projection reads its events through a durable JetStream consumer of its
-// own, whose ack floor is the projection's checkpoint.
+// Package projections builds read models from the event log (docs/audit.md,
+// Projections). Every read model lives in one SQLite database per process;
+// each projection reads the whole log through a durable JetStream consumer
+// of its own and commits its checkpoint, the last stream sequence it
+// processed, in the same SQLite transaction as the rows it wrote, so the two
+// cannot drift. Versions are numbered: version N+1 is built beside N and
+// readers switch when it has caught up (Host.Rebuild).
 package projections
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -13,45 +18,71 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 )
 
-// Projection folds events into a read model.
+// Projection folds events into tables of its own.
 type Projection interface {
-	// Name names the projection, e.g. "devices": letters, digits, '_', '-'.
+	// Name names the projection, e.g. "devices": lower-case letters,
+	// digits and '_'.
 	Name() string
-	// Version is bumped when the read model's shape changes, so the new
-	// version is rebuilt from the first event into a bucket of its own.
-	Version() int
-	// FilterSubjects selects the events, e.g. "events.user.>".
-	FilterSubjects() []string
-	// Apply folds one event into the read model. It must be idempotent:
-	// records keep the stream sequence of the last event applied to them
-	// and skip events at or below it, so a redelivery changes nothing.
-	// Events of types it does not know it ignores, returning nil (Decode
-	// tells them apart). An error wrapping ErrPermanent halts the
-	// projection; any other error is retried later.
-	Apply(ctx context.Context, env eventstore.Envelope) error
+	// Shape is bumped when the tables change: a stored version of another
+	// shape is dropped and built again from the first event.
+	Shape() int
+	// Create makes the tables of a version, named with t.Table.
+	Create(ctx context.Context, tx *sql.Tx, t Tables) error
+	// Begin starts applying a batch of events, oldest first, in tx. The
+	// host commits tx with the checkpoint after Flush.
+	Begin(ctx context.Context, tx *sql.Tx, t Tables) (Batch, error)
 }
+
+// Batch applies events inside one transaction.
+type Batch interface {
+	// Apply folds one event. It must be idempotent: rows keep the stream
+	// sequence of the last event applied to them and skip events at or
+	// below it. Events it has no use for it ignores, returning nil. An
+	// error wrapping ErrPermanent halts the projection at the event; any
+	// other error rolls the batch back and retries it later.
+	Apply(ctx context.Context, env eventstore.Envelope) error
+	// Flush writes what Apply kept in memory.
+	Flush(ctx context.Context) error
+}
+
+// A Resetter drops what a projection keeps in memory across batches, after
+// a batch was rolled back.
+type Resetter interface{ Reset() }
 
 // ErrPermanent marks an error that retrying cannot fix, such as a payload
-// that does not decode. The runner halts on it rather than skip the event,
-// because a skipped event silently corrupts the read model.
+// that does not decode. The host halts the projection rather than skip the
+// event, because a skipped event silently corrupts the read model.
 var ErrPermanent = errors.New("projections: permanent error")
 
-var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
-// ConsumerName is the durable consumer of p: proj_<name>_v<version>.
-func ConsumerName(p Projection) string {
-	return fmt.Sprintf("proj_%s_v%d", p.Name(), p.Version())
+// Tables names the tables of one version of a projection:
+// <name>_v<version>_<table>.
+type Tables struct {
+	Name    string
+	Version int
 }
+
+// Table is the name of one of the version's tables.
+func (t Tables) Table(table string) string {
+	return fmt.Sprintf("%s_v%d_%s", t.Name, t.Version, table)
+}
+
+// prefix is what every table of the version starts with.
+func (t Tables) prefix() string { return fmt.Sprintf("%s_v%d_", t.Name, t.Version) }
+
+// consumer is the version's durable consumer in this process's database:
+// proj_<name>_v<version>_<instance>.
+func (t Tables) consumer(instance string) string {
+	return fmt.Sprintf("proj_%s_v%d_%s", t.Name, t.Version, instance)
+}
+
+var namePattern = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
 func validate(p Projection) error {
 	if !namePattern.MatchString(p.Name()) {
-		return fmt.Errorf("projections: name %q: use letters, digits, '_' and '-'", p.Name())
+		return fmt.Errorf("projections: name %q: use lower-case letters, digits and '_'", p.Name())
 	}
-	if p.Version() < 1 {
-		return fmt.Errorf("projections: %s: version %d: start at 1", p.Name(), p.Version())
-	}
-	if len(p.FilterSubjects()) == 0 {
-		return fmt.Errorf("projections: %s: no filter subjects", p.Name())
+	if p.Shape() < 1 {
+		return fmt.Errorf("projections: %s: shape %d: start at 1", p.Name(), p.Shape())
 	}
 	return nil
 }

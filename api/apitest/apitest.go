@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
+	"github.com/authtrail/authtrail/projections"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -173,7 +175,8 @@ func NewServer(t testing.TB, o Options) *Server {
 		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		Hasher:   o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
 		MFAFactors: o.MFAFactors, Methods: o.Methods,
-		Log: slog.New(slog.NewTextHandler(logs, nil)),
+		Log:         slog.New(slog.NewTextHandler(logs, nil)),
+		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)

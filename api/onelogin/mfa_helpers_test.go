@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/totp"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/projections"
 )
 
 // mfaFactors is the config of the Authenticator flow: an Authenticator, and an SMS
@@ -49,6 +51,7 @@ func mfaNewEnv(t *testing.T) *mfaEnv {
 		Experience: experience.Config{Settings: *sie, TTL: time.Hour, ReturnURL: "http://localhost:3000/callback", CookieKey: apitest.CookieKey},
 		Hasher:     apitest.CheapHasher(), Clock: clock, EncryptionKey: apitest.EncryptionKey,
 		APIClients: append(append([]onelogin.Client{}, authClients...), onelogin.Client{ID: "users", Secret: "users-secret", Scope: onelogin.ScopeManageUsers}), MFAFactors: mfaFactors, Log: slog.New(slog.DiscardHandler),
+		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"time"
 
 	"github.com/authtrail/authtrail/api"
@@ -20,6 +21,7 @@ import (
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/authtrail/authtrail/projections"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -110,7 +112,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
 		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
-		MFAFactors: mfaFactors(cfg),
+		MFAFactors: mfaFactors(cfg), ReadModelDB: filepath.Join(cfg.NATS.DataDir, projections.FileName),
 	})
 	if err != nil {
 		return err

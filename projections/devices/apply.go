@@ -1,8 +1,8 @@
 package devices
 
 import (
+	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/authtrail/authtrail/domain/user"
@@ -10,69 +10,65 @@ import (
 	"github.com/authtrail/authtrail/projections"
 )
 
-// changeFor is what env does to its user's record: nil for events that do
-// not touch the devices.
-func changeFor(env eventstore.Envelope) (func(*record), error) {
+// change is what one event does to its user's devices.
+type change func(ctx context.Context, b *batch, env eventstore.Envelope) error
+
+// changeFor is what env does to its user's devices: nil for events that do
+// not touch them.
+func changeFor(env eventstore.Envelope) (change, error) {
 	ev, known, err := projections.Decode(user.Events, env)
 	if err != nil || !known {
 		return nil, err
 	}
-	var change func(*record)
+	var c change
 	switch e := ev.(type) {
 	case *user.MFAFactorAdded:
-		change = added(deviceOf(e.Factor))
+		c = added(e.Factor)
 	case *user.MFAFactorRemoved:
-		change = func(r *record) { r.Devices = slices.DeleteFunc(r.Devices, hasID(e.FactorID)) }
+		c = func(ctx context.Context, b *batch, env eventstore.Envelope) error {
+			return b.exec(ctx, `DELETE FROM %s WHERE user_id = ? AND id = ?`, env.AggID, e.FactorID)
+		}
 	case *user.TotpStepUsed:
-		change = used(e.FactorID, e.At, env)
+		c = used(e.FactorID, e.At)
 	case *user.WebAuthnUsed:
-		change = used(e.FactorID, e.At, env)
+		c = used(e.FactorID, e.At)
 	case *user.BackupCodeUsed:
-		change = used(e.FactorID, e.At, env)
+		c = used(e.FactorID, e.At)
 	default:
 		return nil, nil
 	}
 	if env.AggID == "" {
 		return nil, fmt.Errorf("%w: devices: event %d (%s) names no user", projections.ErrPermanent, env.Seq, env.Type)
 	}
-	return change, nil
+	return c, nil
 }
 
-// deviceOf copies the factor's public fields; its secrets stay behind.
-func deviceOf(f user.Factor) Device {
-	d := Device{ID: f.ID, Type: f.Type, Name: f.Name, CreatedAt: f.CreatedAt}
-	if !f.LastUsedAt.IsZero() {
-		at := f.LastUsedAt
-		d.LastUsedAt = &at
-	}
-	return d
-}
-
-// added appends d. A user has one backup-code factor, so a new one replaces
-// the previous (as in the user aggregate).
-func added(d Device) func(*record) {
-	return func(r *record) {
-		if d.Type == user.FactorBackupCode {
-			r.Devices = slices.DeleteFunc(r.Devices, func(old Device) bool { return old.Type == user.FactorBackupCode })
+// added stores the factor's public fields; its secrets stay behind. A user
+// has one backup-code factor, so a new one replaces the previous (as in the
+// user aggregate).
+func added(f user.Factor) change {
+	return func(ctx context.Context, b *batch, env eventstore.Envelope) error {
+		if f.Type == user.FactorBackupCode {
+			if err := b.exec(ctx, `DELETE FROM %s WHERE user_id = ? AND type = ?`, env.AggID, user.FactorBackupCode); err != nil {
+				return err
+			}
 		}
-		r.Devices = append(slices.DeleteFunc(r.Devices, hasID(d.ID)), d)
+		var lastUsed *int64
+		if !f.LastUsedAt.IsZero() {
+			n := f.LastUsedAt.UnixNano()
+			lastUsed = &n
+		}
+		return b.exec(ctx, `INSERT OR REPLACE INTO %s (user_id, id, type, name, created_at, last_used_at, added_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			env.AggID, f.ID, f.Type, f.Name, f.CreatedAt.UnixNano(), lastUsed, env.Seq)
 	}
 }
 
 // used sets the factor's last use; events without a time use the event's.
-func used(factorID string, at time.Time, env eventstore.Envelope) func(*record) {
-	if at.IsZero() {
-		at = env.Time
-	}
-	return func(r *record) {
-		for i := range r.Devices {
-			if r.Devices[i].ID == factorID {
-				r.Devices[i].LastUsedAt = &at
-			}
+func used(factorID string, at time.Time) change {
+	return func(ctx context.Context, b *batch, env eventstore.Envelope) error {
+		if at.IsZero() {
+			at = env.Time
 		}
+		return b.exec(ctx, `UPDATE %s SET last_used_at = ? WHERE user_id = ? AND id = ?`, at.UnixNano(), env.AggID, factorID)
 	}
-}
-
-func hasID(id string) func(Device) bool {
-	return func(d Device) bool { return d.ID == id }
 }

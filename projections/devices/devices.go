@@ -5,33 +5,20 @@ package devices
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
+	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/projections"
 )
 
-// Name and Version name the projection's consumer and bucket.
+// Name names the projection; Shape is bumped when its tables change.
 const (
-	Name    = "devices"
-	Version = 1
+	Name  = "devices"
+	Shape = 1
 )
-
-// Bucket is the read model's KV bucket, rm_<Name>_v<Version>; the key is
-// the user id.
-const Bucket = "rm_devices_v1"
-
-// maxUpdateAttempts bounds compare-and-set retries of one record. A write
-// conflicts only with a stale replica read or an event redelivered to a
-// second process after AckWait, so a few attempts are plenty; after them
-// the runner retries the event later.
-const maxUpdateAttempts = 10
 
 // Device is one of a user's MFA factors.
 type Device struct {
@@ -42,111 +29,114 @@ type Device struct {
 	LastUsedAt *time.Time `json:"lastUsedAt,omitempty"`
 }
 
-// record is a user's stored value.
-type record struct {
-	UserID string `json:"userId"`
-	// LastSeq is the stream sequence of the last event applied, so a
-	// redelivered event is recognised and skipped.
-	LastSeq uint64   `json:"lastSeq"`
-	Devices []Device `json:"devices"`
-}
-
 // Projection maintains the devices read model. It implements
 // projections.Projection.
-type Projection struct {
-	kv jetstream.KeyValue
+type Projection struct{}
+
+// New returns the projection.
+func New() Projection { return Projection{} }
+
+func (Projection) Name() string { return Name }
+func (Projection) Shape() int   { return Shape }
+
+// Create makes the tables: the devices, and each user's last event applied
+// (the guard that makes a redelivery harmless).
+func (Projection) Create(ctx context.Context, tx *sql.Tx, t projections.Tables) error {
+	_, err := tx.ExecContext(ctx, fmt.Sprintf(`
+CREATE TABLE %[1]s (
+	user_id      TEXT    NOT NULL,
+	id           TEXT    NOT NULL,
+	type         TEXT    NOT NULL,
+	name         TEXT    NOT NULL,
+	created_at   INTEGER NOT NULL,
+	last_used_at INTEGER,
+	added_seq    INTEGER NOT NULL,
+	PRIMARY KEY (user_id, id)
+);
+CREATE TABLE %[2]s (user_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);`,
+		t.Table("device"), t.Table("user")))
+	return err
 }
 
-// New creates or updates the read model's bucket with replicas replicas
-// (the event stream's count).
-func New(ctx context.Context, js jetstream.JetStream, replicas int) (*Projection, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      Bucket,
-		Description: "MFA devices per user, projected from the event log",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-		Replicas:    max(replicas, 1),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("devices: bucket %s: %w", Bucket, err)
-	}
-	return &Projection{kv: kv}, nil
-}
-
-// Name, Version and FilterSubjects describe the projection to the runner.
-func (p *Projection) Name() string { return Name }
-func (p *Projection) Version() int { return Version }
-func (p *Projection) FilterSubjects() []string {
-	return []string{eventstore.SubjectPrefix + "." + user.AggregateType + ".>"}
-}
+// Model reads the live version of the read model.
+type Model struct{ Host *projections.Host }
 
 // List returns the user's devices in the order they were added; none for
 // a user the read model does not know.
-func (p *Projection) List(ctx context.Context, userID string) ([]Device, error) {
-	rec, _, err := p.load(ctx, userID)
+func (m Model) List(ctx context.Context, userID string) ([]Device, error) {
+	list := []Device{}
+	err := m.Host.Read(Name, func(db *sql.DB, t projections.Tables, _ uint64) error {
+		rows, err := db.QueryContext(ctx, fmt.Sprintf(
+			`SELECT id, type, name, created_at, last_used_at FROM %s WHERE user_id = ? ORDER BY added_seq, id`, t.Table("device")), userID)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var d Device
+			var created int64
+			var used sql.NullInt64
+			if err := rows.Scan(&d.ID, &d.Type, &d.Name, &created, &used); err != nil {
+				return err
+			}
+			d.CreatedAt = time.Unix(0, created).UTC()
+			if used.Valid {
+				at := time.Unix(0, used.Int64).UTC()
+				d.LastUsedAt = &at
+			}
+			list = append(list, d)
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("devices: list user %s: %w", userID, err)
 	}
-	return rec.Devices, nil
+	return list, nil
 }
 
-// Apply folds one user event into the user's record.
-func (p *Projection) Apply(ctx context.Context, env eventstore.Envelope) error {
+// WaitFor waits until the read model has processed the log up to seq.
+func (m Model) WaitFor(ctx context.Context, seq uint64) error { return m.Host.WaitFor(ctx, Name, seq) }
+
+// Begin starts a batch.
+func (Projection) Begin(_ context.Context, tx *sql.Tx, t projections.Tables) (projections.Batch, error) {
+	return &batch{tx: tx, t: t}, nil
+}
+
+type batch struct {
+	tx *sql.Tx
+	t  projections.Tables
+}
+
+func (b *batch) Flush(context.Context) error { return nil }
+
+// Apply folds one user event into the user's devices.
+func (b *batch) Apply(ctx context.Context, env eventstore.Envelope) error {
+	if env.AggType != user.AggregateType {
+		return nil
+	}
 	change, err := changeFor(env)
 	if err != nil || change == nil {
 		return err
 	}
-	for range maxUpdateAttempts {
-		rec, rev, err := p.load(ctx, env.AggID)
-		if err != nil {
-			return err
-		}
-		if env.Seq <= rec.LastSeq {
-			return nil // applied before: a redelivery
-		}
-		change(&rec)
-		rec.UserID, rec.LastSeq = env.AggID, env.Seq
-		err = p.store(ctx, rec, rev)
-		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
-			return err
-		}
-		// Another writer got in between: apply to its version instead.
+	var last int64
+	err = b.tx.QueryRowContext(ctx, fmt.Sprintf(`SELECT last_seq FROM %s WHERE user_id = ?`, b.t.Table("user")), env.AggID).Scan(&last)
+	switch {
+	case err == sql.ErrNoRows:
+	case err != nil:
+		return err
+	case uint64(last) >= env.Seq:
+		return nil // applied before
 	}
-	return fmt.Errorf("devices: user %s: record kept changing; %d attempts", env.AggID, maxUpdateAttempts)
+	if err := change(ctx, b, env); err != nil {
+		return err
+	}
+	_, err = b.tx.ExecContext(ctx, fmt.Sprintf(
+		`INSERT INTO %s (user_id, last_seq) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET last_seq = excluded.last_seq`,
+		b.t.Table("user")), env.AggID, env.Seq)
+	return err
 }
 
-// load reads a user's record and its revision; revision 0 means absent.
-func (p *Projection) load(ctx context.Context, userID string) (record, uint64, error) {
-	entry, err := p.kv.Get(ctx, userID)
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return record{UserID: userID, Devices: []Device{}}, 0, nil
-	}
-	if err != nil {
-		return record{}, 0, fmt.Errorf("devices: get user %s: %w", userID, err)
-	}
-	var rec record
-	if err := json.Unmarshal(entry.Value(), &rec); err != nil {
-		return record{}, 0, fmt.Errorf("%w: devices: record of user %s: %v", projections.ErrPermanent, userID, err)
-	}
-	if rec.Devices == nil {
-		rec.Devices = []Device{}
-	}
-	return rec, entry.Revision(), nil
-}
-
-// store writes rec if the record is still at revision rev.
-func (p *Projection) store(ctx context.Context, rec record, rev uint64) error {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("devices: encode user %s: %w", rec.UserID, err)
-	}
-	if rev == 0 {
-		_, err = p.kv.Create(ctx, rec.UserID, data)
-	} else {
-		_, err = p.kv.Update(ctx, rec.UserID, data, rev)
-	}
-	if err != nil {
-		return fmt.Errorf("devices: write user %s: %w", rec.UserID, err)
-	}
-	return nil
+func (b *batch) exec(ctx context.Context, query string, args ...any) error {
+	_, err := b.tx.ExecContext(ctx, fmt.Sprintf(query, b.t.Table("device")), args...)
+	return err
 }

@@ -2,14 +2,16 @@ package devices_test
 
 import (
 	"encoding/json"
-	"maps"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/projections/devices"
 	"github.com/authtrail/authtrail/projections/internal/projtest"
 )
@@ -40,14 +42,14 @@ func backupCodeFactor(id string, createdAt time.Time) user.Factor {
 
 // project appends the events to the user, waits until the projection
 // has applied them and returns the user's devices.
-func project(t *testing.T, env projtest.Env, userID string, events ...domain.Event) []devices.Device {
+func project(t *testing.T, m devices.Model, env projtest.Env, userID string, events ...domain.Event) []devices.Device {
 	t.Helper()
 	appended := projtest.AppendUser(t, env.Store, userID, events...)
 	ctx := projtest.Context(t)
-	if err := env.Runner.WaitFor(ctx, env.Devices, appended[len(appended)-1].Seq); err != nil {
+	if err := m.WaitFor(ctx, appended[len(appended)-1].Seq); err != nil {
 		t.Fatal(err)
 	}
-	list, err := env.Devices.List(ctx, userID)
+	list, err := m.List(ctx, userID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +58,9 @@ func project(t *testing.T, env projtest.Env, userID string, events ...domain.Eve
 
 func TestListShowsEachFactorWithItsLastUse(t *testing.T) {
 	env := projtest.NewEnv(t)
-	projtest.Start(t, env.Runner, env.Devices)
+	m := devices.Model{Host: env.Start(t, devices.New())}
 
-	list := project(t, env, "u1",
+	list := project(t, m, env, "u1",
 		&user.Registered{UserID: "u1", Username: "ann", CreatedAt: t0},
 		&user.MFAFactorAdded{Factor: totpFactor("totp-1")},
 		&user.MFAFactorAdded{Factor: webAuthnFactor("wa-1", "YubiKey")},
@@ -74,37 +76,30 @@ func TestListShowsEachFactorWithItsLastUse(t *testing.T) {
 		{ID: "bc-1", Type: user.FactorBackupCode, CreatedAt: t0, LastUsedAt: &t3},
 	}
 	assertDevices(t, list, want)
-	if other, _ := env.Devices.List(projtest.Context(t), "u2"); len(other) != 0 {
+	if other, _ := m.List(projtest.Context(t), "u2"); len(other) != 0 {
 		t.Errorf("another user lists %v", other)
 	}
 }
 
 func TestReadModelHoldsNoSecrets(t *testing.T) {
 	env := projtest.NewEnv(t)
-	projtest.Start(t, env.Runner, env.Devices)
-	project(t, env, "u1",
+	m := devices.Model{Host: env.Start(t, devices.New())}
+	project(t, m, env, "u1",
 		&user.MFAFactorAdded{Factor: totpFactor("totp-1")},
 		&user.MFAFactorAdded{Factor: webAuthnFactor("wa-1", "YubiKey")},
 		&user.MFAFactorAdded{Factor: backupCodeFactor("bc-1", t0)},
 	)
 
-	raw := storedRecord(t, env, "u1")
-	var rec struct {
-		UserID  string           `json:"userId"`
-		LastSeq uint64           `json:"lastSeq"`
-		Devices []map[string]any `json:"devices"`
+	rows := stored(t, env)
+	if len(rows["device"]) != 3 {
+		t.Fatalf("rows %v", rows)
 	}
-	if err := json.Unmarshal(raw, &rec); err != nil {
-		t.Fatal(err)
-	}
-	if rec.UserID != "u1" || rec.LastSeq == 0 || len(rec.Devices) != 3 {
-		t.Fatalf("record %s", raw)
-	}
-	allowed := []string{"createdAt", "id", "lastUsedAt", "name", "type"}
-	for _, d := range rec.Devices {
-		for key := range maps.Keys(d) {
-			if !slices.Contains(allowed, key) {
-				t.Errorf("device field %q stored: %s", key, raw)
+	for _, table := range rows {
+		for _, row := range table {
+			for _, secret := range []string{"sealed-totp-secret", "credential-id", "public-key", "code-hash", "k1"} {
+				if strings.Contains(row, secret) {
+					t.Errorf("row holds %q: %s", secret, row)
+				}
 			}
 		}
 	}
@@ -112,9 +107,9 @@ func TestReadModelHoldsNoSecrets(t *testing.T) {
 
 func TestRemovedFactorIsNotListed(t *testing.T) {
 	env := projtest.NewEnv(t)
-	projtest.Start(t, env.Runner, env.Devices)
+	m := devices.Model{Host: env.Start(t, devices.New())}
 
-	list := project(t, env, "u1",
+	list := project(t, m, env, "u1",
 		&user.MFAFactorAdded{Factor: totpFactor("totp-1")},
 		&user.MFAFactorAdded{Factor: webAuthnFactor("wa-1", "YubiKey")},
 		&user.MFAFactorRemoved{FactorID: "totp-1"},
@@ -122,7 +117,7 @@ func TestRemovedFactorIsNotListed(t *testing.T) {
 	)
 	assertDevices(t, list, []devices.Device{{ID: "wa-1", Type: user.FactorWebAuthn, Name: "YubiKey", CreatedAt: t0}})
 
-	list = project(t, env, "u1", &user.MFAFactorRemoved{FactorID: "wa-1"})
+	list = project(t, m, env, "u1", &user.MFAFactorRemoved{FactorID: "wa-1"})
 	if list == nil || len(list) != 0 {
 		t.Fatalf("after removing every factor: %#v, want an empty list", list)
 	}
@@ -130,9 +125,9 @@ func TestRemovedFactorIsNotListed(t *testing.T) {
 
 func TestNewBackupCodesReplaceThePrevious(t *testing.T) {
 	env := projtest.NewEnv(t)
-	projtest.Start(t, env.Runner, env.Devices)
+	m := devices.Model{Host: env.Start(t, devices.New())}
 
-	list := project(t, env, "u1",
+	list := project(t, m, env, "u1",
 		&user.MFAFactorAdded{Factor: backupCodeFactor("bc-1", t0)},
 		&user.MFAFactorAdded{Factor: totpFactor("totp-1")},
 		&user.BackupCodeUsed{FactorID: "bc-1", Index: 0, At: t1},
@@ -146,7 +141,7 @@ func TestNewBackupCodesReplaceThePrevious(t *testing.T) {
 
 func TestUnknownUserHasNoDevices(t *testing.T) {
 	env := projtest.NewEnv(t)
-	list, err := env.Devices.List(projtest.Context(t), "nobody")
+	list, err := devices.Model{Host: env.Start(t, devices.New())}.List(projtest.Context(t), "nobody")
 	if err != nil || list == nil || len(list) != 0 {
 		t.Fatalf("List = %#v, %v; want an empty list", list, err)
 	}
@@ -155,7 +150,7 @@ func TestUnknownUserHasNoDevices(t *testing.T) {
 // A redelivery, or a replay from an earlier position, hands Apply events it
 // has applied already; they must change nothing.
 func TestApplyingEventsAgainChangesNothing(t *testing.T) {
-	env := projtest.NewEnv(t) // no runner: the test calls Apply itself
+	env := projtest.NewEnv(t) // no host: the test feeds the events itself
 	ctx := projtest.Context(t)
 	envs := projtest.AppendUser(t, env.Store, "u1",
 		&user.MFAFactorAdded{Factor: totpFactor("totp-1")},
@@ -166,46 +161,42 @@ func TestApplyingEventsAgainChangesNothing(t *testing.T) {
 		&user.MFAFactorAdded{Factor: totpFactor("totp-2")},
 	)
 	apply := func(envs []eventstore.Envelope) {
-		for _, e := range envs {
-			if err := env.Devices.Apply(ctx, e); err != nil {
-				t.Fatalf("apply %s: %v", e.Type, err)
-			}
+		if err := projections.Feed(ctx, env.DB, devices.New(), version1, envs); err != nil {
+			t.Fatal(err)
 		}
 	}
 
 	apply(envs)
-	once := storedRecord(t, env, "u1")
+	once := stored(t, env)
 	apply(envs)
 	// Stale events one by one, as redeliveries come: re-adding the removed
 	// totp-1 must not bring it back.
-	reversed := slices.Clone(envs)
-	slices.Reverse(reversed)
-	apply(reversed)
-	if again := storedRecord(t, env, "u1"); string(again) != string(once) {
-		t.Fatalf("applied again:\n%s\nonce:\n%s", again, once)
+	for i := len(envs) - 1; i >= 0; i-- {
+		apply(envs[i : i+1])
 	}
-	list, err := env.Devices.List(ctx, "u1")
-	if err != nil {
-		t.Fatal(err)
+	if again := stored(t, env); !reflect.DeepEqual(again, once) {
+		t.Fatalf("applied again:\n%v\nonce:\n%v", again, once)
 	}
-	assertDevices(t, list, []devices.Device{
-		{ID: "bc-2", Type: user.FactorBackupCode, CreatedAt: t2},
-		{ID: "totp-2", Type: user.FactorTotp, CreatedAt: t0},
-	})
+	want := []string{"bc-2", "totp-2"}
+	var got []string
+	for _, row := range once["device"] {
+		got = append(got, strings.Fields(row)[1])
+	}
+	if strings.Join(got, ",") != "id="+want[0]+",id="+want[1] {
+		t.Fatalf("devices %v, want %v", got, want)
+	}
 }
 
-func storedRecord(t *testing.T, env projtest.Env, userID string) []byte {
+var version1 = projections.Tables{Name: devices.Name, Version: 1}
+
+// stored is every row of the first version's tables.
+func stored(t *testing.T, env projtest.Env) map[string][]string {
 	t.Helper()
-	ctx := projtest.Context(t)
-	kv, err := env.Store.JetStream().KeyValue(ctx, devices.Bucket)
+	rows, err := projections.Dump(projtest.Context(t), env.DB, version1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := kv.Get(ctx, userID)
-	if err != nil {
-		t.Fatalf("record of %s: %v", userID, err)
-	}
-	return entry.Value()
+	return rows
 }
 
 func assertDevices(t *testing.T, got, want []devices.Device) {

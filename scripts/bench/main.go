@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"time"
@@ -35,6 +36,7 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/authtrail/authtrail/projections"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -111,6 +113,7 @@ func run(d time.Duration, clients int, only string) error {
 		Experience: expCfg, EmailConnector: true,
 		WebAuthn: passkey.Config{RPID: apitest.WebAuthnRPID, Origins: []string{apitest.WebAuthnOrigin}},
 		Hasher:   hasher, Clock: clock, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		ReadModelDB: filepath.Join(dir, projections.FileName),
 	}
 	srv, err := api.New(ctx, store, options)
 	if err != nil {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"time"
 
 	"github.com/authtrail/authtrail/api"
+	"github.com/authtrail/authtrail/projections"
 
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/domain/passkey/passkeytest"
@@ -34,6 +36,8 @@ const usersPerClient = 40
 func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, clients int, d time.Duration) (string, error) {
 	options := r.options
 	options.Hasher = apitest.CheapHasher()
+	// Its own read models: a database belongs to one server.
+	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), "setup-"+projections.FileName)
 	srv, err := api.New(ctx, r.store, options)
 	if err != nil {
 		return "", err

@@ -1,10 +1,11 @@
 // Package projtest runs projections on a real embedded JetStream server
-// for the tests of projections and its read models.
+// and a real SQLite file, for the tests of projections and its read models.
 package projtest
 
 import (
 	"context"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -18,7 +19,6 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/authtrail/authtrail/projections"
-	"github.com/authtrail/authtrail/projections/devices"
 )
 
 // Context is bounded, so a wait that never ends fails its test.
@@ -28,85 +28,70 @@ func Context(t testing.TB) context.Context {
 	return ctx
 }
 
-// Env is an event store with the devices projection and a runner, each on
-// its own connection as in the server.
+// Env is an event store and a read-model database.
 type Env struct {
-	Server  *server.Server
-	Store   *eventstore.Store
-	Runner  *projections.Runner
-	Devices *devices.Projection
+	Server *server.Server
+	Store  *eventstore.Store
+	// DBPath is the database file; DB is open on it.
+	DBPath string
+	DB     *projections.DB
 }
 
 // NewEnv starts a server on a fresh directory and opens Env on it.
 func NewEnv(t testing.TB) Env {
-	return OpenEnv(t, natstest.RunBasicJetStreamServer(t))
+	return OpenEnv(t, natstest.RunBasicJetStreamServer(t), filepath.Join(t.TempDir(), projections.FileName))
 }
 
-// OpenEnv opens Env on a running server.
-func OpenEnv(t testing.TB, ns *server.Server) Env {
+// OpenEnv opens Env on a running server and the database at dbPath.
+func OpenEnv(t testing.TB, ns *server.Server, dbPath string) Env {
 	t.Helper()
 	store := natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{})
-	proj, err := devices.New(Context(t), store.JetStream(), store.Replicas())
+	return Env{Server: ns, Store: store, DBPath: dbPath, DB: OpenDB(t, dbPath)}
+}
+
+// OpenDB opens the database at path until the end of the test.
+func OpenDB(t testing.TB, path string) *projections.DB {
+	t.Helper()
+	db, err := projections.OpenDB(Context(t), path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runner := projections.NewRunner(natstest.NewConn(t, ns), store.Stream(), Logger(t))
-	return Env{Server: ns, Store: store, Runner: runner, Devices: proj}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// Start runs the projections on their own connection until the end of the
+// test (or the host's Stop).
+func (e Env) Start(t testing.TB, ps ...projections.Projection) *projections.Host {
+	t.Helper()
+	js, err := jetstream.New(natstest.NewConn(t, e.Server))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := projections.Start(Context(t), e.DB, js, e.Store.Stream(), Logger(t), ps...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Stop)
+	return h
 }
 
 // Logger writes to the test's output.
 func Logger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-// Running is a Run in the background.
-type Running struct {
-	cancel context.CancelFunc
-	done   chan error
-}
-
-// Start runs p until Stop or the end of the test.
-func Start(t testing.TB, r *projections.Runner, p projections.Projection) *Running {
-	ctx, cancel := context.WithCancel(context.Background())
-	run := &Running{cancel: cancel, done: make(chan error, 1)}
-	go func() { run.done <- r.Run(ctx, p) }()
-	t.Cleanup(func() {
-		if err := run.Stop(); err != nil {
-			t.Logf("run ended with: %v", err)
-		}
-	})
-	return run
-}
-
-// Stop ends the run and returns Run's result; later calls return nil.
-func (run *Running) Stop() error {
-	run.cancel()
-	err, ok := <-run.done
-	if ok {
-		close(run.done)
-	}
-	return err
-}
-
-// Ended waits for Run to return by itself, failing the test after timeout.
-func (run *Running) Ended(t testing.TB, timeout time.Duration) error {
-	t.Helper()
-	select {
-	case err := <-run.done:
-		close(run.done)
-		return err
-	case <-time.After(timeout):
-		t.Fatalf("Run still running after %s", timeout)
-		return nil
-	}
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // AppendUser records events on user userID, as a command would, and
 // returns their envelopes.
 func AppendUser(t testing.TB, store *eventstore.Store, userID string, events ...domain.Event) []eventstore.Envelope {
+	return Append(t, store, eventstore.MustSubject(user.AggregateType, userID), events...)
+}
+
+// Append records events on subject, as a command would, and returns their
+// envelopes.
+func Append(t testing.TB, store *eventstore.Store, subject string, events ...domain.Event) []eventstore.Envelope {
 	t.Helper()
 	ctx := Context(t)
-	subject := eventstore.MustSubject(user.AggregateType, userID)
 	var last *eventstore.Tx
 	err := store.Run(ctx, eventstore.Metadata{Actor: "test"}, func(tx *eventstore.Tx) error {
 		last = tx
@@ -117,7 +102,7 @@ func AppendUser(t testing.TB, store *eventstore.Store, userID string, events ...
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("append to user %s: %v", userID, err)
+		t.Fatalf("append to %s: %v", subject, err)
 	}
 	return last.Appended()
 }
