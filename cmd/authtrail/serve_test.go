@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -115,9 +116,16 @@ func TestUnknownCommand(t *testing.T) {
 }
 
 func TestServeOnExternalNATS(t *testing.T) {
-	ns, err := embedded.Start(embedded.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:-1", ServerName: "external"})
+	// A plain server stands in for the external cluster: the embedded one
+	// admits only its users.
+	ns, err := server.NewServer(&server.Options{JetStream: true, StoreDir: t.TempDir(), Host: "127.0.0.1", Port: -1,
+		ServerName: "external", NoLog: true, NoSigs: true})
 	if err != nil {
 		t.Fatal(err)
+	}
+	ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("external server not ready")
 	}
 	defer embedded.Shutdown(ns)
 	dir := t.TempDir()

@@ -27,8 +27,12 @@ type Options struct {
 	// ServerName names the server; required once it joins a cluster.
 	ServerName string
 	// Listen is a "host:port" for external clients; "" accepts in-process
-	// connections only.
+	// connections only. Port -1 picks a free one; ns.ClientURL() tells.
 	Listen string
+	// Users may connect from outside, confined to their roles. Every
+	// connection authenticates: Connect as an internal user, external
+	// clients as one of these.
+	Users []User
 }
 
 // Start runs a JetStream-enabled server and waits until it accepts
@@ -36,6 +40,13 @@ type Options struct {
 func Start(opts Options) (*server.Server, error) {
 	if opts.DataDir == "" {
 		return nil, errors.New("embedded: DataDir is required")
+	}
+	if err := validateUsers(opts.Users); err != nil {
+		return nil, err
+	}
+	internal, err := newInternalCredentials()
+	if err != nil {
+		return nil, err
 	}
 	sopts := &server.Options{
 		ServerName: opts.ServerName,
@@ -46,6 +57,12 @@ func Start(opts Options) (*server.Server, error) {
 		NoLog:      true,
 		// The host process owns signal handling.
 		NoSigs: true,
+		// No NoAuthUser: an anonymous external client must be refused, not
+		// given some user's rights.
+		Users: serverUsers(internal, opts.Users),
+		// The role permissions name acks and flow control replies in the v1
+		// format ($JS.ACK.<stream>.>); keep it should the default change.
+		FeatureFlags: map[string]bool{server.FeatureFlagJsAckFormatV2: false},
 	}
 	if opts.Listen != "" {
 		host, port, err := splitHostPort(opts.Listen)
@@ -58,6 +75,7 @@ func Start(opts Options) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded: new server: %w", err)
 	}
+	internalCreds.Store(ns, internal)
 	ns.Start()
 	if !ns.ReadyForConnections(readyTimeout) {
 		Shutdown(ns)
@@ -78,19 +96,24 @@ func splitHostPort(listen string) (string, int, error) {
 	return host, port, nil
 }
 
-// Connect opens a named in-process connection to ns. Each component should
-// get its own connection, because some libraries close or drain the
-// connection they are given.
+// Connect opens a named in-process connection to ns, with full access when
+// Start made ns. Each component should get its own connection, because some
+// libraries close or drain the connection they are given.
 func Connect(ns *server.Server, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect("",
+	opts := []nats.Option{
 		nats.InProcessServer(ns),
 		nats.Name(name),
 		// An in-process server only "disconnects" while shutting down or
 		// restarting; keep trying rather than giving up on the component.
 		nats.MaxReconnects(-1),
-		nats.ReconnectWait(100*time.Millisecond),
+		nats.ReconnectWait(100 * time.Millisecond),
 		nats.RetryOnFailedConnect(false),
-	)
+		nats.CustomInboxPrefix(internalInboxPrefix),
+	}
+	if c, ok := lookupCredentials(ns); ok {
+		opts = append(opts, nats.UserInfo(c.user, c.password))
+	}
+	nc, err := nats.Connect("", opts...)
 	if err != nil {
 		return nil, fmt.Errorf("embedded: connect %q: %w", name, err)
 	}
@@ -104,4 +127,5 @@ func Shutdown(ns *server.Server) {
 	}
 	ns.Shutdown()
 	ns.WaitForShutdown()
+	internalCreds.Delete(ns)
 }

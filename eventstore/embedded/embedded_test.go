@@ -44,7 +44,8 @@ func TestStartInProcessOnly(t *testing.T) {
 }
 
 func TestStartWithListener(t *testing.T) {
-	ns, err := embedded.Start(embedded.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:-1"})
+	ns, err := embedded.Start(embedded.Options{DataDir: t.TempDir(), Listen: "127.0.0.1:-1",
+		Users: []embedded.User{{Name: "reader", Password: "secret"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestStartWithListener(t *testing.T) {
 		t.Fatalf("JetStream config %+v, want interval syncing", cfg)
 	}
 
-	nc, err := nats.Connect(ns.ClientURL())
+	nc, err := nats.Connect(ns.ClientURL(), nats.UserInfo("reader", "secret"))
 	if err != nil {
 		t.Fatalf("connect over TCP: %v", err)
 	}
