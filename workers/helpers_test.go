@@ -208,7 +208,9 @@ func settled(t *testing.T, nc *nats.Conn, durable string) *jetstream.ConsumerInf
 			t.Fatalf("consumer %s: %v", durable, err)
 		}
 		ci := info.CachedInfo()
-		if ci.NumPending == 0 && ci.NumAckPending == 0 {
+		// Nothing delivered yet reads as settled too while the new
+		// consumer's counts are not in; every caller appended first.
+		if ci.NumPending == 0 && ci.NumAckPending == 0 && ci.Delivered.Consumer > 0 {
 			return ci
 		}
 		if time.Now().After(deadline) {
