@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -33,6 +34,9 @@ type Config struct {
 	CookieKey []byte        // signs the _interaction cookie
 	// SecureCookie marks the cookie Secure (the server is reached over https).
 	SecureCookie bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// recorded on interaction.started (config limits.trustedProxies).
+	TrustedProxies []netip.Prefix
 }
 
 // Handler serves the Experience API.

@@ -35,7 +35,8 @@ func decodeEvent(r *http.Request) (eventBody, error) {
 // interaction, if any.
 type startInput struct {
 	eventBody
-	id string
+	id     string
+	client interaction.Client
 }
 
 func (h *Handler) parseStart(r *http.Request) (startInput, error) {
@@ -44,7 +45,8 @@ func (h *Handler) parseStart(r *http.Request) (startInput, error) {
 		// No captcha provider is in scope (docs/experience.md, decision 3).
 		err = domain.E("session.captcha_failed")
 	}
-	return startInput{eventBody: body, id: h.interactionID(r)}, err
+	client := interaction.Client{IP: httpx.ClientIP(r, h.cfg.TrustedProxies), UserAgent: httpx.UserAgent(r)}
+	return startInput{eventBody: body, id: h.interactionID(r), client: client}, err
 }
 
 // start serves PUT /api/experience: a request without a valid
@@ -73,7 +75,7 @@ func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, i
 	if id == "" {
 		id = h.ids.NewID()
 	}
-	tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(in.InteractionEvent, now, h.cfg.TTL)...)
+	tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(in.InteractionEvent, now, h.cfg.TTL, in.client)...)
 	return Reply{Status: http.StatusNoContent, Header: http.Header{"Set-Cookie": {h.cookie(id).String()}}}, nil
 }
 

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"net/netip"
+
 	"github.com/authtrail/authtrail/domain/settings"
 )
 
@@ -22,6 +24,32 @@ type Config struct {
 	Connectors       ConnectorsConfig          `yaml:"connectors"`
 	WebAuthn         WebAuthnConfig            `yaml:"webauthn"`
 	MFAAPI           MFAAPIConfig              `yaml:"mfaApi"`
+	Limits           LimitsConfig              `yaml:"limits"`
+}
+
+// LimitsConfig: TrustedProxies are CIDRs (or single addresses) whose
+// X-Forwarded-For is believed.
+type LimitsConfig struct {
+	TrustedProxies []string `yaml:"trustedProxies"`
+}
+
+// trustedProxies parses limits.trustedProxies; Validate has checked them.
+func (l LimitsConfig) trustedProxies() []netip.Prefix {
+	out := make([]netip.Prefix, 0, len(l.TrustedProxies))
+	for _, s := range l.TrustedProxies {
+		if p, err := parseProxy(s); err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseProxy(s string) (netip.Prefix, error) {
+	if addr, err := netip.ParseAddr(s); err == nil {
+		return netip.PrefixFrom(addr.Unmap(), addr.Unmap().BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	return p.Masked(), err
 }
 
 type HTTPConfig struct {
@@ -30,11 +58,22 @@ type HTTPConfig struct {
 }
 
 // NATSConfig: an empty URL runs the embedded server with its store in DataDir.
+// Listen lets the embedded server accept the Users' clients there.
 type NATSConfig struct {
-	URL        string `yaml:"url"`
-	DataDir    string `yaml:"dataDir"`
-	Replicas   int    `yaml:"replicas"`
-	SyncAlways bool   `yaml:"syncAlways"`
+	URL        string     `yaml:"url"`
+	DataDir    string     `yaml:"dataDir"`
+	Replicas   int        `yaml:"replicas"`
+	SyncAlways bool       `yaml:"syncAlways"`
+	Listen     string     `yaml:"listen"`
+	Users      []NATSUser `yaml:"users"`
+}
+
+// NATSUser may connect to nats.listen; Role is downstream (the default) or
+// audit (docs/audit.md, NATS access).
+type NATSUser struct {
+	User     string `yaml:"user"`
+	Password string `yaml:"password"`
+	Role     string `yaml:"role"`
 }
 
 // SecretsConfig holds base64 keys; empty ones are generated once and kept in

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/eventstore/embedded"
 )
 
 // Validate checks the whole configuration and returns the first problem as a
@@ -18,7 +19,7 @@ import (
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateHTTP, c.validateNATS, c.Secrets.validate, c.validateInteraction,
-		c.Connectors.validate, c.WebAuthn.validate, c.MFAAPI.validate, c.validateSignInExperience,
+		c.Connectors.validate, c.WebAuthn.validate, c.MFAAPI.validate, c.validateSignInExperience, c.Limits.validate,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -60,6 +61,32 @@ func (c *Config) validateNATS() error {
 	}
 	if n.Replicas > 1 && n.URL == "" {
 		return configErrorf("nats.replicas", "%d needs a cluster in nats.url; the embedded server is a single node", n.Replicas)
+	}
+	if n.Listen != "" {
+		if n.URL != "" {
+			return configErrorf("nats.listen", "only the embedded server listens; nats.url is set")
+		}
+		if _, _, err := net.SplitHostPort(n.Listen); err != nil {
+			return configErrorf("nats.listen", "%q is not host:port", n.Listen)
+		}
+	}
+	seen := map[string]bool{}
+	for i, u := range n.Users {
+		key := fmt.Sprintf("nats.users[%d]", i)
+		switch {
+		case u.User == "":
+			return configErrorf(key+".user", "missing")
+		case seen[u.User]:
+			return configErrorf(key+".user", "%q is listed twice", u.User)
+		case len(u.Password) < 12:
+			return configErrorf(key+".password", "want at least 12 characters")
+		case u.Role != "" && u.Role != embedded.RoleDownstream && u.Role != embedded.RoleAudit:
+			return configErrorf(key+".role", "unknown value %q (want downstream, audit)", u.Role)
+		}
+		seen[u.User] = true
+	}
+	if len(n.Users) > 0 && n.Listen == "" {
+		return configErrorf("nats.users", "set nats.listen for them to connect to")
 	}
 	needsDataDir := n.URL == "" || c.Secrets.CookieKey == "" || c.Secrets.EncryptionKey == ""
 	if n.DataDir == "" && needsDataDir {
@@ -247,6 +274,15 @@ func (c *Config) validateSignInExperience() error {
 			return configErrorf("signInExperience.passwordPolicy.rejects.breachedListFile", "%v", err)
 		}
 		f.Close()
+	}
+	return nil
+}
+
+func (l LimitsConfig) validate() error {
+	for i, s := range l.TrustedProxies {
+		if _, err := parseProxy(s); err != nil {
+			return configErrorf(fmt.Sprintf("limits.trustedProxies[%d]", i), "%q is not an address or CIDR (e.g. 10.0.0.0/8)", s)
+		}
 	}
 	return nil
 }

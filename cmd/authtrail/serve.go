@@ -108,6 +108,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Experience: experience.Config{
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
 			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
+			TrustedProxies: cfg.Limits.trustedProxies(),
 		},
 		EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
 		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
@@ -174,7 +175,12 @@ func startNATS(cfg Config, log *slog.Logger) (*server.Server, func(name string) 
 			return nc, nil
 		}, nil
 	}
-	ns, err := embedded.Start(embedded.Options{DataDir: cfg.NATS.DataDir, SyncAlways: cfg.NATS.SyncAlways, ServerName: "authtrail"})
+	users := make([]embedded.User, 0, len(cfg.NATS.Users))
+	for _, u := range cfg.NATS.Users {
+		users = append(users, embedded.User{Name: u.User, Password: u.Password, Role: u.Role})
+	}
+	ns, err := embedded.Start(embedded.Options{DataDir: cfg.NATS.DataDir, SyncAlways: cfg.NATS.SyncAlways, ServerName: "authtrail",
+		Listen: cfg.NATS.Listen, Users: users})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -32,9 +32,18 @@ func (id Identifier) WellFormed() bool {
 }
 
 // Started begins, or restarts, an interaction: all earlier state is dropped.
+// The client is who started it and from where, for the audit.
 type Started struct {
 	Event     string    `json:"interactionEvent"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	Client
+}
+
+// Client is the sender of a request: its address (after trusted proxies)
+// and its user agent.
+type Client struct {
+	IP        string `json:"ip,omitempty"`
+	UserAgent string `json:"userAgent,omitempty"`
 }
 
 // EventSwitched changes the interaction event; the staged profile is reset.
@@ -116,7 +125,10 @@ func (MFAVerificationFailed) EventType() string { return "interaction.mfa.verifi
 // profile a refused Register identification keeps (domain.Kept).
 func (RequestFailed) RecordsFailure()         {}
 func (MFAVerificationFailed) RecordsFailure() {}
-func (ProfileStaged) KeptOnRefusal()          {}
+
+func (e RequestFailed) RefusedWith() string         { return e.Code }
+func (e MFAVerificationFailed) RefusedWith() string { return e.Reason }
+func (ProfileStaged) KeptOnRefusal()                {}
 
 // CoreEvents decodes the interaction's own events; each authentication
 // method adds the events of its records (experience.Method).

@@ -7,10 +7,10 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 )
 
-// Start begins or restarts an interaction (docs/experience.md, Interactions). A restart
+// Start begins or restarts an interaction for client (docs/experience.md, Interactions). A restart
 // drops every record, the user and the profile, and gets a fresh lifetime.
-func Start(event string, now time.Time, ttl time.Duration) []domain.Event {
-	return []domain.Event{&Started{Event: event, ExpiresAt: now.Add(ttl)}}
+func Start(event string, now time.Time, ttl time.Duration, client Client) []domain.Event {
+	return []domain.Event{&Started{Event: event, ExpiresAt: now.Add(ttl), Client: client}}
 }
 
 // SwitchEvent changes the interaction event (docs/experience.md, Interactions).
