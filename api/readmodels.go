@@ -6,22 +6,30 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/projections/devices"
+	"github.com/authtrail/authtrail/projections/interactions"
 )
 
 // ReadModels are the projections the APIs read, in the SQLite file of this
-// process: the devices read model serves the MFA API's device list.
+// process: the devices read model serves the MFA API's device list, the
+// interactions read model the admin API's lists.
 type ReadModels struct {
-	Host    *projections.Host
-	Devices devices.Model
-	db      *projections.DB
+	Host         *projections.Host
+	Devices      devices.Model
+	Interactions interactions.Model
+	db           *projections.DB
 }
 
 // StartReadModels opens the database at path and runs the projections on
 // their own connection to the store's server until Stop.
-func StartReadModels(ctx context.Context, store *eventstore.Store, path string, log *slog.Logger) (*ReadModels, error) {
+// events decodes the interaction's events; clock tells expired interactions.
+func StartReadModels(ctx context.Context, store *eventstore.Store, path string, events domain.Registry, clock domain.Clock, log *slog.Logger) (*ReadModels, error) {
+	if clock == nil {
+		clock = domain.SystemClock{}
+	}
 	db, err := projections.OpenDB(ctx, path)
 	if err != nil {
 		return nil, err
@@ -31,12 +39,17 @@ func StartReadModels(ctx context.Context, store *eventstore.Store, path string, 
 		_ = db.Close()
 		return nil, err
 	}
-	host, err := projections.Start(ctx, db, js, store.Stream(), log, devices.New())
+	load := func(ctx context.Context, subject string) ([]eventstore.Envelope, error) {
+		envs, _, err := store.Load(ctx, subject)
+		return envs, err
+	}
+	host, err := projections.Start(ctx, db, js, store.Stream(), log, devices.New(), interactions.New(events, load))
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &ReadModels{Host: host, Devices: devices.Model{Host: host}, db: db}, nil
+	return &ReadModels{Host: host, Devices: devices.Model{Host: host}, db: db,
+		Interactions: interactions.Model{Host: host, Now: clock.Now}}, nil
 }
 
 // CaughtUp waits, bounded by ctx, until the devices read model processed

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/authtrail/authtrail/api/accounts"
+	"github.com/authtrail/authtrail/api/admin"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/experience/backupcode"
 	"github.com/authtrail/authtrail/api/experience/newidentity"
@@ -88,10 +89,6 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	readModels, err := StartReadModels(ctx, store, o.ReadModelDB, o.Log)
-	if err != nil {
-		return nil, err
-	}
 	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
 	methods := []experience.Method{
 		// The authentication methods, one line each (docs/architecture.md).
@@ -107,6 +104,10 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
 		Random: o.Random,
 	}, append(methods, o.Methods...)...)
+	readModels, err := StartReadModels(ctx, store, o.ReadModelDB, exp.Events(), o.Clock, o.Log)
+	if err != nil {
+		return nil, err
+	}
 	auth := onelogin.NewAuth(store, o.APIClients, code.DeriveKey(o.EncryptionKey, "authtrail oauth token v1"),
 		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log})
 	sie := o.Experience.Settings
@@ -116,7 +117,9 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		Tokens: code.NewHasher(keyID(o.EncryptionKey, "mfa-token"), code.DeriveKey(o.EncryptionKey, "authtrail mfa token hmac v1")),
 		Codes:  CodeHasher(o.EncryptionKey), CodeKeys: keys,
 	})
-	srv := NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI)
+	adminAPI := admin.New(admin.Deps{Store: store, Auth: auth, Host: readModels.Host, Interactions: readModels.Interactions,
+		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log})
+	srv := NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI)
 	srv.ReadModels = readModels
 	return srv, nil
 }

@@ -46,8 +46,8 @@ func (e *Error) Is(target error) bool {
 
 // E builds the registered error of key: its wire code, status and message.
 // A key is the wire code itself, or "code@variant" where Logto answers one
-// code with another status on some routes, or "onelogin.…" for the names of
-// the OneLogin-style APIs. An unregistered key is a programming mistake and
+// code with another status on some routes, or "onelogin.…" and "admin.…" for
+// the names of the OneLogin-style and admin APIs. An unregistered key is a programming mistake and
 // panics, so a typo surfaces in the test that lists every key used.
 func E(key string) *Error {
 	def, ok := registry[key]
@@ -253,6 +253,13 @@ var registry = map[string]errorDef{
 	"onelogin.conflict":                oneLogin(s409, "ConflictError", "A concurrent change conflicted with this request; retry it"),
 	"onelogin.too_many_requests":       oneLogin(s429, "TooManyRequests", "Rate limit exceeded"),
 	"onelogin.internal":                oneLogin(s500, "InternalServerError", "Internal Server Error"),
+	// The admin API (docs/audit.md, Admin API) answers in the same shape.
+	"admin.unauthorized":  oneLogin(s401, "Unauthorized", "A valid bearer token from POST /auth/oauth2/v2/token is required"),
+	"admin.forbidden":     oneLogin(s403, "Forbidden", "Insufficient Permission"),
+	"admin.bad_request":   oneLogin(s400, "BadRequest", "The request's parameters are invalid"),
+	"admin.not_found":     oneLogin(s404, "NotFound", "The resource was not found"),
+	"admin.internal":      oneLogin(s500, "InternalServerError", "Internal Server Error"),
+	"admin.route_missing": oneLogin(s404, "NotFound", "No such route"),
 	// The token endpoints answer in the v1 status envelope: type and message.
 	"onelogin.token.authentication_failure": oneLogin(s401, "Unauthorized", "Authentication Failure"),
 	"onelogin.token.grant_type":             oneLogin(s400, "bad request", "grant_type is incorrect/absent"),

@@ -84,13 +84,13 @@ func checkKey(t *testing.T, fset *token.FileSet, call *ast.CallExpr) {
 }
 
 // A key is the wire code, or code@variant answering the code with another
-// status; the OneLogin-style entries answer with their names.
+// status; the OneLogin-style and admin entries answer with their names.
 func TestKeysAndWireCodes(t *testing.T) {
 	for _, key := range domain.Keys() {
 		e := domain.E(key)
 		code, variant, hasVariant := strings.Cut(key, "@")
 		switch {
-		case strings.HasPrefix(key, "onelogin."):
+		case strings.HasPrefix(key, "onelogin."), strings.HasPrefix(key, "admin."):
 			if e.Code == "" || strings.Contains(e.Code, ".") {
 				t.Errorf("%s answers as %q, want a OneLogin name", key, e.Code)
 			}

@@ -20,6 +20,13 @@ type Failure interface {
 	RecordsFailure()
 }
 
+// A Refusal is the failure event that records a refused request with the
+// error code it was answered: what the audit lists as the request's failure.
+type Refusal interface {
+	Failure
+	RefusedWith() string
+}
+
 // Kept is an event a refused command may still commit because the API
 // contract keeps it: the profile a Register identification stages from its
 // verification record survives the refusal that follows, so the client can

@@ -47,7 +47,7 @@ type Batch interface {
 
 // A Resetter drops what a projection keeps in memory across batches, after
 // a batch was rolled back.
-type Resetter interface{ Reset() }
+type Resetter interface{ Reset(t Tables) }
 
 // ErrPermanent marks an error that retrying cannot fix, such as a payload
 // that does not decode. The host halts the projection rather than skip the

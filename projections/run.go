@@ -241,7 +241,7 @@ func (r *run) commit(ctx context.Context, envs []eventstore.Envelope) (failed in
 	rollback := func(i int, err error) (int, error) {
 		_ = tx.Rollback()
 		if res, ok := r.p.(Resetter); ok {
-			res.Reset()
+			res.Reset(r.t)
 		}
 		return i, err
 	}

@@ -12,6 +12,22 @@ import (
 // and "bearer: <t>" (the docs), in any case.
 var bearerHeader = regexp.MustCompile(`(?i)^\s*bearer(?:\s*:\s*|\s+)(\S+)\s*$`)
 
+// Bearer returns the client whose valid token the request's Authorization
+// header carries; ok is false for a missing, malformed, unknown, expired or
+// revoked token. It does not rate-limit: the admin API authenticates with
+// it and answers in its own shapes.
+func (a *Auth) Bearer(r *http.Request) (c Client, ok bool, err error) {
+	m := bearerHeader.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		return Client{}, false, nil
+	}
+	cred, err := a.lookupToken(r.Context(), m[1])
+	if err != nil || cred == nil {
+		return Client{}, false, err
+	}
+	return cred.Client, true, nil
+}
+
 // Require authenticates the request's bearer token and lets it through
 // when the token's credential has one of scopes (any scope when none is
 // given). Missing, malformed, unknown, expired or revoked tokens answer 401

@@ -50,6 +50,9 @@ func (Verified) EventType() string { return "interaction.password.verified" }
 func (Failed) EventType() string   { return "interaction.password.failed" }
 func (Failed) RecordsFailure()     {}
 
+// RefusedWith is the error code answered.
+func (e Failed) RefusedWith() string { return e.Reason }
+
 // ApplyTo puts the record.
 func (e *Verified) ApplyTo(s *interaction.State) {
 	id := e.Identifier

@@ -152,6 +152,9 @@ func (Verified) EventType() string       { return "interaction.code.verified" }
 func (Failed) EventType() string         { return "interaction.code.failed" }
 func (Failed) RecordsFailure()           {}
 
+// RefusedWith is the error code answered.
+func (e Failed) RefusedWith() string { return e.Reason }
+
 // ApplyTo puts the code record of the request's type.
 func (e *Requested) ApplyTo(s *interaction.State) {
 	id := e.Identifier
