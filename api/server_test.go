@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
 )
@@ -75,3 +76,22 @@ func TestServerRoutes(t *testing.T) {
 }
 
 func decode(resp *http.Response, v any) error { return json.NewDecoder(resp.Body).Decode(v) }
+
+// Tools that read a log without a server decode it as the server does.
+func TestBuiltinCatalogueIsTheServers(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{})
+	got, want := api.BuiltinCatalogue(), srv.API().Catalogue()
+	if len(got) != len(want) {
+		t.Fatalf("%d aggregate types, want %d", len(got), len(want))
+	}
+	for aggType, reg := range want {
+		for eventType := range reg {
+			if _, ok := got[aggType][eventType]; !ok {
+				t.Errorf("%s: %s missing", aggType, eventType)
+			}
+		}
+		if len(got[aggType]) != len(reg) {
+			t.Errorf("%s: %d event types, want %d", aggType, len(got[aggType]), len(reg))
+		}
+	}
+}

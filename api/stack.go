@@ -90,16 +90,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		return nil, err
 	}
 	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
-	methods := []experience.Method{
-		// The authentication methods, one line each (docs/architecture.md).
-		password.New(),
-		newidentity.New(),
-		verificationcode.New(verificationcode.Deps{Codes: CodeHasher(o.EncryptionKey), Keys: keys,
-			EmailConnector: o.EmailConnector, SMSConnector: o.SMSConnector}),
-		totp.New(secrets),
-		webauthn.New(rp, o.WebAuthn.RPID),
-		backupcode.New(backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1"))),
-	}
+	methods := builtinMethods(methodDeps{
+		codes: CodeHasher(o.EncryptionKey), keys: keys, emailConnector: o.EmailConnector, smsConnector: o.SMSConnector,
+		secrets: secrets, rp: rp, rpID: o.WebAuthn.RPID,
+		backupCodes: backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
+	})
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
 		Random: o.Random,
@@ -122,6 +117,37 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	srv := NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI)
 	srv.ReadModels = readModels
 	return srv, nil
+}
+
+// methodDeps are the collaborators of the built-in methods.
+type methodDeps struct {
+	codes                        *code.Hasher
+	keys                         *codekeys.Store
+	emailConnector, smsConnector bool
+	secrets                      *secretbox.Keyring
+	rp                           *passkey.RP
+	rpID                         string
+	backupCodes                  *backupcodes.Hasher
+}
+
+// builtinMethods are the authentication methods, one line each
+// (docs/architecture.md).
+func builtinMethods(d methodDeps) []experience.Method {
+	return []experience.Method{
+		password.New(),
+		newidentity.New(),
+		verificationcode.New(verificationcode.Deps{Codes: d.codes, Keys: d.keys, EmailConnector: d.emailConnector, SMSConnector: d.smsConnector}),
+		totp.New(d.secrets),
+		webauthn.New(d.rp, d.rpID),
+		backupcode.New(d.backupCodes),
+	}
+}
+
+// BuiltinCatalogue is the catalogue of a server with the built-in methods
+// only, for tools that read a log without running a server (replay, an
+// offline rebuild).
+func BuiltinCatalogue() map[string]domain.Registry {
+	return Catalogue(experience.EventsOf(builtinMethods(methodDeps{})...))
 }
 
 // guarded mounts an API behind a middleware (the bearer token and scope check).

@@ -93,6 +93,23 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	}, nil
 }
 
+// OpenExisting returns a store on an event stream that must exist, without
+// creating or changing it: for readers whose NATS user may not write, such
+// as authtrail replay against a running server.
+func OpenExisting(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: jetstream: %w", err)
+	}
+	stream, err := js.Stream(ctx, cfg.Stream)
+	if err != nil {
+		return nil, fmt.Errorf("eventstore: stream %s: %w", cfg.Stream, err)
+	}
+	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: stream.CachedInfo().Config.Replicas,
+		cache: newCache(cfg.CacheSize), ids: domain.RandomIDs{}, conflicts: cfg.ForceConflicts}, nil
+}
+
 // JetStream returns the JetStream context the store uses.
 func (s *Store) JetStream() jetstream.JetStream { return s.js }
 

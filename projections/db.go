@@ -109,6 +109,22 @@ func (db *DB) Close() error {
 	return errors.Join(db.write.Close(), db.read.Close(), db.lock.Close())
 }
 
+// InUse reports whether a host holds the database at path (whose lock
+// another process has), so a tool can refuse to open its store beside it.
+func InUse(path string) (bool, error) {
+	f, err := lockFile(path + ".lock")
+	if errors.Is(err, errLocked) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return false, f.Close()
+}
+
+// errLocked is lockFile's error when another process holds the lock.
+var errLocked = errors.New("in use by another server")
+
 // lockFile takes an exclusive lock that lives as long as the file is open:
 // two hosts on one database would share its consumers and undo each
 // other's checkpoints.
@@ -119,7 +135,7 @@ func lockFile(path string) (*os.File, error) {
 	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		_ = f.Close()
-		return nil, fmt.Errorf("projections: %s is in use by another server (lock %s): %w", strings.TrimSuffix(path, ".lock"), path, err)
+		return nil, fmt.Errorf("projections: %s: %w (lock %s: %v)", strings.TrimSuffix(path, ".lock"), errLocked, path, err)
 	}
 	return f, nil
 }

@@ -17,11 +17,9 @@ import (
 	"github.com/authtrail/authtrail/api/admin"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/onelogin"
-	"github.com/authtrail/authtrail/domain/settings"
-	"github.com/authtrail/authtrail/domain/totp"
 )
 
-const goodPassword = "Secr3t!pass"
+const goodPassword = apitest.ScriptPassword
 
 var clients = []onelogin.Client{
 	{ID: "auditor", Secret: "auditor-secret", Scope: onelogin.ScopeReadAll},
@@ -29,73 +27,29 @@ var clients = []onelogin.Client{
 	{ID: "users", Secret: "users-secret", Scope: onelogin.ScopeManageUsers},
 }
 
-func settingsWithMFA() *settings.SignInExperience {
-	sie := settings.Default()
-	sie.SignIn.Methods = append(sie.SignIn.Methods, settings.SignInMethod{Identifier: "email", VerificationCode: true})
-	sie.MFA = settings.MFA{Factors: []string{"Totp", "BackupCode"}, Policy: "UserControlled"}
-	return &sie
-}
-
-// env is a server with the admin API's clients and a user alice with a
-// TOTP and backup codes.
+// env is a server with the admin API's clients and the scripted user alice.
 type env struct {
 	t      *testing.T
 	srv    *apitest.Server
 	smtp   *apitest.SMTPServer
-	secret string   // alice's TOTP secret
-	codes  []string // alice's backup codes
+	alice  apitest.MFAUser
 	tokens map[string]string
 }
 
 func newEnv(t *testing.T) *env {
 	smtp := apitest.NewSMTPServer(t)
-	srv := apitest.NewServer(t, apitest.Options{Settings: settingsWithMFA(), APIClients: clients, SMTP: smtp})
-	e := &env{t: t, srv: srv, smtp: smtp, tokens: map[string]string{}}
-	c := srv.Client(t)
-	e.do(c, http.MethodPut, "", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
-	vid := e.do(c, http.MethodPost, "/verification/new-password-identity",
-		map[string]any{"identifier": map[string]string{"type": "username", "value": "alice"}, "password": goodPassword}, http.StatusOK)["verificationId"]
-	e.do(c, http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
-	e.do(c, http.MethodPost, "/submit", nil, http.StatusUnprocessableEntity) // user.suggest_mfa
-	secret := e.do(c, http.MethodPost, "/verification/totp/secret", nil, http.StatusOK)
-	e.secret = secret["secret"].(string)
-	code, _ := totp.Code(e.secret, srv.Clock.Now())
-	e.do(c, http.MethodPost, "/verification/totp/verify", map[string]any{"verificationId": secret["verificationId"], "code": code}, http.StatusOK)
-	e.do(c, http.MethodPost, "/profile/mfa", map[string]any{"type": "Totp", "verificationId": secret["verificationId"]}, http.StatusNoContent)
-	backup := e.do(c, http.MethodPost, "/verification/backup-code/generate", nil, http.StatusOK)
-	for _, c := range backup["codes"].([]any) {
-		e.codes = append(e.codes, c.(string))
-	}
-	e.do(c, http.MethodPost, "/profile/mfa", map[string]any{"type": "BackupCode", "verificationId": backup["verificationId"]}, http.StatusNoContent)
-	e.do(c, http.MethodPost, "/submit", nil, http.StatusOK)
-	srv.Clock.Advance(30 * time.Second)
-	return e
+	srv := apitest.NewServer(t, apitest.Options{Settings: apitest.ScriptSettings(), APIClients: clients, SMTP: smtp})
+	return &env{t: t, srv: srv, smtp: smtp, tokens: map[string]string{}, alice: apitest.RegisterMFAUser(t, srv)}
 }
 
 // do calls the Experience API and requires status.
 func (e *env) do(c *apitest.Client, method, path string, body any, status int) map[string]any {
 	e.t.Helper()
-	r := c.Do(method, "/api/experience"+path, body)
-	if r.Status != status {
-		e.t.Fatalf("%s %s: %d %s, want %d", method, path, r.Status, r.Body, status)
-	}
-	return r.JSON()
+	return c.Expect(method, path, body, status)
 }
 
-// signInWithWrongPasswordFirst is the scripted interaction: a wrong
-// password, the right one, identification, the MFA prompt, TOTP, submit.
 func (e *env) signInWithWrongPasswordFirst() string {
-	c := e.srv.Client(e.t)
-	e.do(c, http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	alice := map[string]string{"type": "username", "value": "alice"}
-	e.do(c, http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": "Wr0ng!pass"}, http.StatusUnprocessableEntity)
-	vid := e.do(c, http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": goodPassword}, http.StatusOK)["verificationId"]
-	e.do(c, http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
-	e.do(c, http.MethodPost, "/submit", nil, http.StatusForbidden)
-	code, _ := totp.Code(e.secret, e.srv.Clock.Now())
-	e.do(c, http.MethodPost, "/verification/totp/verify", map[string]any{"code": code}, http.StatusOK)
-	e.do(c, http.MethodPost, "/submit", nil, http.StatusOK)
-	return c.InteractionID()
+	return apitest.SignInWithWrongPasswordFirst(e.t, e.srv, e.alice)
 }
 
 func (e *env) token(client string) string {
@@ -428,7 +382,7 @@ func TestNoAnswerShowsASecret(t *testing.T) {
 	alice := map[string]string{"type": "username", "value": "alice"}
 	vid := e.do(c, http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": goodPassword}, http.StatusOK)["verificationId"]
 	e.do(c, http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
-	e.do(c, http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": e.codes[0]}, http.StatusOK)
+	e.do(c, http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": e.alice.BackupCodes[0]}, http.StatusOK)
 	e.do(c, http.MethodPost, "/submit", nil, http.StatusOK)
 	backupID := c.InteractionID()
 
@@ -442,7 +396,7 @@ func TestNoAnswerShowsASecret(t *testing.T) {
 	codeID := c.InteractionID()
 	e.waitProjected()
 
-	secrets := append([]string{goodPassword, "Wr0ng!pass", e.secret, mail.Code(), "$argon2id"}, e.codes...)
+	secrets := append([]string{goodPassword, "Wr0ng!pass", e.alice.TotpSecret, mail.Code(), "$argon2id"}, e.alice.BackupCodes...)
 	paths := []string{"/interactions?limit=500", "/projections", "/users/1/events?limit=500"}
 	for _, iid := range []string{id, backupID, codeID} {
 		paths = append(paths, "/interactions/"+iid, "/interactions/"+iid+"/events?limit=500")

@@ -75,7 +75,7 @@ func WriteTimeline(w io.Writer, events []Event) error {
 		if i > 0 {
 			delta = e.Time.Sub(prev)
 		}
-		prev = e.Time
+		prev = e.Time.Time
 		if _, err := fmt.Fprintf(w, "%6d  %s  +%-9s  %s\n", e.Seq, e.Time.Format("2006-01-02T15:04:05.000Z07:00"),
 			delta.Round(time.Millisecond), e.Summary); err != nil {
 			return err

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/projections/interactions"
 )
 
 // Redacted is what a field that held a secret shows.
@@ -30,14 +30,14 @@ func isSecretField(name string) bool {
 // Event is one event of the log as the admin API, replay and the public
 // stream show it: its envelope, one human line, and its payload redacted.
 type Event struct {
-	Seq           uint64         `json:"seq"`
-	ID            string         `json:"id"`
-	Type          string         `json:"type"`
-	Time          time.Time      `json:"time"`
-	Subject       string         `json:"subject"`
-	CorrelationID string         `json:"correlationId"`
-	Summary       string         `json:"summary"`
-	Data          map[string]any `json:"data"`
+	Seq           uint64            `json:"seq"`
+	ID            string            `json:"id"`
+	Type          string            `json:"type"`
+	Time          interactions.Time `json:"time"`
+	Subject       string            `json:"subject"`
+	CorrelationID string            `json:"correlationId"`
+	Summary       string            `json:"summary"`
+	Data          map[string]any    `json:"data"`
 }
 
 // EventOf shows one stored event; ev is its decoded form, nil when its type
@@ -52,7 +52,7 @@ func EventOf(env eventstore.Envelope, ev domain.Event) Event {
 			}
 		}
 	}
-	return Event{Seq: env.Seq, ID: env.ID, Type: env.Type, Time: env.Time.UTC(), Subject: env.Subject,
+	return Event{Seq: env.Seq, ID: env.ID, Type: env.Type, Time: interactions.At(env.Time), Subject: env.Subject,
 		CorrelationID: env.CorrelationID, Summary: summarize(env.Type, ev, data), Data: data}
 }
 
@@ -100,14 +100,14 @@ func summarize(eventType string, ev domain.Event, data map[string]any) string {
 // State is an interaction's state as the engine folded it, with only the
 // fields that hold no secret (docs/audit.md, Interaction state).
 type State struct {
-	Started          bool           `json:"started"`
-	InteractionEvent string         `json:"interactionEvent"`
-	ExpiresAt        *time.Time     `json:"expiresAt"`
-	UserID           *string        `json:"userId"`
-	Submitted        bool           `json:"submitted"`
-	Profile          map[string]any `json:"profile"`
-	Records          []RecordView   `json:"verificationRecords"`
-	MFA              MFAView        `json:"mfa"`
+	Started          bool               `json:"started"`
+	InteractionEvent string             `json:"interactionEvent"`
+	ExpiresAt        *interactions.Time `json:"expiresAt"`
+	UserID           *string            `json:"userId"`
+	Submitted        bool               `json:"submitted"`
+	Profile          map[string]any     `json:"profile"`
+	Records          []RecordView       `json:"verificationRecords"`
+	MFA              MFAView            `json:"mfa"`
 }
 
 // RecordView is a verification record's common part: never its secrets.
@@ -134,7 +134,7 @@ func StateOf(s interaction.State) State {
 		Profile: map[string]any{}, Records: []RecordView{}, MFA: MFAView{Enabled: s.MFA.Enabled, Skipped: s.MFA.Skipped,
 			SuggestionSkipped: s.MFA.SuggestionSkipped, Bound: append([]string{}, s.MFA.Bound...)}}
 	if !s.ExpiresAt.IsZero() {
-		at := s.ExpiresAt.UTC()
+		at := interactions.At(s.ExpiresAt)
 		v.ExpiresAt = &at
 	}
 	if s.UserID != "" {

@@ -87,18 +87,26 @@ func New(cfg Config, d Deps, methods ...Method) *Handler {
 	}
 	h := &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
 		clock: d.Clock, ids: d.IDs, log: d.Log, random: d.Random, methods: methods, binders: map[string]Binder{}}
-	regs := []domain.Registry{interaction.CoreEvents}
 	for _, m := range methods {
-		regs = append(regs, m.Events())
 		if b, ok := m.(Binder); ok {
 			for _, f := range b.Factors() {
 				h.binders[f] = b
 			}
 		}
 	}
-	h.events = domain.Merge(regs...)
+	h.events = EventsOf(methods...)
 	h.api = h.commandAPI()
 	return h
+}
+
+// EventsOf is the registry of the interaction's events with those of the
+// methods.
+func EventsOf(methods ...Method) domain.Registry {
+	regs := []domain.Registry{interaction.CoreEvents}
+	for _, m := range methods {
+		regs = append(regs, m.Events())
+	}
+	return domain.Merge(regs...)
 }
 
 // Events decodes every interaction event: the interaction's own and those

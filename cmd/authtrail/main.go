@@ -1,6 +1,8 @@
 // Command authtrail runs the event-sourced authentication engine.
 //
 //	authtrail serve [--config FILE] [--http-addr ADDR] [--data-dir DIR] [--nats-url URL]
+//	authtrail replay INTERACTION_ID [--at SEQ] [--json]
+//	authtrail projections status | rebuild NAME
 package main
 
 import (
@@ -15,9 +17,12 @@ import (
 const usage = `usage: authtrail <command> [flags]
 
 commands:
-  serve    run the server (embedded NATS in ./data, HTTP on 127.0.0.1:3001 by default)
+  serve                     run the server (embedded NATS in ./data, HTTP on 127.0.0.1:3001 by default)
+  replay ID [--at SEQ]      print an interaction's timeline, or its state at an event, from the log
+  projections status        print the read models' status
+  projections rebuild NAME  rebuild a read model beside the live one
 
-Run "authtrail serve -h" for the flags.
+Run "authtrail <command> -h" for the flags.
 `
 
 func main() {
@@ -35,6 +40,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr)
+	case "replay":
+		return replay(ctx, args[1:], stdout, stderr)
+	case "projections":
+		return projectionsCmd(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

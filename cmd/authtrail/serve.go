@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api"
+	"github.com/authtrail/authtrail/api/admin"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -119,6 +120,11 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer srv.Close()
+	adminService, err := admin.Serve(nc, srv.ReadModels.Host)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = adminService.Stop() }()
 	// The health check turns green only on read models that are current.
 	catchUp, cancelCatchUp := context.WithTimeout(ctx, time.Minute)
 	if err := srv.ReadModels.WaitCurrent(catchUp); err != nil {

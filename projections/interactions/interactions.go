@@ -209,7 +209,7 @@ func summaryArgs(e *entry) []any {
 	}
 	verifications, _ := json.Marshal(orEmpty(s.Verifications))
 	failures, _ := json.Marshal(storedFailures(s.Failures))
-	return []any{s.ID, s.InteractionEvent, s.UserID, millis(s.StartedAt), millis(s.UpdatedAt), millisPtr(s.EndedAt), millis(s.ExpiresAt),
+	return []any{s.ID, s.InteractionEvent, s.UserID, millis(s.StartedAt.Time), millis(s.UpdatedAt.Time), millisPtr(s.EndedAt), millis(s.ExpiresAt),
 		s.IP, s.UserAgent, idType, idValue, string(verifications), string(failures), len(s.Failures) > 0, e.failureRequest,
 		s.EventCount, s.LastSeq}
 }
@@ -225,7 +225,7 @@ type storedFailure struct {
 func storedFailures(fs []Failure) []storedFailure {
 	out := make([]storedFailure, len(fs))
 	for i, f := range fs {
-		out[i] = storedFailure{Seq: f.Seq, At: millis(f.At), Code: f.Code, CorrelationID: f.correlationID}
+		out[i] = storedFailure{Seq: f.Seq, At: millis(f.At.Time), Code: f.Code, CorrelationID: f.correlationID}
 	}
 	return out
 }

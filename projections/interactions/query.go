@@ -114,7 +114,7 @@ func (m Model) List(ctx context.Context, f Filter, p Page) (items []Summary, nex
 	if len(items) > p.Limit {
 		items = items[:p.Limit]
 		last := items[len(items)-1]
-		next = encodeCursor(millis(last.StartedAt), last.ID)
+		next = encodeCursor(millis(last.StartedAt.Time), last.ID)
 	}
 	if items == nil {
 		items = []Summary{}
@@ -157,9 +157,9 @@ func scanSummary(row scanner, s *Summary, failureRequest *string) error {
 	if userID.Valid {
 		s.UserID = &userID.String
 	}
-	s.StartedAt, s.UpdatedAt, s.ExpiresAt = fromMillis(started), fromMillis(updated), fromMillis(expires)
+	s.StartedAt, s.UpdatedAt, s.ExpiresAt = At(fromMillis(started)), At(fromMillis(updated)), fromMillis(expires)
 	if ended.Valid {
-		at := fromMillis(ended.Int64)
+		at := At(fromMillis(ended.Int64))
 		s.EndedAt = &at
 	}
 	if idType.Valid {
@@ -174,7 +174,7 @@ func scanSummary(row scanner, s *Summary, failureRequest *string) error {
 	}
 	s.Failures = make([]Failure, len(stored))
 	for i, f := range stored {
-		s.Failures[i] = Failure{Seq: f.Seq, At: fromMillis(f.At), Code: f.Code, correlationID: f.CorrelationID}
+		s.Failures[i] = Failure{Seq: f.Seq, At: At(fromMillis(f.At)), Code: f.Code, correlationID: f.CorrelationID}
 	}
 	return nil
 }
@@ -187,11 +187,11 @@ func millis(t time.Time) int64 {
 	return t.UnixMilli()
 }
 
-func millisPtr(t *time.Time) *int64 {
+func millisPtr(t *Time) *int64 {
 	if t == nil {
 		return nil
 	}
-	ms := millis(*t)
+	ms := millis(t.Time)
 	return &ms
 }
 

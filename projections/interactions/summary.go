@@ -24,9 +24,9 @@ type Summary struct {
 	InteractionEvent string                  `json:"interactionEvent"`
 	Status           string                  `json:"status"`
 	UserID           *string                 `json:"userId"`
-	StartedAt        time.Time               `json:"startedAt"`
-	UpdatedAt        time.Time               `json:"updatedAt"`
-	EndedAt          *time.Time              `json:"endedAt"`
+	StartedAt        Time                    `json:"startedAt"`
+	UpdatedAt        Time                    `json:"updatedAt"`
+	EndedAt          *Time                   `json:"endedAt"`
 	ExpiresAt        time.Time               `json:"-"`
 	IP               string                  `json:"ip"`
 	UserAgent        string                  `json:"userAgent"`
@@ -39,9 +39,9 @@ type Summary struct {
 
 // Failure is a refused request of the interaction.
 type Failure struct {
-	Seq  uint64    `json:"seq"`
-	At   time.Time `json:"at"`
-	Code string    `json:"code"`
+	Seq  uint64 `json:"seq"`
+	At   Time   `json:"at"`
+	Code string `json:"code"`
 	// correlationID groups the failure events of one request.
 	correlationID string
 }
@@ -61,10 +61,10 @@ type entry struct {
 func (e *entry) apply(env eventstore.Envelope, ev domain.Event) {
 	s := &e.summary
 	if s.EventCount == 0 {
-		s.ID, s.StartedAt = env.AggID, env.Time
+		s.ID, s.StartedAt = env.AggID, At(env.Time)
 	}
 	s.EventCount++
-	s.UpdatedAt, s.LastSeq = env.Time, env.Seq
+	s.UpdatedAt, s.LastSeq = At(env.Time), env.Seq
 	if ev == nil {
 		return
 	}
@@ -79,7 +79,7 @@ func (e *entry) apply(env eventstore.Envelope, ev domain.Event) {
 		s.UserID = &id
 	}
 	if _, ok := ev.(*interaction.Submitted); ok {
-		at := env.Time
+		at := At(env.Time)
 		s.EndedAt = &at
 	}
 	for _, rec := range st.Records {
@@ -97,7 +97,7 @@ func (e *entry) apply(env eventstore.Envelope, ev domain.Event) {
 	}
 	if refusal, ok := ev.(domain.Refusal); ok {
 		if env.CorrelationID == "" || env.CorrelationID != e.failureRequest {
-			s.Failures = append(s.Failures, Failure{Seq: env.Seq, At: env.Time, Code: refusal.RefusedWith(), correlationID: env.CorrelationID})
+			s.Failures = append(s.Failures, Failure{Seq: env.Seq, At: At(env.Time), Code: refusal.RefusedWith(), correlationID: env.CorrelationID})
 		}
 		e.failureRequest = env.CorrelationID
 	}

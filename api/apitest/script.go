@@ -1,0 +1,87 @@
+package apitest
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/totp"
+)
+
+// ScriptPassword is the password of the scripted user alice.
+const ScriptPassword = "Secr3t!pass"
+
+// ScriptSettings are the sign-in experience of the scripts: username and
+// password, email codes, TOTP and backup codes at the user's choice.
+func ScriptSettings() *settings.SignInExperience {
+	sie := settings.Default()
+	sie.SignIn.Methods = append(sie.SignIn.Methods, settings.SignInMethod{Identifier: "email", VerificationCode: true})
+	sie.MFA = settings.MFA{Factors: []string{"Totp", "BackupCode"}, Policy: "UserControlled"}
+	return &sie
+}
+
+// MFAUser is the scripted user alice and her factors' secrets.
+type MFAUser struct {
+	TotpSecret  string
+	BackupCodes []string
+}
+
+// RegisterMFAUser registers alice (user 1) with a TOTP and backup codes,
+// on a server with ScriptSettings, and moves the clock to the next TOTP
+// step.
+func RegisterMFAUser(t testing.TB, srv *Server) MFAUser {
+	t.Helper()
+	c := srv.Client(t)
+	var u MFAUser
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
+	vid := c.Expect(http.MethodPost, "/verification/new-password-identity",
+		map[string]any{"identifier": map[string]string{"type": "username", "value": "alice"}, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusUnprocessableEntity) // user.suggest_mfa
+	secret := c.Expect(http.MethodPost, "/verification/totp/secret", nil, http.StatusOK)
+	u.TotpSecret = secret["secret"].(string)
+	code, _ := totp.Code(u.TotpSecret, srv.Clock.Now())
+	c.Expect(http.MethodPost, "/verification/totp/verify", map[string]any{"verificationId": secret["verificationId"], "code": code}, http.StatusOK)
+	c.Expect(http.MethodPost, "/profile/mfa", map[string]any{"type": "Totp", "verificationId": secret["verificationId"]}, http.StatusNoContent)
+	backup := c.Expect(http.MethodPost, "/verification/backup-code/generate", nil, http.StatusOK)
+	for _, code := range backup["codes"].([]any) {
+		u.BackupCodes = append(u.BackupCodes, code.(string))
+	}
+	c.Expect(http.MethodPost, "/profile/mfa", map[string]any{"type": "BackupCode", "verificationId": backup["verificationId"]}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	srv.Clock.Advance(30 * time.Second)
+	return u
+}
+
+// SignInWithWrongPasswordFirst is the scripted sign-in of the audit's
+// tests: a wrong password, the right one, identification, the MFA prompt,
+// TOTP, submit. It returns the interaction id.
+func SignInWithWrongPasswordFirst(t testing.TB, srv *Server, u MFAUser) string {
+	t.Helper()
+	c := srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	alice := map[string]string{"type": "username", "value": "alice"}
+	srv.Clock.Advance(time.Second)
+	c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": "Wr0ng!pass"}, http.StatusUnprocessableEntity)
+	srv.Clock.Advance(2 * time.Second)
+	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusForbidden)
+	srv.Clock.Advance(5 * time.Second)
+	code, _ := totp.Code(u.TotpSecret, srv.Clock.Now())
+	c.Expect(http.MethodPost, "/verification/totp/verify", map[string]any{"code": code}, http.StatusOK)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	return c.InteractionID()
+}
+
+// Expect calls the Experience API (path under /api/experience), requires
+// status and returns the JSON body.
+func (c *Client) Expect(method, path string, body any, status int) map[string]any {
+	c.t.Helper()
+	r := c.Do(method, "/api/experience"+path, body)
+	if r.Status != status {
+		c.t.Fatalf("%s %s: %d %s, want %d", method, path, r.Status, r.Body, status)
+	}
+	return r.JSON()
+}
