@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -264,4 +266,68 @@ func show(rows map[string][]string) string {
 		fmt.Fprintf(&b, "%s:\n  %s\n", table, strings.Join(lines, "\n  "))
 	}
 	return b.String()
+}
+
+// flaky fails its first batches with a transient error, then applies.
+type flaky struct {
+	notes
+	failures *atomic.Int32
+}
+
+func (f flaky) Begin(ctx context.Context, tx *sql.Tx, t projections.Tables) (projections.Batch, error) {
+	if f.failures.Add(-1) >= 0 {
+		return nil, errors.New("database is busy")
+	}
+	return f.notes.Begin(ctx, tx, t)
+}
+
+func TestTransientErrorsAreRetriedFromTheCheckpoint(t *testing.T) {
+	env := projtest.NewEnv(t)
+	var failures atomic.Int32
+	failures.Store(2)
+	h := env.Start(t, flaky{failures: &failures})
+	last := note(t, env, `"one"`)
+	if err := h.WaitFor(projtest.Context(t), "notes", last); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := h.StatusOf(projtest.Context(t), "notes")
+	if n := noteCount(t, h); n != 1 || st.State != "running" || st.LastError != nil || failures.Load() > 0 {
+		t.Fatalf("%d notes, status %+v after two failed batches", n, st)
+	}
+}
+
+// Each process keeps its own database: two hosts on one log, each on its
+// own file, both see every event; a deleted file is rebuilt at the next
+// start.
+func TestEachDatabaseHasItsOwnConsumersAndADeletedOneIsRebuilt(t *testing.T) {
+	env := projtest.NewEnv(t)
+	other := projtest.Env{Server: env.Server, Store: env.Store, DB: projtest.OpenDB(t, filepath.Join(t.TempDir(), projections.FileName))}
+	a, b := env.Start(t, notes{}), other.Start(t, notes{})
+	var last uint64
+	for i := range 20 {
+		last = note(t, env, fmt.Sprintf(`"n%d"`, i))
+	}
+	for _, h := range []*projections.Host{a, b} {
+		if err := h.WaitFor(projtest.Context(t), "notes", last); err != nil {
+			t.Fatal(err)
+		}
+		if n := noteCount(t, h); n != 20 {
+			t.Fatalf("%d notes, want 20 in each database", n)
+		}
+	}
+	b.Stop()
+	_ = other.DB.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, projections.FileName)
+	fresh := projtest.Env{Server: env.Server, Store: env.Store, DB: projtest.OpenDB(t, path)}
+	h := fresh.Start(t, notes{})
+	if err := h.WaitFor(projtest.Context(t), "notes", last); err != nil {
+		t.Fatal(err)
+	}
+	if n := noteCount(t, h); n != 20 {
+		t.Fatalf("a new file holds %d notes, want 20", n)
+	}
+	if _, err := projections.OpenDB(projtest.Context(t), path); err == nil {
+		t.Fatal("a second host opened a database in use")
+	}
 }

@@ -245,3 +245,43 @@ func TestAnInteractionThatSpansARestartIsSummarisedAsTheLogSays(t *testing.T) {
 		t.Fatalf("projected %s\nfrom the log %s", gotJSON, wantJSON)
 	}
 }
+
+// A rebuild ends in exactly the rows the incremental projection reached.
+func TestRebuildEndsInTheRowsOfTheLiveVersion(t *testing.T) {
+	env := projtest.NewEnv(t)
+	h := env.Start(t, interactions.New(events, load(env.Store)))
+	generate(t, env.Store, 200) // applied as they arrive, batch by batch
+	ctx := projtest.Context(t)
+	if err := h.WaitCurrent(ctx); err != nil {
+		t.Fatal(err)
+	}
+	live, err := projections.Dump(ctx, env.DB, projections.Tables{Name: interactions.Name, Version: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Rebuild(ctx, interactions.Name); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		st, err := h.StatusOf(ctx, interactions.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Version == 2 && st.Rebuild == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	rebuilt, err := projections.Dump(ctx, env.DB, projections.Tables{Name: interactions.Name, Version: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(live["summary"]) != 200 || !reflect.DeepEqual(live, rebuilt) {
+		for i := range min(len(live["summary"]), len(rebuilt["summary"])) {
+			if live["summary"][i] != rebuilt["summary"][i] {
+				t.Fatalf("row %d differs:\nlive    %s\nrebuilt %s", i, live["summary"][i], rebuilt["summary"][i])
+			}
+		}
+		t.Fatalf("%d live rows, %d rebuilt", len(live["summary"]), len(rebuilt["summary"]))
+	}
+}
