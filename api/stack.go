@@ -114,7 +114,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	})
 	adminAPI := admin.New(admin.Deps{Store: store, Auth: auth, Host: readModels.Host, Interactions: readModels.Interactions,
 		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log})
-	srv := NewServer(exp, o.Log, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI)
+	schemas, err := newEventSchemas(Catalogue(exp.Events()))
+	if err != nil {
+		return nil, err
+	}
+	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI)
 	srv.ReadModels = readModels
 	return srv, nil
 }

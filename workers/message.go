@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/authtrail/authtrail/eventstore"
@@ -43,4 +44,18 @@ func toWatermill(m jetstream.Msg, md *jetstream.MsgMetadata) *message.Message {
 	msg := message.NewMessage(id, m.Data())
 	msg.Metadata = meta
 	return msg
+}
+
+// Envelope rebuilds the stored event a handler's message carries: its
+// headers, subject and stream sequence are in the metadata.
+func Envelope(msg *message.Message) (eventstore.Envelope, error) {
+	h := make(nats.Header, len(msg.Metadata))
+	for key, value := range msg.Metadata {
+		h.Set(key, value)
+	}
+	seq, err := strconv.ParseUint(msg.Metadata.Get(MetadataSeq), 10, 64)
+	if err != nil {
+		return eventstore.Envelope{}, fmt.Errorf("workers: message %s without a stream sequence", msg.UUID)
+	}
+	return eventstore.EnvelopeOf(msg.Metadata.Get(MetadataSubject), seq, h, msg.Payload)
 }

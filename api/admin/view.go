@@ -3,29 +3,17 @@ package admin
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/redact"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/projections/interactions"
 )
 
 // Redacted is what a field that held a secret shows.
-const Redacted = "******"
-
-// secretFields are the payload keys that hold a secret, a digest, a
-// ciphertext or a key in any event (docs/audit.md, Redaction): a new event
-// naming a secret field otherwise must add its name here.
-var secretFields = []string{
-	"password", "passwordDigest", "digest", "secret", "sealedCode", "codes", "hash", "tokenHash", "sum", "box",
-	"publicKey", "challenge", "session", "token", "accessToken", "refreshToken", "otp", "key",
-}
-
-func isSecretField(name string) bool {
-	return slices.ContainsFunc(secretFields, func(s string) bool { return strings.EqualFold(s, name) })
-}
+const Redacted = redact.Mask
 
 // Event is one event of the log as the admin API, replay and the public
 // stream show it: its envelope, one human line, and its payload redacted.
@@ -43,40 +31,9 @@ type Event struct {
 // EventOf shows one stored event; ev is its decoded form, nil when its type
 // is not in the catalogue.
 func EventOf(env eventstore.Envelope, ev domain.Event) Event {
-	data := map[string]any{}
-	if len(env.Data) > 0 {
-		var raw any
-		if err := json.Unmarshal(env.Data, &raw); err == nil {
-			if m, ok := redact(raw).(map[string]any); ok {
-				data = m
-			}
-		}
-	}
+	data := redact.Payload(env.Data)
 	return Event{Seq: env.Seq, ID: env.ID, Type: env.Type, Time: interactions.At(env.Time), Subject: env.Subject,
 		CorrelationID: env.CorrelationID, Summary: summarize(env.Type, ev, data), Data: data}
-}
-
-// redact replaces the value of every secret field, at any depth.
-func redact(v any) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, inner := range t {
-			if isSecretField(k) {
-				if inner != nil {
-					t[k] = Redacted
-				}
-				continue
-			}
-			t[k] = redact(inner)
-		}
-		return t
-	case []any:
-		for i := range t {
-			t[i] = redact(t[i])
-		}
-		return t
-	}
-	return v
 }
 
 // summarize is the event's one line: its type, who and what it concerns,
@@ -152,10 +109,10 @@ func StateOf(s interaction.State) State {
 		v.Profile["password"] = Redacted
 	}
 	if len(p.Profile) > 0 {
-		v.Profile["profile"] = redact(clone(p.Profile))
+		v.Profile["profile"] = redact.Value(clone(p.Profile))
 	}
 	if len(p.CustomData) > 0 {
-		v.Profile["customData"] = redact(clone(p.CustomData))
+		v.Profile["customData"] = redact.Value(clone(p.CustomData))
 	}
 	for _, r := range s.Records {
 		b := r.Base()

@@ -85,3 +85,26 @@ func (c *Client) Expect(method, path string, body any, status int) map[string]an
 	}
 	return r.JSON()
 }
+
+// Register creates a user with a username and ScriptPassword.
+func Register(t testing.TB, srv *Server, name string) {
+	t.Helper()
+	c := srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
+	vid := c.Expect(http.MethodPost, "/verification/new-password-identity",
+		map[string]any{"identifier": map[string]string{"type": "username", "value": name}, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+}
+
+// SignIn signs name in with ScriptPassword and returns the interaction id.
+func SignIn(t testing.TB, srv *Server, name string) string {
+	t.Helper()
+	c := srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	vid := c.Expect(http.MethodPost, "/verification/password",
+		map[string]any{"identifier": map[string]string{"type": "username", "value": name}, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	return c.InteractionID()
+}

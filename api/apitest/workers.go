@@ -10,28 +10,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authtrail/authtrail/eventstore/codekeys"
+	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/authtrail/authtrail/workers"
 	"github.com/authtrail/authtrail/workers/connectors"
-	"github.com/authtrail/authtrail/workers/delivery"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// StartWorkers runs the code delivery worker on its own connection, with
-// short retry waits; it stops when the test ends or on StopWorkers.
+// StartWorkers runs the server's workers (api.StartWorkers) on their own
+// connection, with short retry waits; they stop when the test ends or on
+// StopWorkers.
 func (s *Server) StartWorkers(t testing.TB) {
 	t.Helper()
 	if s.nats == nil {
 		t.Fatal("apitest: workers need the server's own NATS server")
 	}
-	log := slog.New(slog.NewTextHandler(s.logs, nil))
-	keys, err := codekeys.Open(context.Background(), s.Store.JetStream(), 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := delivery.Options{Store: s.Store, Events: s.api.Catalogue(), Keys: keys, Clock: s.Clock, Log: log,
-		Backoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}}
+	o := api.WorkerOptions{Store: s.Store, Catalogue: s.api.Catalogue(), Clock: s.Clock,
+		Log: slog.New(slog.NewTextHandler(s.logs, nil)), PublicURL: PublicURL,
+		DeliveryBackoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}}
+	var err error
 	if s.opts.SMTP != nil {
 		if o.Email, err = connectors.NewSMTP(connectors.SMTPConfig{Host: s.opts.SMTP.Host, Port: s.opts.SMTP.Port,
 			From: "auth@example.com", TLS: "none"}); err != nil {
@@ -41,25 +38,17 @@ func (s *Server) StartWorkers(t testing.TB) {
 	if s.opts.SMSURL != "" {
 		o.SMS = connectors.NewSMSHTTP(connectors.SMSHTTPConfig{URL: s.opts.SMSURL}, http.DefaultClient)
 	}
-	router, err := workers.NewRouter(natstest.NewConn(t, s.nats), log, workers.RouterOptions{})
+	stop, err := api.StartWorkers(context.Background(), natstest.NewConn(t, s.nats), o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := router.AddHandler(delivery.Name, delivery.Consumer(), delivery.New(o).Handle); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = router.Run(ctx); close(done) }()
-	select {
-	case <-router.Running():
-	case <-time.After(10 * time.Second):
-		t.Fatal("apitest: workers did not start")
-	}
-	var once sync.Once
-	s.stop = func() { once.Do(func() { _ = router.Close(); cancel(); <-done }) }
+	s.stop = stop
 	t.Cleanup(s.StopWorkers)
 }
+
+// PublicURL is the public URL of test servers: the source of their
+// CloudEvents.
+const PublicURL = "http://localhost:3001"
 
 // StopWorkers stops the delivery worker.
 func (s *Server) StopWorkers() {

@@ -70,17 +70,23 @@ func (h *Handler) EmailViolation(email string) *domain.Error {
 type Guard struct {
 	Subject string
 	State   sentinel.State
+	// Target is what the pool guards, named on its lock.
+	Target sentinel.Target
 }
 
 // IdentifierGuard folds the pool an identifier's passwords, codes and
 // tokens share.
 func (h *Handler) IdentifierGuard(ctx context.Context, s *Step, kind, key string) (Guard, error) {
-	return h.guard(ctx, s, sentinel.PoolIdentifier, kind+":"+key)
+	g, err := h.guard(ctx, s, sentinel.PoolIdentifier, kind+":"+key)
+	g.Target = sentinel.Target{Type: kind, Value: key}
+	return g, err
 }
 
 // UserGuard folds one of a user's MFA pools.
 func (h *Handler) UserGuard(ctx context.Context, s *Step, pool, userID string) (Guard, error) {
-	return h.guard(ctx, s, pool, userID)
+	g, err := h.guard(ctx, s, pool, userID)
+	g.Target = sentinel.Target{Type: "userId", Value: userID}
+	return g, err
 }
 
 func (h *Handler) guard(ctx context.Context, s *Step, pool, target string) (Guard, error) {
@@ -111,6 +117,7 @@ func (h *Handler) Attempt(g Guard, now time.Time) interaction.Attempt {
 // events, which are all that commit with the refusal. It returns the
 // outcome's error.
 func (s *Step) Settle(g Guard, userID string, out interaction.Outcome) error {
+	sentinel.Stamp(out.Sentinel, g.Target)
 	if out.Err != nil {
 		s.Tx.Failure(g.Subject, out.Sentinel...)
 		s.Failure(out.Interaction...)

@@ -66,6 +66,13 @@ type NATSConfig struct {
 	SyncAlways bool       `yaml:"syncAlways"`
 	Listen     string     `yaml:"listen"`
 	Users      []NATSUser `yaml:"users"`
+	// PublicStream is AUTH_EVENTS' retention (docs/audit.md, Public event stream).
+	PublicStream PublicStreamConfig `yaml:"publicStream"`
+}
+
+// PublicStreamConfig: MaxAge 0 keeps everything.
+type PublicStreamConfig struct {
+	MaxAge Duration `yaml:"maxAge"`
 }
 
 // NATSUser may connect to nats.listen; Role is downstream (the default) or

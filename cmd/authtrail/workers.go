@@ -6,52 +6,25 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
-	"github.com/authtrail/authtrail/eventstore/codekeys"
-	"github.com/authtrail/authtrail/workers"
 	"github.com/authtrail/authtrail/workers/connectors"
-	"github.com/authtrail/authtrail/workers/delivery"
 	"github.com/nats-io/nats.go"
 )
 
-// startWorkers runs the code delivery worker on its own NATS connection
-// (watermill closes what it is given). The returned stop drains it.
+// startWorkers runs the workers (api.StartWorkers) on their own NATS
+// connection (Watermill closes what it is given). The returned stop drains
+// them.
 func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, events map[string]domain.Registry, log *slog.Logger) (func(), error) {
-	keys, err := codekeys.Open(ctx, store.JetStream(), store.Replicas())
-	if err != nil {
-		return nil, err
-	}
-	o := delivery.Options{Store: store, Events: events, Keys: keys, Log: log}
+	o := api.WorkerOptions{Store: store, Catalogue: events, Log: log, PublicURL: cfg.HTTP.PublicURL,
+		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration}
+	var err error
 	if o.Email, err = emailSender(cfg.Connectors.Email, log); err != nil {
 		return nil, err
 	}
 	o.SMS = smsSender(cfg.Connectors.SMS, log)
-	router, err := workers.NewRouter(nc, log, workers.RouterOptions{})
-	if err != nil {
-		return nil, err
-	}
-	if err := router.AddHandler(delivery.Name, delivery.Consumer(), delivery.New(o).Handle); err != nil {
-		return nil, err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		if err := router.Run(runCtx); err != nil {
-			log.Error("workers stopped", "err", err)
-		}
-		close(done)
-	}()
-	select {
-	case <-router.Running():
-	case <-done:
-	case <-time.After(30 * time.Second):
-	}
-	return func() {
-		_ = router.Close()
-		cancel()
-		<-done
-	}, nil
+	return api.StartWorkers(ctx, nc, o)
 }
 
 func emailSender(c *EmailConnectorConfig, log *slog.Logger) (connectors.Sender, error) {

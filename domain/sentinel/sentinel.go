@@ -41,9 +41,29 @@ type AttemptFailed struct {
 	Blocked bool      `json:"blocked,omitempty"`
 }
 
-// Locked blocks every attempt until Until.
+// Locked blocks every attempt until Until. Identifier is what is locked,
+// for the audit and the Identifier.Lockout webhook: the identifier typed
+// (type username, email or phone) or, for an MFA pool, the user (type
+// userId). The subject holds only a hash of it.
 type Locked struct {
-	Until time.Time `json:"until"`
+	Until      time.Time `json:"until"`
+	Identifier *Target   `json:"identifier,omitempty"`
+}
+
+// Target names what a pool guards.
+type Target struct {
+	Type  string `json:"type"`
+	Value string `json:"value"`
+}
+
+// Stamp names the target on the lock among events.
+func Stamp(events []domain.Event, t Target) {
+	for _, ev := range events {
+		if l, ok := ev.(*Locked); ok && l.Identifier == nil {
+			target := t
+			l.Identifier = &target
+		}
+	}
 }
 
 func (AttemptFailed) EventType() string { return "sentinel.attempt.failed" }

@@ -1,0 +1,107 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/codekeys"
+	"github.com/authtrail/authtrail/workers"
+	"github.com/authtrail/authtrail/workers/connectors"
+	"github.com/authtrail/authtrail/workers/delivery"
+	"github.com/authtrail/authtrail/workers/publicstream"
+)
+
+// WorkerOptions configure the workers a server runs beside its API.
+type WorkerOptions struct {
+	Store *eventstore.Store
+	// Catalogue decodes every aggregate's events (Server.Catalogue).
+	Catalogue map[string]domain.Registry
+	// Email and SMS are the code connectors; nil: none of that kind.
+	Email, SMS connectors.Sender
+	Clock      domain.Clock
+	Log        *slog.Logger
+	// DeliveryBackoff are the waits between connector attempts (default
+	// the delivery worker's).
+	DeliveryBackoff []time.Duration
+	// PublicURL is the source of the public CloudEvents (http.publicUrl).
+	PublicURL string
+	// PublicStreamMaxAge is AUTH_EVENTS' retention; 0 keeps everything.
+	PublicStreamMaxAge time.Duration
+	Router             workers.RouterOptions
+}
+
+// StartWorkers runs every worker on nc, which must be the workers' own
+// connection (Watermill closes what it is given), until stop: the code
+// delivery and the public event stream. The same wiring serves the binary
+// and the tests.
+func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop func(), err error) {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	keys, err := codekeys.Open(ctx, o.Store.JetStream(), o.Store.Replicas())
+	if err != nil {
+		return nil, err
+	}
+	public, err := publicstream.EnsureStream(ctx, o.Store.JetStream(), o.Store.Replicas(), o.PublicStreamMaxAge)
+	if err != nil {
+		return nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	router, err := workers.NewRouter(nc, o.Log, o.Router)
+	if err != nil {
+		return nil, err
+	}
+	handlers := []struct {
+		name     string
+		consumer workers.ConsumerConfig
+		handle   func(*message.Message) error
+	}{
+		{delivery.Name, delivery.Consumer(), delivery.New(delivery.Options{Store: o.Store, Events: o.Catalogue, Keys: keys,
+			Email: o.Email, SMS: o.SMS, Clock: o.Clock, Log: o.Log, Backoff: o.DeliveryBackoff}).Handle},
+		{publicstream.Name, publicstream.Consumer(), publicstream.New(js, public, o.PublicURL).Handle},
+	}
+	for _, h := range handlers {
+		if err := router.AddHandler(h.name, h.consumer, h.handle); err != nil {
+			return nil, err
+		}
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		if err := router.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			o.Log.Error("workers stopped", "err", err)
+		}
+		close(done)
+	}()
+	select {
+	case <-router.Running():
+	case <-done:
+		cancel()
+		return nil, errors.New("api: workers stopped while starting")
+	case <-time.After(30 * time.Second):
+		_ = router.Close()
+		cancel()
+		<-done
+		return nil, errors.New("api: workers did not start in 30s")
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			_ = router.Close()
+			cancel()
+			<-done
+		})
+	}, nil
+}
