@@ -57,6 +57,9 @@ type Options struct {
 	// Methods are authentication methods to register after the built-in
 	// ones (an extension, or a test's own method).
 	Methods []experience.Method
+	// PublicURL is the server's external base URL (http.publicUrl): the
+	// source of the CloudEvents the admin event stream sends.
+	PublicURL string
 	// ReadModelDB is the read models' SQLite file (projections.FileName
 	// under the data directory); required.
 	ReadModelDB string
@@ -71,6 +74,9 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	}
 	if o.Hasher == nil {
 		o.Hasher = passwords.NewHasher(0, nil)
+	}
+	if o.PublicURL == "" {
+		o.PublicURL = "http://localhost:3001"
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()
@@ -113,7 +119,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		Codes:  CodeHasher(o.EncryptionKey), CodeKeys: keys,
 	})
 	adminAPI := admin.New(admin.Deps{Store: store, Auth: auth, Host: readModels.Host, Interactions: readModels.Interactions,
-		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log})
+		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log, PublicURL: o.PublicURL})
 	schemas, err := newEventSchemas(Catalogue(exp.Events()))
 	if err != nil {
 		return nil, err

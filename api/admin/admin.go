@@ -40,6 +40,8 @@ type Deps struct {
 	Interactions interactions.Model
 	// Catalogue decodes every aggregate's events (api.Catalogue).
 	Catalogue map[string]domain.Registry
+	// PublicURL is the source of the CloudEvents the event stream sends.
+	PublicURL string
 	Clock     domain.Clock
 	Log       *slog.Logger
 }
@@ -70,6 +72,7 @@ func (a *API) Register(r *mux.Router) {
 	read("/interactions/{id}/events", a.interactionEvents, "limit", "cursor")
 	read("/users/{id}/events", a.userEvents, "limit", "cursor")
 	read("/projections", a.listProjections)
+	read("/events/stream", a.eventStream, "types", "from")
 	sub.Handle("/projections/{name}/rebuild", a.route(a.rebuild, nil, onelogin.ScopeManageAll)).Methods(http.MethodPost)
 	sub.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		onelogin.WriteError(w, domain.E("admin.route_missing"))

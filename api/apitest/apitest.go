@@ -177,6 +177,7 @@ func NewServer(t testing.TB, o Options) *Server {
 		MFAFactors: o.MFAFactors, Methods: o.Methods,
 		Log:         slog.New(slog.NewTextHandler(logs, nil)),
 		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
+		PublicURL:   PublicURL,
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)

@@ -115,6 +115,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
 		MFAFactors: mfaFactors(cfg), ReadModelDB: filepath.Join(cfg.NATS.DataDir, projections.FileName),
+		PublicURL: cfg.HTTP.PublicURL,
 	})
 	if err != nil {
 		return err
