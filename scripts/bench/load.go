@@ -95,15 +95,43 @@ func processCPU() time.Duration {
 // order that rotates every round, so drift in a shared machine's speed hits
 // all loads alike. It returns each load's pooled result and every round's.
 func alternate(ctx context.Context, clients int, d time.Duration, rounds int, loads ...func(ctx context.Context, w int) error) ([]result, [][]result, error) {
-	all := make([]result, len(loads))
+	phases := make([]phase, len(loads))
+	for i, l := range loads {
+		phases[i] = phase{op: l}
+	}
+	return alternatePhases(ctx, clients, d, rounds, phases...)
+}
+
+// phase is a load with what must be set up before each of its turns and
+// torn down after, outside its timing: a load that needs the projections
+// running, another that needs them stopped.
+type phase struct {
+	op            func(ctx context.Context, w int) error
+	before, after func() error // either may be nil
+}
+
+// alternatePhases is alternate for phases.
+func alternatePhases(ctx context.Context, clients int, d time.Duration, rounds int, phases ...phase) ([]result, [][]result, error) {
+	all := make([]result, len(phases))
 	var perRound [][]result
 	for i := 0; i < rounds; i++ {
-		round := make([]result, len(loads))
-		for k := range loads {
-			j := (i + k) % len(loads)
-			r, err := load(ctx, clients, d/time.Duration(rounds), loads[j])
+		round := make([]result, len(phases))
+		for k := range phases {
+			j := (i + k) % len(phases)
+			p := phases[j]
+			if p.before != nil {
+				if err := p.before(); err != nil {
+					return nil, nil, err
+				}
+			}
+			r, err := load(ctx, clients, d/time.Duration(rounds), p.op)
 			if err != nil {
 				return nil, nil, err
+			}
+			if p.after != nil {
+				if err := p.after(); err != nil {
+					return nil, nil, err
+				}
 			}
 			round[j] = r
 			all[j] = all[j].add(r)
@@ -136,4 +164,34 @@ func middleHalf(xs []float64) string {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return fmt.Sprintf("%.2f-%.2f", s[len(s)/4], s[len(s)*3/4])
+}
+
+// alternateRuns is alternate for work that runs once to its end (a
+// rebuild, a read of the whole log) rather than for a while: each run is
+// timed in turn, rounds times, the order rotating every round.
+func alternateRuns(rounds int, runs ...func() (result, error)) ([]result, [][]result, error) {
+	all := make([]result, len(runs))
+	var perRound [][]result
+	for i := 0; i < rounds; i++ {
+		round := make([]result, len(runs))
+		for k := range runs {
+			j := (i + k) % len(runs)
+			r, err := runs[j]()
+			if err != nil {
+				return nil, nil, err
+			}
+			round[j] = r
+			all[j] = all[j].add(r)
+		}
+		perRound = append(perRound, round)
+	}
+	return all, perRound, nil
+}
+
+// timed runs fn, which handles ops operations, as one result.
+func timed(ops int, fn func() error) (result, error) {
+	cpuBefore := processCPU()
+	begin := time.Now()
+	err := fn()
+	return result{ops: ops, elapsed: time.Since(begin), cpu: processCPU() - cpuBefore}, err
 }

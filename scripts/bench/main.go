@@ -8,9 +8,22 @@
 //     bare fsync'd expected-sequence JetStream appends to distinct subjects;
 //   - TOTP and WebAuthn verify calls over HTTP at 2x cores concurrency;
 //   - verification-code requests end to end (API, event, worker, SMTP
-//     server) at 2x cores concurrency.
+//     server) at 2x cores concurrency;
+//   - the interactions read model rebuilt from the first event of a
+//     synthetic log of -rebuild-events events, against an ordered consumer
+//     reading the same log;
+//   - GET /api/admin/interactions by user and by failure over
+//     -admin-interactions interactions at 4 concurrent clients, against
+//     GET /healthz on the same server;
+//   - the projections' lag behind the log during password sign-ins, and
+//     the sign-in rate with the projections running against without.
 //
-// Usage: go run ./scripts/bench [-duration 10s] [-clients 50] [-only signin|start|mfa|code]
+// The default run (no -only) uses smaller logs than the flags' defaults,
+// unless the flags are given, so that it takes minutes.
+//
+// Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
+// [-rebuild-events 1000000] [-admin-interactions 1000000]
+// [-only signin|start|mfa|code|rebuild|admin|lag]
 package main
 
 import (
@@ -43,9 +56,23 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, start, mfa or code")
+	only := flag.String("only", "", "run one measurement: signin, start, mfa, code, rebuild, admin or lag")
+	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
+	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
+	sz := sizes{rebuildEvents: *rebuildEvents, adminInteractions: *adminInteractions}
+	if *only == "" {
+		// The whole run takes minutes, not a quarter of an hour, unless asked.
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["rebuild-events"] {
+			sz.rebuildEvents = defaultRunSizes.rebuildEvents
+		}
+		if !set["admin-interactions"] {
+			sz.adminInteractions = defaultRunSizes.adminInteractions
+		}
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -57,11 +84,20 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*duration, *clients, *only); err != nil {
+	if err := run(*duration, *clients, *only, sz); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+// sizes are the synthetic logs' sizes.
+type sizes struct {
+	rebuildEvents     int // events in the log rebuilt
+	adminInteractions int // interactions the admin lists query
+}
+
+// defaultRunSizes are the sizes of a run of every measurement.
+var defaultRunSizes = sizes{rebuildEvents: 200_000, adminInteractions: 100_000}
 
 // rig is the server under test: embedded NATS with fsync on every append,
 // the API over real HTTP, and an SMTP server receiving codes.
@@ -74,9 +110,10 @@ type rig struct {
 	url     string
 	smtp    *apitest.SMTPServer
 	events  map[string]domain.Registry // the server's catalogue
+	srv     *api.Server
 }
 
-func run(d time.Duration, clients int, only string) error {
+func run(d time.Duration, clients int, only string, sz sizes) error {
 	dir, err := os.MkdirTemp("", "authtrail-bench-")
 	if err != nil {
 		return err
@@ -119,39 +156,42 @@ func run(d time.Duration, clients int, only string) error {
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
-	r := &rig{options: options, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp, events: srv.Catalogue()}
+	r := &rig{options: options, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp, events: srv.Catalogue(), srv: srv}
 	transport := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
 
 	workers := 2 * runtime.GOMAXPROCS(0)
 	fmt.Printf("machine: %d cores (GOMAXPROCS), %s, fsync on every append\n\n", runtime.GOMAXPROCS(0), runtime.Version())
-	if only == "" || only == "signin" {
-		out, err := measureSignIns(ctx, r.url, transport, hasher, workers, d)
-		if err != nil {
-			return err
-		}
-		fmt.Println(out)
+	// In this order: lag takes over the rig's projections (see measureLag).
+	measurements := []struct {
+		name string
+		run  func() (string, error)
+	}{
+		{"signin", func() (string, error) { return measureSignIns(ctx, r.url, transport, hasher, workers, d) }},
+		{"start", func() (string, error) { return measureStarts(ctx, r.url, transport, store, clients, d) }},
+		{"mfa", func() (string, error) { return measureMFA(ctx, r, transport, workers, d) }},
+		{"code", func() (string, error) { return measureCodes(ctx, r, transport, workers, d) }},
+		{"rebuild", func() (string, error) { return measureRebuild(ctx, r, sz.rebuildEvents) }},
+		{"admin", func() (string, error) { return measureAdmin(ctx, r, sz.adminInteractions, d) }},
+		{"lag", func() (string, error) { return measureLag(ctx, r, transport, workers, d) }},
 	}
-	if only == "" || only == "start" {
-		out, err := measureStarts(ctx, r.url, transport, store, clients, d)
-		if err != nil {
-			return err
-		}
-		fmt.Println(out)
+	known := false
+	for _, m := range measurements {
+		known = known || m.name == only
 	}
-	if only == "" || only == "mfa" {
-		out, err := measureMFA(ctx, r, transport, workers, d)
-		if err != nil {
-			return err
-		}
-		fmt.Println(out)
+	if only != "" && !known {
+		return fmt.Errorf("-only %q: no such measurement", only)
 	}
-	if only == "" || only == "code" {
-		out, err := measureCodes(ctx, r, transport, workers, d)
+	for _, m := range measurements {
+		if only != "" && only != m.name {
+			continue
+		}
+		out, err := m.run()
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", m.name, err)
 		}
 		fmt.Println(out)
 	}

@@ -42,6 +42,8 @@ func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, client
 	if err != nil {
 		return "", err
 	}
+	// Its projections would otherwise read the log for the rest of the run.
+	defer srv.Close()
 	srv.SetReady(true)
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

@@ -105,17 +105,27 @@ func runSteps(steps []func() error) error {
 // sign-in takes about 100ms, so a round holds a few dozen.
 const signInRound = 2 * time.Second
 
-// measureSignIns compares full sign-ins with raw argon2id verifies at the
-// same concurrency, in alternating rounds.
-func measureSignIns(ctx context.Context, base string, transport http.RoundTripper, hasher *password.Hasher, workers int, d time.Duration) (string, error) {
+// registerSignInUsers registers a user per worker, each with a browser of
+// its own to sign in with.
+func registerSignInUsers(ctx context.Context, base string, transport http.RoundTripper, workers int) ([]*client, []string, error) {
 	clients := make([]*client, workers)
 	names := make([]string, workers)
 	for w := range clients {
 		clients[w] = newClient(base, transport, true)
 		names[w] = fmt.Sprintf("signin%d_%d", w, time.Now().UnixNano())
 		if err := clients[w].register(ctx, names[w]); err != nil {
-			return "", err
+			return nil, nil, err
 		}
+	}
+	return clients, names, nil
+}
+
+// measureSignIns compares full sign-ins with raw argon2id verifies at the
+// same concurrency, in alternating rounds.
+func measureSignIns(ctx context.Context, base string, transport http.RoundTripper, hasher *password.Hasher, workers int, d time.Duration) (string, error) {
+	clients, names, err := registerSignInUsers(ctx, base, transport, workers)
+	if err != nil {
+		return "", err
 	}
 	digest, err := hasher.Hash(ctx, benchPassword)
 	if err != nil {
