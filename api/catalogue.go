@@ -9,6 +9,7 @@ import (
 	"github.com/authtrail/authtrail/domain/ratelimit"
 	"github.com/authtrail/authtrail/domain/sentinel"
 	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/domain/webhook"
 )
 
 // Catalogue is every aggregate type the server writes (the second token of
@@ -32,5 +33,6 @@ func Catalogue(interactions domain.Registry) map[string]domain.Registry {
 		mfaapi.VerificationAggregate: mfaapi.VerificationEvents,
 		mfaapi.SendAggregate:         mfaapi.SendEvents,
 		onelogin.AggregateType:       onelogin.TokenEvents,
+		webhook.AggregateType:        webhook.Events,
 	}
 }

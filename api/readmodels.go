@@ -11,6 +11,7 @@ import (
 	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/projections/devices"
 	"github.com/authtrail/authtrail/projections/interactions"
+	"github.com/authtrail/authtrail/projections/webhooks"
 )
 
 // ReadModels are the projections the APIs read, in the SQLite file of this
@@ -20,6 +21,7 @@ type ReadModels struct {
 	Host         *projections.Host
 	Devices      devices.Model
 	Interactions interactions.Model
+	Webhooks     webhooks.Model
 	db           *projections.DB
 }
 
@@ -43,12 +45,12 @@ func StartReadModels(ctx context.Context, store *eventstore.Store, path string, 
 		envs, _, err := store.Load(ctx, subject)
 		return envs, err
 	}
-	host, err := projections.Start(ctx, db, js, store.Stream(), log, devices.New(), interactions.New(events, load))
+	host, err := projections.Start(ctx, db, js, store.Stream(), log, devices.New(), interactions.New(events, load), webhooks.Projection{})
 	if err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	return &ReadModels{Host: host, Devices: devices.Model{Host: host}, db: db,
+	return &ReadModels{Host: host, Devices: devices.Model{Host: host}, db: db, Webhooks: webhooks.Model{Host: host},
 		Interactions: interactions.Model{Host: host, Now: clock.Now}}, nil
 }
 

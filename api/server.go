@@ -5,11 +5,15 @@ package api
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
+	"time"
 
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/logging"
+	"github.com/authtrail/authtrail/metrics"
 	"github.com/gorilla/mux"
 )
 
@@ -21,6 +25,10 @@ type Server struct {
 	log        *slog.Logger
 	ready      atomic.Bool
 	experience *experience.Handler
+	// metrics records every request (nil: none); trustedProxies tell the
+	// client's IP for the access log.
+	metrics        *metrics.Metrics
+	trustedProxies []netip.Prefix
 }
 
 // Mounter is an API that registers its routes on the router.
@@ -30,7 +38,10 @@ type Mounter interface{ Register(r *mux.Router) }
 // answers 503 until SetReady(true).
 func NewServer(exp *experience.Handler, log *slog.Logger, apis ...Mounter) *Server {
 	s := &Server{router: mux.NewRouter(), log: log, experience: exp}
+	s.router.Use(noteRoute)
 	s.router.HandleFunc("/healthz", s.health).Methods(http.MethodGet)
+	s.router.HandleFunc("/health/ready", s.health).Methods(http.MethodGet)
+	s.router.HandleFunc("/health/alive", s.alive).Methods(http.MethodGet)
 	s.router.HandleFunc("/api/openapi.json", s.openapi).Methods(http.MethodGet)
 	exp.Register(s.router)
 	for _, a := range apis {
@@ -60,13 +71,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// ServeHTTP adds a request id (the events' correlation id) and turns a panic
-// into Logto's bare 500 instead of a dropped connection.
+// ServeHTTP adds a request id (the events' and the log lines' correlation
+// id), turns a panic into Logto's bare 500 instead of a dropped connection,
+// and records the request in the metrics and the access log.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Request-Id") == "" {
-		r.Header.Set("X-Request-Id", domain.RandomIDs{}.NewID())
-	}
-	w.Header().Set("X-Request-Id", r.Header.Get("X-Request-Id"))
+	start := time.Now()
+	id := requestID(r)
+	r.Header.Set("X-Request-Id", id)
+	w.Header().Set("X-Request-Id", id)
+	r = r.WithContext(logging.WithCorrelationID(r.Context(), id))
+	rec := newAccessRecorder(w)
+	w = rec
+	defer s.logAccess(rec, r, start)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler {

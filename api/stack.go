@@ -27,6 +27,7 @@ import (
 	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
+	"github.com/authtrail/authtrail/metrics"
 	"github.com/gorilla/mux"
 )
 
@@ -57,12 +58,20 @@ type Options struct {
 	// Methods are authentication methods to register after the built-in
 	// ones (an extension, or a test's own method).
 	Methods []experience.Method
+	// WebhookIDs are the ids of the configured webhooks, whose deliveries
+	// the admin API lists.
+	WebhookIDs []string
 	// PublicURL is the server's external base URL (http.publicUrl): the
 	// source of the CloudEvents the admin event stream sends.
 	PublicURL string
 	// ReadModelDB is the read models' SQLite file (projections.FileName
 	// under the data directory); required.
 	ReadModelDB string
+	// Metrics records the HTTP requests and the projections' lag; nil
+	// records nothing. ServeMetrics also serves GET /metrics on the API's
+	// router (metrics.addr empty; else the binary serves it elsewhere).
+	Metrics      *metrics.Metrics
+	ServeMetrics bool
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -119,13 +128,16 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		Codes:  CodeHasher(o.EncryptionKey), CodeKeys: keys,
 	})
 	adminAPI := admin.New(admin.Deps{Store: store, Auth: auth, Host: readModels.Host, Interactions: readModels.Interactions,
-		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log, PublicURL: o.PublicURL})
+		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log, PublicURL: o.PublicURL,
+		Webhooks: readModels.Webhooks, WebhookIDs: o.WebhookIDs})
 	schemas, err := newEventSchemas(Catalogue(exp.Events()))
 	if err != nil {
 		return nil, err
 	}
 	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI)
 	srv.ReadModels = readModels
+	srv.trustedProxies = o.Experience.TrustedProxies
+	srv.observe(o.Metrics, o.ServeMetrics)
 	return srv, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/authtrail/authtrail/workers/connectors"
 	"github.com/authtrail/authtrail/workers/delivery"
 	"github.com/authtrail/authtrail/workers/publicstream"
+	"github.com/authtrail/authtrail/workers/webhooks"
 )
 
 // WorkerOptions configure the workers a server runs beside its API.
@@ -36,7 +38,13 @@ type WorkerOptions struct {
 	PublicURL string
 	// PublicStreamMaxAge is AUTH_EVENTS' retention; 0 keeps everything.
 	PublicStreamMaxAge time.Duration
-	Router             workers.RouterOptions
+	// Webhooks are the configured receivers (config webhooks).
+	Webhooks []webhooks.Hook
+	// WebhookClient sends the deliveries (default: a client of its own).
+	WebhookClient *http.Client
+	// WebhookOutcome is told each delivery's outcome, for metrics.
+	WebhookOutcome func(outcome string)
+	Router         workers.RouterOptions
 }
 
 // StartWorkers runs every worker on nc, which must be the workers' own
@@ -46,6 +54,9 @@ type WorkerOptions struct {
 func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop func(), err error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	if o.Router.Metrics == nil {
+		o.Router.Metrics = o.Store.Metrics() // the workers count where the store counts
 	}
 	keys, err := codekeys.Open(ctx, o.Store.JetStream(), o.Store.Replicas())
 	if err != nil {
@@ -77,11 +88,69 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 			return nil, err
 		}
 	}
+	routers := []*workers.Router{router}
+	if len(o.Webhooks) > 0 {
+		hooks, err := webhookRouter(nc, o)
+		if err != nil {
+			return nil, err
+		}
+		routers = append(routers, hooks)
+	}
+	var stops []func()
+	stopAll := func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+	for _, r := range routers {
+		s, err := run(r, o.Log)
+		if err != nil {
+			stopAll()
+			return nil, err
+		}
+		stops = append(stops, s)
+	}
+	var once sync.Once
+	return func() { once.Do(stopAll) }, nil
+}
+
+// webhookRouter runs one handler per hook on a router without in-process
+// retries: a hook's handler makes and records its own attempts, with its
+// own waits, and may take that long.
+func webhookRouter(nc *nats.Conn, o WorkerOptions) (*workers.Router, error) {
+	opts := o.Router
+	opts.Retry.MaxRetries = -1
+	for _, h := range o.Webhooks {
+		opts.HandlerTimeout = max(opts.HandlerTimeout, webhooks.HandlerTimeout(h))
+	}
+	r, err := workers.NewRouter(nc, o.Log, opts)
+	if err != nil {
+		return nil, err
+	}
+	client := o.WebhookClient
+	if client == nil {
+		client = &http.Client{}
+	}
+	outcome := o.WebhookOutcome
+	if outcome == nil && o.Router.Metrics != nil {
+		outcome = o.Router.Metrics.WebhookDelivery
+	}
+	wo := webhooks.Options{Store: o.Store, Catalogue: o.Catalogue, Client: client, Clock: o.Clock, Log: o.Log, Delivered: outcome}
+	for _, h := range o.Webhooks {
+		if err := r.AddHandler(webhooks.HandlerName(h), webhooks.Consumer(h), webhooks.New(wo, h).Handle); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// run runs a router until the returned stop.
+func run(router *workers.Router, log *slog.Logger) (func(), error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		if err := router.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-			o.Log.Error("workers stopped", "err", err)
+			log.Error("workers stopped", "err", err)
 		}
 		close(done)
 	}()
@@ -96,12 +165,9 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 		<-done
 		return nil, errors.New("api: workers did not start in 30s")
 	}
-	var once sync.Once
 	return func() {
-		once.Do(func() {
-			_ = router.Close()
-			cancel()
-			<-done
-		})
+		_ = router.Close()
+		cancel()
+		<-done
 	}, nil
 }

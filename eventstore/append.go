@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -62,12 +63,20 @@ func (s *Store) Append(ctx context.Context, meta Metadata, writes ...Write) ([]E
 		stored, fresh, err = s.publishBatch(ctx, plan, n)
 	}
 	if err != nil {
+		if errors.Is(err, ErrConflict) {
+			s.metrics.AppendConflict()
+		}
 		return nil, err
 	}
 	// Events stored by an earlier try may not directly follow ExpectedSeq,
-	// so only a fresh append is known to extend the cached history.
+	// so only a fresh append is known to extend the cached history; it is
+	// also the one that counts its events, so a retry finding them stored
+	// does not count them twice.
 	if fresh {
 		s.extendCache(plan, stored)
+		for _, env := range stored {
+			s.metrics.EventAppended(env.Type)
+		}
 	}
 	return stored, nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/metrics"
 )
 
 // Defaults for Config.
@@ -40,6 +41,9 @@ type Config struct {
 	// decided again. A command that answers and writes the same with and
 	// without forced conflicts reads its input once and commits once.
 	ForceConflicts func(attempt int) bool
+	// Metrics counts the events appended and the conflicts; nil counts
+	// nothing.
+	Metrics *metrics.Metrics
 }
 
 func (c Config) withDefaults() Config {
@@ -69,6 +73,7 @@ type Store struct {
 	ids      domain.IDs
 	// conflicts is Config.ForceConflicts.
 	conflicts func(attempt int) bool
+	metrics   *metrics.Metrics
 }
 
 // Open creates or updates the event stream and returns a store on it.
@@ -90,6 +95,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		cache:     newCache(cfg.CacheSize),
 		ids:       domain.RandomIDs{},
 		conflicts: cfg.ForceConflicts,
+		metrics:   cfg.Metrics,
 	}, nil
 }
 
@@ -107,7 +113,7 @@ func OpenExisting(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error
 		return nil, fmt.Errorf("eventstore: stream %s: %w", cfg.Stream, err)
 	}
 	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: stream.CachedInfo().Config.Replicas,
-		cache: newCache(cfg.CacheSize), ids: domain.RandomIDs{}, conflicts: cfg.ForceConflicts}, nil
+		cache: newCache(cfg.CacheSize), ids: domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}, nil
 }
 
 // JetStream returns the JetStream context the store uses.
@@ -118,6 +124,10 @@ func (s *Store) Stream() string { return s.name }
 
 // Replicas is the stream's replica count, for companion buckets and streams.
 func (s *Store) Replicas() int { return s.replicas }
+
+// Metrics are the metrics the store records into (nil: none), so that the
+// components built on the store (workers) can record into the same ones.
+func (s *Store) Metrics() *metrics.Metrics { return s.metrics }
 
 // streamConfig is the event stream's configuration: events are kept for ever
 // (limits retention without an age, no delete, no purge), an aggregate at

@@ -12,6 +12,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/ThreeDotsLabs/watermill/message/router/middleware"
 	"github.com/nats-io/nats.go"
+
+	"github.com/authtrail/authtrail/metrics"
 )
 
 // Defaults for RouterOptions.
@@ -45,6 +47,8 @@ type RouterOptions struct {
 	CloseTimeout time.Duration
 	// PoisonReplicas is the replica count of the POISON stream. Default 1.
 	PoisonReplicas int
+	// Metrics counts each message's outcome by handler; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 func (o RouterOptions) withDefaults(log watermill.LoggerAdapter) RouterOptions {
@@ -96,8 +100,8 @@ func retryWithDefaults(r middleware.Retry, log watermill.LoggerAdapter) middlewa
 }
 
 // Router runs handlers, each on its own durable consumer, under the
-// middlewares CorrelationID, PoisonQueue, Retry, Timeout and Recoverer
-// (outermost first).
+// middlewares CorrelationID, PoisonQueue, the outcome count, Retry, Timeout
+// and Recoverer (outermost first).
 type Router struct {
 	nc     *nats.Conn
 	log    watermill.LoggerAdapter
@@ -186,6 +190,7 @@ func (r *Router) AddHandler(name string, cfg ConsumerConfig, h func(*message.Mes
 	handler.AddMiddleware(
 		middleware.CorrelationID,
 		poisonQueue,
+		countOutcome(name, r.opts.Metrics),
 		r.opts.Retry.Middleware,
 		middleware.Timeout(r.opts.HandlerTimeout),
 		middleware.Recoverer,

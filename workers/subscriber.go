@@ -128,14 +128,20 @@ func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *messa
 	return out, nil
 }
 
+// pullExpiry bounds each pull request.
+const pullExpiry = 5 * time.Second
+
 // open creates or updates the consumer and starts pulling from it.
 func (s *Subscriber) open(ctx context.Context) (jetstream.MessagesContext, error) {
 	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, s.cfg.jetStreamConfig())
 	if err != nil {
 		return nil, fmt.Errorf("workers: create or update consumer %s on %s: %w", s.cfg.Durable, s.cfg.Stream, err)
 	}
-	// The server sends one message at a time anyway (MaxAckPending 1).
-	iter, err := cons.Messages(jetstream.PullMaxMessages(1))
+	// The server sends one message at a time anyway (MaxAckPending 1). A
+	// short pull expiry (with its heartbeat at half of it) notices a pull
+	// that went quiet within seconds and reopens it, rather than after the
+	// 30 s default.
+	iter, err := cons.Messages(jetstream.PullMaxMessages(1), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return nil, fmt.Errorf("workers: consume %s: %w", s.cfg.Durable, err)
 	}

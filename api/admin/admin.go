@@ -20,6 +20,7 @@ import (
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/projections/interactions"
+	"github.com/authtrail/authtrail/projections/webhooks"
 )
 
 // ProjectionSeqHeader carries the interactions read model's checkpoint on
@@ -42,8 +43,11 @@ type Deps struct {
 	Catalogue map[string]domain.Registry
 	// PublicURL is the source of the CloudEvents the event stream sends.
 	PublicURL string
-	Clock     domain.Clock
-	Log       *slog.Logger
+	// Webhooks lists delivery attempts; WebhookIDs are the configured hooks.
+	Webhooks   webhooks.Model
+	WebhookIDs []string
+	Clock      domain.Clock
+	Log        *slog.Logger
 }
 
 // API serves /api/admin.
@@ -73,6 +77,7 @@ func (a *API) Register(r *mux.Router) {
 	read("/users/{id}/events", a.userEvents, "limit", "cursor")
 	read("/projections", a.listProjections)
 	read("/events/stream", a.eventStream, "types", "from")
+	read("/webhooks/{id}/deliveries", a.webhookDeliveries, "limit", "cursor")
 	sub.Handle("/projections/{name}/rebuild", a.route(a.rebuild, nil, onelogin.ScopeManageAll)).Methods(http.MethodPost)
 	sub.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		onelogin.WriteError(w, domain.E("admin.route_missing"))

@@ -336,10 +336,12 @@ func TestBadRequestsAndAccess(t *testing.T) {
 func TestProjectionsStatusAndRebuild(t *testing.T) {
 	e := newEnv(t)
 	e.signInWithWrongPasswordFirst()
+	e.token("auditor") // issuing the tokens writes events too
+	e.token("admin")
 	e.waitProjected()
 	var before []map[string]any
 	e.get("/projections", &before)
-	if len(before) != 2 || before[0]["name"] != "devices" || before[1]["name"] != "interactions" ||
+	if len(before) != 3 || before[0]["name"] != "devices" || before[1]["name"] != "interactions" || before[2]["name"] != "webhooks" ||
 		before[1]["status"] != "running" || before[1]["lag"] != 0.0 || before[1]["version"] != 1.0 {
 		t.Fatalf("projections %v", before)
 	}

@@ -27,7 +27,10 @@ import (
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
+	"github.com/authtrail/authtrail/logging"
+	"github.com/authtrail/authtrail/metrics"
 	"github.com/authtrail/authtrail/projections"
+	"github.com/authtrail/authtrail/workers/webhooks"
 	"github.com/nats-io/nats-server/v2/server"
 )
 
@@ -76,6 +79,10 @@ type Options struct {
 	MFAFactors []mfaapi.Factor
 	// Methods are authentication methods to add to the built-in ones.
 	Methods []experience.Method
+	// Webhooks are receivers the workers deliver to.
+	Webhooks []webhooks.Hook
+	// JSONLogs: the server logs JSON lines (log.format json), not text.
+	JSONLogs bool
 }
 
 // The relying party of test servers, for software authenticators.
@@ -101,13 +108,17 @@ type Server struct {
 	*httptest.Server
 	Store *eventstore.Store
 	Clock *Clock
-	nats  *server.Server
-	opts  Options
-	logs  *SyncBuffer
-	stop  func()
-	api   *api.Server
-	audit *audit
-	t     testing.TB
+	// Metrics are the server's own series, served at /metrics; the store
+	// the server opened and its workers record into them too.
+	Metrics *metrics.Metrics
+	nats    *server.Server
+	opts    Options
+	logs    *SyncBuffer
+	log     *slog.Logger // writes logs, for the server and its workers
+	stop    func()
+	api     *api.Server
+	audit   *audit
+	t       testing.TB
 }
 
 // API is the server under test.
@@ -145,11 +156,15 @@ func (s *Server) Close() {
 func NewServer(t testing.TB, o Options) *Server {
 	t.Helper()
 	var ns *server.Server
+	m := metrics.New()
 	if o.Store == nil {
 		ns = natstest.RunBasicJetStreamServer(t)
 		cfg := StoreConfig()
 		if o.StoreConfig != nil {
 			cfg = *o.StoreConfig
+		}
+		if cfg.Metrics == nil {
+			cfg.Metrics = m
 		}
 		o.Store = natstest.OpenStore(t, natstest.NewConn(t, ns), cfg)
 	}
@@ -167,6 +182,11 @@ func NewServer(t testing.TB, o Options) *Server {
 		sie = *o.Settings
 	}
 	logs := &SyncBuffer{}
+	logFormat := logging.Text
+	if o.JSONLogs {
+		logFormat = logging.JSON
+	}
+	log := logging.New(logs, logFormat, slog.LevelInfo)
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
@@ -175,9 +195,10 @@ func NewServer(t testing.TB, o Options) *Server {
 		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		Hasher:   o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
 		MFAFactors: o.MFAFactors, Methods: o.Methods,
-		Log:         slog.New(slog.NewTextHandler(logs, nil)),
+		Log:     log,
+		Metrics: m, ServeMetrics: true,
 		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
-		PublicURL:   PublicURL,
+		PublicURL:   PublicURL, WebhookIDs: webhooks.IDs(o.Webhooks),
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
@@ -185,7 +206,7 @@ func NewServer(t testing.TB, o Options) *Server {
 	srv.SetReady(true)
 	audit := newAudit(t, o.Store, srv.Catalogue(), srv)
 	ts := httptest.NewServer(audit)
-	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, nats: ns, opts: o, logs: logs, api: srv, audit: audit, t: t}
+	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, Metrics: m, nats: ns, opts: o, logs: logs, log: log, api: srv, audit: audit, t: t}
 	t.Cleanup(s.Close)
 	t.Cleanup(srv.Close)
 	if ns != nil && !o.ManualWorkers {
@@ -201,6 +222,8 @@ type Client struct {
 	// restarted server (cookies are kept per host, not per port).
 	Base string
 	HTTP *http.Client
+	// header is sent with every request (WithHeader).
+	header http.Header
 }
 
 // Client returns a new client of the server with an empty cookie jar.
@@ -235,6 +258,18 @@ func (r *Response) JSON() map[string]any {
 	return m
 }
 
+// WithHeader returns a client like c (the same cookies) that also sends
+// the header, e.g. Authorization.
+func (c *Client) WithHeader(key, value string) *Client {
+	cc := *c
+	cc.header = c.header.Clone()
+	if cc.header == nil {
+		cc.header = http.Header{}
+	}
+	cc.header.Set(key, value)
+	return &cc
+}
+
 // Do sends a request; body is JSON-encoded unless it is a string or nil.
 func (c *Client) Do(method, path string, body any) *Response {
 	c.t.Helper()
@@ -256,6 +291,9 @@ func (c *Client) Do(method, path string, body any) *Response {
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {

@@ -3,7 +3,6 @@ package apitest
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -26,8 +25,8 @@ func (s *Server) StartWorkers(t testing.TB) {
 		t.Fatal("apitest: workers need the server's own NATS server")
 	}
 	o := api.WorkerOptions{Store: s.Store, Catalogue: s.api.Catalogue(), Clock: s.Clock,
-		Log: slog.New(slog.NewTextHandler(s.logs, nil)), PublicURL: PublicURL,
-		DeliveryBackoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}}
+		Log: s.log, PublicURL: PublicURL,
+		DeliveryBackoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}, Webhooks: s.opts.Webhooks}
 	var err error
 	if s.opts.SMTP != nil {
 		if o.Email, err = connectors.NewSMTP(connectors.SMTPConfig{Host: s.opts.SMTP.Host, Port: s.opts.SMTP.Port,

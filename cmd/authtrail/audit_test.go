@@ -13,8 +13,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/authtrail/authtrail/api/apitest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -129,6 +132,27 @@ func TestReplayAndRebuildThroughARunningServersNATS(t *testing.T) {
 	_, errOut, code = runCmd(t, "replay", id, "--config", cfg, "--nats-user", "reader", "--nats-password", "reader-password")
 	if code != 1 {
 		t.Fatalf("a downstream user replayed: exit %d %q", code, errOut)
+	}
+	// The downstream user reads the public stream, as the README shows.
+	nc, err := nats.Connect("nats://"+listen, nats.UserInfo("reader", "reader-password"), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cons, err := js.CreateOrUpdateConsumer(ctx, "AUTH_EVENTS", jetstream.ConsumerConfig{
+		Durable: "crm", FilterSubject: "authtrail.interaction.started", AckPolicy: jetstream.AckExplicitPolicy})
+	if err != nil {
+		t.Fatalf("downstream consumer: %v", err)
+	}
+	m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	if err != nil || !strings.Contains(string(m.Data()), id) {
+		t.Fatalf("downstream read: %v", err)
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, "EVENTS", jetstream.ConsumerConfig{Durable: "peek"}); err == nil {
+		t.Fatal("a downstream user read EVENTS")
 	}
 	_, errOut, code = runCmd(t, "replay", id, "--data-dir", filepath.Join(dir, "data"))
 	if code != 1 || !strings.Contains(errOut, "a server is running") {

@@ -25,6 +25,9 @@ type Config struct {
 	WebAuthn         WebAuthnConfig            `yaml:"webauthn"`
 	MFAAPI           MFAAPIConfig              `yaml:"mfaApi"`
 	Limits           LimitsConfig              `yaml:"limits"`
+	Log              LogConfig                 `yaml:"log"`
+	Metrics          MetricsConfig             `yaml:"metrics"`
+	Webhooks         []WebhookConfig           `yaml:"webhooks"`
 }
 
 // LimitsConfig: TrustedProxies are CIDRs (or single addresses) whose

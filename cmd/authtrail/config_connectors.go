@@ -7,79 +7,75 @@ import (
 	"strings"
 )
 
-func (cc ConnectorsConfig) validate() error {
-	if err := cc.Email.validate(); err != nil {
-		return err
-	}
-	if err := cc.SMS.validate(); err != nil {
-		return err
-	}
+func (cc ConnectorsConfig) validate(p *problems) {
+	cc.Email.validate(p)
+	cc.SMS.validate(p)
 	ids, targets := map[string]string{}, map[string]string{}
 	for i, social := range cc.Social {
-		if err := social.validate(fmt.Sprintf("connectors.social[%d]", i), ids, targets); err != nil {
-			return err
-		}
+		p.add(social.validate(fmt.Sprintf("connectors.social[%d]", i), ids, targets))
 	}
 	ids = map[string]string{}
 	for i, sso := range cc.SSO {
-		if err := sso.validate(fmt.Sprintf("connectors.sso[%d]", i), ids); err != nil {
-			return err
-		}
+		p.add(sso.validate(fmt.Sprintf("connectors.sso[%d]", i), ids))
 	}
-	return nil
 }
 
-func (e *EmailConnectorConfig) validate() error {
+// validate reports the email connector's first problem: the later checks
+// read what the earlier ones require.
+func (e *EmailConnectorConfig) validate(p *problems) {
 	if e == nil {
-		return nil
+		return
 	}
-	if err := checkConfigEnum("connectors.email.type", e.Type, "smtp", "console"); err != nil {
-		return err
+	if !p.enum("connectors.email.type", e.Type, "smtp", "console") {
+		return
 	}
 	if e.Type == "console" {
 		if e.SMTP != nil {
-			return configErrorf("connectors.email.smtp", "only used with type smtp")
+			p.addf("connectors.email.smtp", "only used with type smtp")
 		}
-		return nil
+		return
 	}
 	if e.SMTP == nil {
-		return configErrorf("connectors.email.smtp", "missing (required with type smtp)")
+		p.addf("connectors.email.smtp", "missing (required with type smtp)")
+		return
 	}
 	s := e.SMTP
 	if s.Host == "" {
-		return configErrorf("connectors.email.smtp.host", "missing")
+		p.addf("connectors.email.smtp.host", "missing")
 	}
 	if s.Port < 1 || s.Port > 65535 {
-		return configErrorf("connectors.email.smtp.port", "%d is not a TCP port", s.Port)
+		p.addf("connectors.email.smtp.port", "%d is not a TCP port", s.Port)
 	}
 	if _, err := mail.ParseAddress(s.From); err != nil {
-		return configErrorf("connectors.email.smtp.from", "%q is not an email address", s.From)
+		p.addf("connectors.email.smtp.from", "%q is not an email address", s.From)
 	}
-	return checkConfigEnum("connectors.email.smtp.tls", s.TLS, "none", "starttls", "implicit")
+	p.enum("connectors.email.smtp.tls", s.TLS, "none", "starttls", "implicit")
 }
 
-func (s *SMSConnectorConfig) validate() error {
+func (s *SMSConnectorConfig) validate(p *problems) {
 	if s == nil {
-		return nil
+		return
 	}
-	if err := checkConfigEnum("connectors.sms.type", s.Type, "http", "console"); err != nil {
-		return err
+	if !p.enum("connectors.sms.type", s.Type, "http", "console") {
+		return
 	}
 	if s.Type == "console" {
 		if s.HTTP != nil {
-			return configErrorf("connectors.sms.http", "only used with type http")
+			p.addf("connectors.sms.http", "only used with type http")
 		}
-		return nil
+		return
 	}
 	if s.HTTP == nil {
-		return configErrorf("connectors.sms.http", "missing (required with type http)")
+		p.addf("connectors.sms.http", "missing (required with type http)")
+		return
 	}
 	for name := range s.HTTP.Headers {
 		if name == "" || strings.ContainsAny(name, " :\r\n") {
-			return configErrorf("connectors.sms.http.headers", "%q is not a header name", name)
+			p.addf("connectors.sms.http.headers", "%q is not a header name", name)
+			break
 		}
 	}
-	return checkConfigURL("connectors.sms.http.url", s.HTTP.URL, true)
+	p.add(checkConfigURL("connectors.sms.http.url", s.HTTP.URL, true))
 }
 
 // connectorIDPattern keeps ids safe inside API paths (/social/{connectorId}).

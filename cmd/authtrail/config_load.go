@@ -7,9 +7,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
-	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -64,6 +62,7 @@ func DefaultConfig() Config {
 		HTTP:             HTTPConfig{Addr: "127.0.0.1:3001", PublicURL: "http://localhost:3001"},
 		NATS:             NATSConfig{DataDir: "./data", Replicas: 1, SyncAlways: true},
 		Interaction:      InteractionConfig{TTL: Duration{time.Hour}, ReturnURL: "http://localhost:3000/callback"},
+		Log:              LogConfig{Level: "info"}, // Format "": json, or text on a terminal
 		SignInExperience: sie,
 		Connectors: ConnectorsConfig{
 			Email: &EmailConnectorConfig{Type: "console"},
@@ -99,26 +98,41 @@ func (c *Config) deriveWebAuthn() {
 // LoadConfig reads the YAML file at path over DefaultConfig: keys it omits keep
 // their defaults, lists replace the default list, and a connectors section
 // replaces the default console connectors as a whole. Unknown keys are errors.
-// ${NAME} and ${NAME:-fallback} in string values are replaced from the
-// environment, then AUTHTRAIL_COOKIE_KEY and AUTHTRAIL_ENCRYPTION_KEY override
-// the secrets. An empty path reads no file. Call Validate after applying
+// ${NAME} and ${NAME:-fallback} are replaced from the environment, then the
+// AUTHTRAIL_* variables override single keys (applyEnv). An empty path reads
+// no file. Problems of values (an unset variable, a variable naming no key)
+// are returned together, as ConfigErrors. Call Validate after applying
 // command-line overrides.
 func LoadConfig(path string) (Config, error) {
-	c := DefaultConfig()
-	if path != "" {
-		if err := c.decodeFile(path); err != nil {
-			return Config{}, err
-		}
+	c, p, err := loadConfig(path, os.Environ())
+	if err != nil {
+		return Config{}, err
 	}
-	for env, secret := range map[string]*string{CookieKeyEnv: &c.Secrets.CookieKey, EncryptionKeyEnv: &c.Secrets.EncryptionKey} {
-		if value := os.Getenv(env); value != "" {
-			*secret = value
-		}
+	if err := p.err(); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
 
-func (c *Config) decodeFile(path string) error {
+// loadConfig is LoadConfig over environ, returning the problems of values
+// beside a configuration that holds every other key, so that serve can
+// report them with Validate's. err is a problem of the file itself (it
+// cannot be read or parsed), after which nothing else is known.
+func loadConfig(path string, environ []string) (Config, *problems, error) {
+	c := DefaultConfig()
+	c.WebAuthn = WebAuthnConfig{} // derived at the end, from the final publicUrl
+	p := &problems{}
+	if path != "" {
+		if err := c.decodeFile(path, p); err != nil {
+			return Config{}, nil, err
+		}
+	}
+	c.applyEnv(environ, p)
+	c.deriveWebAuthn()
+	return c, p, nil
+}
+
+func (c *Config) decodeFile(path string, p *problems) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		var pathErr *fs.PathError
@@ -147,15 +161,15 @@ func (c *Config) decodeFile(path string) error {
 	}) {
 		c.Connectors = ConnectorsConfig{} // the file lists exactly the connectors it wants
 	}
-	c.WebAuthn = WebAuthnConfig{} // derived below from the file's publicUrl
+	body = expandTypedRefs(body, reflect.TypeFor[Config](), p)
 	if err := yaml.NodeToValue(body, c, yaml.Strict()); err != nil {
-		return yamlConfigError(path, body, err)
+		// Decoding stops at its first error; the references' problems
+		// found before it are reported with it.
+		p.add(yamlConfigError(path, body, err))
+		return p.list
 	}
 	c.SignInExperience.ApplyDefaults()
-	if err := expandEnvRefs(reflect.ValueOf(c).Elem(), ""); err != nil {
-		return err
-	}
-	c.deriveWebAuthn()
+	expandEnvRefs(reflect.ValueOf(c).Elem(), "", p)
 	return nil
 }
 
@@ -207,6 +221,9 @@ func configKeyOf(n ast.Node) string {
 }
 
 func yamlKindName(t reflect.Type) string {
+	if t == reflect.TypeFor[Duration]() {
+		return "a duration such as 1h or 30m"
+	}
 	switch t.Kind() {
 	case reflect.Bool:
 		return "true or false"
@@ -221,74 +238,4 @@ func yamlKindName(t reflect.Type) string {
 		return "a mapping"
 	}
 	return "a string"
-}
-
-var envRefPattern = regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}`)
-
-// expandEnvRefs replaces ${NAME} and ${NAME:-fallback} in every string value
-// under v; key is v's key path, for the error on an unset variable.
-func expandEnvRefs(v reflect.Value, key string) error {
-	switch v.Kind() {
-	case reflect.String:
-		expanded, err := expandEnvString(v.String())
-		if err != nil {
-			return configErrorf(key, "%v", err)
-		}
-		v.SetString(expanded)
-	case reflect.Pointer:
-		if !v.IsNil() {
-			return expandEnvRefs(v.Elem(), key)
-		}
-	case reflect.Struct:
-		for i := range v.NumField() {
-			field := v.Type().Field(i)
-			if !field.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(field.Tag.Get("yaml"), ",")
-			if err := expandEnvRefs(v.Field(i), strings.TrimPrefix(key+"."+name, ".")); err != nil {
-				return err
-			}
-		}
-	case reflect.Slice:
-		for i := range v.Len() {
-			if err := expandEnvRefs(v.Index(i), fmt.Sprintf("%s[%d]", key, i)); err != nil {
-				return err
-			}
-		}
-	case reflect.Map:
-		if v.Type().Elem().Kind() != reflect.String {
-			return nil
-		}
-		keys := v.MapKeys()
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			expanded, err := expandEnvString(v.MapIndex(k).String())
-			if err != nil {
-				return configErrorf(key+"."+k.String(), "%v", err)
-			}
-			v.SetMapIndex(k, reflect.ValueOf(expanded).Convert(v.Type().Elem()))
-		}
-	}
-	return nil
-}
-
-func expandEnvString(s string) (string, error) {
-	var missing []string
-	expanded := envRefPattern.ReplaceAllStringFunc(s, func(ref string) string {
-		match := envRefPattern.FindStringSubmatch(ref)
-		value, set := os.LookupEnv(match[1])
-		hasFallback := strings.Contains(ref, ":-")
-		switch {
-		case hasFallback && value == "":
-			return match[2]
-		case !set:
-			missing = append(missing, match[1])
-		}
-		return value
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set", strings.Join(missing, ", "))
-	}
-	return expanded, nil
 }

@@ -205,6 +205,9 @@ func TestConfigErrors(t *testing.T) {
 		{"mfa factor kind", "mfaApi: {factors: [{factorId: 1, name: Voice, authFactorName: Voice, kind: voice}]}\n", `config: mfaApi.factors[0].kind: unknown value "voice" (want totp, sms, email)`},
 		{"mfa factor id reused", "mfaApi: {factors: [{factorId: 1, name: A, authFactorName: A, kind: totp}, {factorId: 1, name: B, authFactorName: B, kind: sms}]}\n",
 			"config: mfaApi.factors[1].factorId: 1 is listed twice"},
+		{"log format", "log: {format: yaml}\n", `config: log.format: unknown value "yaml" (want json, text)`},
+		{"log level", "log: {level: \"\"}\n", "config: log.level: missing (want debug, info, warn, error)"},
+		{"metrics on the API's address", "metrics: {addr: \"127.0.0.1:3001\"}\n", `config: metrics.addr: "127.0.0.1:3001" is http.addr`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -344,7 +347,7 @@ func TestDocsAndExampleCoverEveryKey(t *testing.T) {
 			t.Errorf("config.example.yaml does not show %s", path)
 		}
 	}
-	for _, env := range []string{CookieKeyEnv, EncryptionKeyEnv} {
+	for _, env := range []string{CookieKeyEnv, EncryptionKeyEnv, NATSPasswordEnv, envName("signInExperience.signUp.password")} {
 		if !strings.Contains(string(docs), env) {
 			t.Errorf("docs/config.md does not mention %s", env)
 		}

@@ -14,60 +14,60 @@ import (
 	"github.com/authtrail/authtrail/eventstore/embedded"
 )
 
-// Validate checks the whole configuration and returns the first problem as a
-// one-line *ConfigError naming the key.
+// Validate checks the whole configuration and returns every problem, as
+// ConfigErrors of one line each naming its key; nil when there is none.
+// Within one entry (a user, a connector) it stops at the entry's first
+// problem, since the next ones are often the same mistake seen again.
 func (c *Config) Validate() error {
-	checks := []func() error{
+	var p problems
+	checks := []func(*problems){
 		c.validateHTTP, c.validateNATS, c.Secrets.validate, c.validateInteraction,
-		c.Connectors.validate, c.WebAuthn.validate, c.MFAAPI.validate, c.validateSignInExperience, c.Limits.validate,
+		c.Connectors.validate, c.validateWebAuthn, c.MFAAPI.validate, c.validateSignInExperience, c.Limits.validate,
+		c.validateObservability, c.validateWebhooks,
 	}
 	for _, check := range checks {
-		if err := check(); err != nil {
-			return err
-		}
+		check(&p)
 	}
-	return nil
+	return p.err()
 }
 
-func (c *Config) validateHTTP() error {
-	if c.HTTP.Addr == "" {
-		return configErrorf("http.addr", "missing (want host:port, e.g. 127.0.0.1:3001)")
-	}
-	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
-		return configErrorf("http.addr", "%q is not host:port", c.HTTP.Addr)
+func (c *Config) validateHTTP(p *problems) {
+	switch _, _, err := net.SplitHostPort(c.HTTP.Addr); {
+	case c.HTTP.Addr == "":
+		p.addf("http.addr", "missing (want host:port, e.g. 127.0.0.1:3001)")
+	case err != nil:
+		p.addf("http.addr", "%q is not host:port", c.HTTP.Addr)
 	}
 	if err := checkConfigURL("http.publicUrl", c.HTTP.PublicURL, true); err != nil {
-		return err
+		p.add(err)
+	} else if public, _ := url.Parse(c.HTTP.PublicURL); public.RawQuery != "" || public.Fragment != "" {
+		p.addf("http.publicUrl", "%q must not carry a query or fragment", c.HTTP.PublicURL)
 	}
-	if public, _ := url.Parse(c.HTTP.PublicURL); public.RawQuery != "" || public.Fragment != "" {
-		return configErrorf("http.publicUrl", "%q must not carry a query or fragment", c.HTTP.PublicURL)
-	}
-	return nil
 }
 
-func (c *Config) validateNATS() error {
+func (c *Config) validateNATS(p *problems) {
 	n := c.NATS
 	if n.URL != "" {
 		for server := range strings.SplitSeq(n.URL, ",") {
 			server = strings.TrimSpace(server)
 			u, err := url.Parse(server)
 			if err != nil || u.Host == "" || !slices.Contains([]string{"nats", "tls", "ws", "wss"}, u.Scheme) {
-				return configErrorf("nats.url", "%q is not a nats://host:port URL", server)
+				p.addf("nats.url", "%q is not a nats://host:port URL", server)
+				break
 			}
 		}
 	}
-	if n.Replicas < 1 || n.Replicas > 5 {
-		return configErrorf("nats.replicas", "%d is out of range 1–5", n.Replicas)
-	}
-	if n.Replicas > 1 && n.URL == "" {
-		return configErrorf("nats.replicas", "%d needs a cluster in nats.url; the embedded server is a single node", n.Replicas)
+	switch {
+	case n.Replicas < 1 || n.Replicas > 5:
+		p.addf("nats.replicas", "%d is out of range 1–5", n.Replicas)
+	case n.Replicas > 1 && n.URL == "":
+		p.addf("nats.replicas", "%d needs a cluster in nats.url; the embedded server is a single node", n.Replicas)
 	}
 	if n.Listen != "" {
 		if n.URL != "" {
-			return configErrorf("nats.listen", "only the embedded server listens; nats.url is set")
-		}
-		if _, _, err := net.SplitHostPort(n.Listen); err != nil {
-			return configErrorf("nats.listen", "%q is not host:port", n.Listen)
+			p.addf("nats.listen", "only the embedded server listens; nats.url is set")
+		} else if _, _, err := net.SplitHostPort(n.Listen); err != nil {
+			p.addf("nats.listen", "%q is not host:port", n.Listen)
 		}
 	}
 	seen := map[string]bool{}
@@ -75,24 +75,23 @@ func (c *Config) validateNATS() error {
 		key := fmt.Sprintf("nats.users[%d]", i)
 		switch {
 		case u.User == "":
-			return configErrorf(key+".user", "missing")
+			p.addf(key+".user", "missing")
 		case seen[u.User]:
-			return configErrorf(key+".user", "%q is listed twice", u.User)
+			p.addf(key+".user", "%q is listed twice", u.User)
 		case len(u.Password) < 12:
-			return configErrorf(key+".password", "want at least 12 characters")
+			p.addf(key+".password", "want at least 12 characters")
 		case u.Role != "" && u.Role != embedded.RoleDownstream && u.Role != embedded.RoleAudit:
-			return configErrorf(key+".role", "unknown value %q (want downstream, audit)", u.Role)
+			p.addf(key+".role", "unknown value %q (want downstream, audit)", u.Role)
 		}
 		seen[u.User] = true
 	}
 	if len(n.Users) > 0 && n.Listen == "" {
-		return configErrorf("nats.users", "set nats.listen for them to connect to")
+		p.addf("nats.users", "set nats.listen for them to connect to")
 	}
 	needsDataDir := n.URL == "" || c.Secrets.CookieKey == "" || c.Secrets.EncryptionKey == ""
 	if n.DataDir == "" && needsDataDir {
-		return configErrorf("nats.dataDir", "missing (holds the embedded server's store and generated secrets)")
+		p.addf("nats.dataDir", "missing (holds the embedded server's store and generated secrets)")
 	}
-	return nil
 }
 
 // decodeConfigKey accepts standard or URL-safe base64, padded or not.
@@ -123,7 +122,7 @@ func (SecretsConfig) decode(encoded string) ([]byte, error) {
 	return decodeConfigKey(encoded)
 }
 
-func (s SecretsConfig) validate() error {
+func (s SecretsConfig) validate(p *problems) {
 	keys := []struct {
 		key, env, value string
 		exact, minimum  int
@@ -133,27 +132,23 @@ func (s SecretsConfig) validate() error {
 	}
 	for _, k := range keys {
 		decoded, err := s.decode(k.value)
-		if err != nil {
-			return configErrorf(k.key, "not base64 (%v; set in the file or %s)", err, k.env)
-		}
-		if k.value == "" {
-			continue
-		}
-		if k.exact > 0 && len(decoded) != k.exact {
-			return configErrorf(k.key, "decodes to %d bytes, want exactly %d (openssl rand -base64 %d)", len(decoded), k.exact, k.exact)
-		}
-		if len(decoded) < k.minimum {
-			return configErrorf(k.key, "decodes to %d bytes, want at least %d (openssl rand -base64 %d)", len(decoded), k.minimum, k.minimum)
+		switch {
+		case err != nil:
+			p.addf(k.key, "not base64 (%v; set in the file or %s)", err, k.env)
+		case k.value == "":
+		case k.exact > 0 && len(decoded) != k.exact:
+			p.addf(k.key, "decodes to %d bytes, want exactly %d (openssl rand -base64 %d)", len(decoded), k.exact, k.exact)
+		case len(decoded) < k.minimum:
+			p.addf(k.key, "decodes to %d bytes, want at least %d (openssl rand -base64 %d)", len(decoded), k.minimum, k.minimum)
 		}
 	}
-	return nil
 }
 
-func (c *Config) validateInteraction() error {
+func (c *Config) validateInteraction(p *problems) {
 	if c.Interaction.TTL.Duration <= 0 {
-		return configErrorf("interaction.ttl", "%s is not positive", c.Interaction.TTL)
+		p.addf("interaction.ttl", "%s is not positive", c.Interaction.TTL)
 	}
-	return checkConfigURL("interaction.returnUrl", c.Interaction.ReturnURL, false)
+	p.add(checkConfigURL("interaction.returnUrl", c.Interaction.ReturnURL, false))
 }
 
 // checkConfigURL requires an absolute URL; http(s) when httpOnly, and a host
@@ -185,104 +180,110 @@ func checkConfigEnum(key, value string, allowed ...string) error {
 	return configErrorf(key, "unknown value %q (want %s)", value, strings.Join(allowed, ", "))
 }
 
-func (w WebAuthnConfig) validate() error {
+// validateWebAuthn checks the relying party, unless http.publicUrl, which
+// it is derived from, is already reported: the same mistake seen twice.
+func (c *Config) validateWebAuthn(p *problems) {
+	if p.hasKey("http.publicUrl") && c.WebAuthn.RPID == "" {
+		return
+	}
+	c.WebAuthn.validate(p)
+}
+
+func (w WebAuthnConfig) validate(p *problems) {
 	if w.RPID == "" {
-		return configErrorf("webauthn.rpId", "missing")
+		p.addf("webauthn.rpId", "missing")
 	}
 	if w.RPName == "" {
-		return configErrorf("webauthn.rpName", "missing")
+		p.addf("webauthn.rpName", "missing")
 	}
 	if len(w.Origins) == 0 {
-		return configErrorf("webauthn.origins", "missing (want e.g. [http://localhost:3001])")
+		p.addf("webauthn.origins", "missing (want e.g. [http://localhost:3001])")
 	}
 	for i, origin := range w.Origins {
 		key := fmt.Sprintf("webauthn.origins[%d]", i)
 		if err := checkConfigURL(key, origin, true); err != nil {
-			return err
+			p.add(err)
+			continue
 		}
 		u, _ := url.Parse(origin)
 		if u.Path != "" && u.Path != "/" || u.RawQuery != "" {
-			return configErrorf(key, "%q is not an origin (scheme://host[:port])", origin)
+			p.addf(key, "%q is not an origin (scheme://host[:port])", origin)
+			continue
 		}
 		// Browsers only accept an RP ID equal to the origin's host or a parent domain of it.
-		if host := u.Hostname(); host != w.RPID && !strings.HasSuffix(host, "."+w.RPID) {
-			return configErrorf(key, "host %q is not webauthn.rpId %q or a subdomain of it", host, w.RPID)
+		if host := u.Hostname(); w.RPID != "" && host != w.RPID && !strings.HasSuffix(host, "."+w.RPID) {
+			p.addf(key, "host %q is not webauthn.rpId %q or a subdomain of it", host, w.RPID)
 		}
 	}
-	return nil
 }
 
-func (m MFAAPIConfig) validate() error {
+func (m MFAAPIConfig) validate(p *problems) {
 	clientIDs := map[string]bool{}
 	for i, client := range m.Clients {
 		key := fmt.Sprintf("mfaApi.clients[%d]", i)
 		switch {
 		case client.ClientID == "":
-			return configErrorf(key+".clientId", "missing")
+			p.addf(key+".clientId", "missing")
 		case clientIDs[client.ClientID]:
-			return configErrorf(key+".clientId", "%q is listed twice", client.ClientID)
+			p.addf(key+".clientId", "%q is listed twice", client.ClientID)
 		case client.ClientSecret == "":
-			return configErrorf(key+".clientSecret", "missing")
+			p.addf(key+".clientSecret", "missing")
+		default:
+			p.enum(key+".scope", client.Scope, "authentication_only", "read_users", "manage_users", "read_all", "manage_all")
 		}
 		clientIDs[client.ClientID] = true
-		if err := checkConfigEnum(key+".scope", client.Scope,
-			"authentication_only", "read_users", "manage_users", "read_all", "manage_all"); err != nil {
-			return err
-		}
 	}
 	factorIDs, names := map[int]bool{}, map[string]bool{}
 	for i, factor := range m.Factors {
 		key := fmt.Sprintf("mfaApi.factors[%d]", i)
 		switch {
 		case factor.FactorID < 1:
-			return configErrorf(key+".factorId", "%d is not a positive integer", factor.FactorID)
+			p.addf(key+".factorId", "%d is not a positive integer", factor.FactorID)
 		case factorIDs[factor.FactorID]:
-			return configErrorf(key+".factorId", "%d is listed twice", factor.FactorID)
+			p.addf(key+".factorId", "%d is listed twice", factor.FactorID)
 		case factor.Name == "":
-			return configErrorf(key+".name", "missing")
+			p.addf(key+".name", "missing")
 		case names[factor.Name]:
-			return configErrorf(key+".name", "%q is listed twice", factor.Name)
+			p.addf(key+".name", "%q is listed twice", factor.Name)
 		case factor.AuthFactorName == "":
-			return configErrorf(key+".authFactorName", "missing")
+			p.addf(key+".authFactorName", "missing")
+		default:
+			p.enum(key+".kind", factor.Kind, "totp", "sms", "email")
 		}
 		factorIDs[factor.FactorID], names[factor.Name] = true, true
-		if err := checkConfigEnum(key+".kind", factor.Kind, "totp", "sms", "email"); err != nil {
-			return err
-		}
 	}
-	return nil
 }
 
-func (c *Config) validateSignInExperience() error {
+func (c *Config) validateSignInExperience(p *problems) {
 	connectors := settings.Connectors{Email: c.Connectors.Email != nil, SMS: c.Connectors.SMS != nil}
-	if err := c.SignInExperience.Validate(connectors); err != nil {
+	for _, err := range c.SignInExperience.Problems(connectors) {
 		var invalid *settings.ValidationError
 		if !errors.As(err, &invalid) {
-			return &ConfigError{Message: err.Error(), Err: err}
+			p.add(&ConfigError{Message: err.Error(), Err: err})
+			continue
 		}
 		message := invalid.Message
 		if invalid.Code != "" {
 			message += " (" + invalid.Code + ")"
 		}
-		return &ConfigError{Key: invalid.Path, Message: message, Err: err}
+		p.add(&ConfigError{Key: invalid.Path, Message: message, Err: err})
 	}
 	// An unreadable breached-password list should stop the start, not the first sign-up.
 	rejects := c.SignInExperience.PasswordPolicy.Rejects
 	if rejects.Pwned != nil && *rejects.Pwned {
 		f, err := os.Open(rejects.BreachedListFile)
 		if err != nil {
-			return configErrorf("signInExperience.passwordPolicy.rejects.breachedListFile", "%v", err)
+			p.addf("signInExperience.passwordPolicy.rejects.breachedListFile", "%v", err)
+		} else {
+			f.Close()
 		}
-		f.Close()
 	}
-	return nil
 }
 
-func (l LimitsConfig) validate() error {
+func (l LimitsConfig) validate(p *problems) {
 	for i, s := range l.TrustedProxies {
 		if _, err := parseProxy(s); err != nil {
-			return configErrorf(fmt.Sprintf("limits.trustedProxies[%d]", i), "%q is not an address or CIDR (e.g. 10.0.0.0/8)", s)
+			p.addf(fmt.Sprintf("limits.trustedProxies[%d]", i), "%q is not an address or CIDR (e.g. 10.0.0.0/8)", s)
 		}
 	}
-	return nil
 }

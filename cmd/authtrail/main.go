@@ -3,6 +3,7 @@
 //	authtrail serve [--config FILE] [--http-addr ADDR] [--data-dir DIR] [--nats-url URL]
 //	authtrail replay INTERACTION_ID [--at SEQ] [--json]
 //	authtrail projections status | rebuild NAME
+//	authtrail version
 package main
 
 import (
@@ -21,6 +22,7 @@ commands:
   replay ID [--at SEQ]      print an interaction's timeline, or its state at an event, from the log
   projections status        print the read models' status
   projections rebuild NAME  rebuild a read model beside the live one
+  version                   print the version and the VCS revision it was built from
 
 Run "authtrail <command> -h" for the flags.
 `
@@ -44,6 +46,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return replay(ctx, args[1:], stdout, stderr)
 	case "projections":
 		return projectionsCmd(ctx, args[1:], stdout, stderr)
+	case "version", "--version":
+		return version(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,7 +21,9 @@ import (
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/authtrail/authtrail/metrics"
 	"github.com/authtrail/authtrail/projections"
+	"github.com/authtrail/authtrail/workers/webhooks"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -31,40 +32,24 @@ import (
 const shutdownGrace = 15 * time.Second
 
 // serve runs the server until ctx ends (SIGTERM or interrupt), then drains
-// and returns 0. A bad configuration is one line on stderr and exit 1.
+// and returns 0. A bad configuration is one line per problem on stderr and
+// exit 1; a bad command line one line and exit 2.
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML config file (see config.example.yaml)")
-	httpAddr := fs.String("http-addr", "", "listen address, overrides http.addr")
-	dataDir := fs.String("data-dir", "", "embedded NATS store and generated keys, overrides nats.dataDir")
-	natsURL := fs.String("nats-url", "", "external NATS server(s), overrides nats.url; empty runs the embedded server")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	flags, code, ok := parseServeFlags(args, stdout, stderr)
+	if !ok {
+		return code
 	}
-	cfg, err := LoadConfig(*configPath)
-	if err == nil {
-		override(&cfg.HTTP.Addr, *httpAddr)
-		override(&cfg.NATS.DataDir, *dataDir)
-		override(&cfg.NATS.URL, *natsURL)
-		err = cfg.Validate()
-	}
+	cfg, err := flags.config()
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := cfg.Log.logger(stderr)
 	if err := runServer(ctx, cfg, log, stdout); err != nil {
 		log.Error("authtrail stopped", "err", err)
 		return 1
 	}
 	return 0
-}
-
-func override(dst *string, flagValue string) {
-	if flagValue != "" {
-		*dst = flagValue
-	}
 }
 
 // runServer starts NATS (embedded or external), the event store and HTTP,
@@ -92,7 +77,8 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	}()
 	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	store, err := eventstore.Open(openCtx, nc, eventstore.Config{Replicas: cfg.NATS.Replicas})
+	m := metrics.New()
+	store, err := eventstore.Open(openCtx, nc, eventstore.Config{Replicas: cfg.NATS.Replicas, Metrics: m})
 	if err != nil {
 		return err
 	}
@@ -115,7 +101,8 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
 		MFAFactors: mfaFactors(cfg), ReadModelDB: filepath.Join(cfg.NATS.DataDir, projections.FileName),
-		PublicURL: cfg.HTTP.PublicURL,
+		PublicURL: cfg.HTTP.PublicURL, WebhookIDs: webhooks.IDs(cfg.hooks()),
+		Metrics: m, ServeMetrics: cfg.Metrics.Addr == "",
 	})
 	if err != nil {
 		return err
@@ -141,6 +128,17 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		return err
 	}
 	defer stopWorkers()
+	if cfg.Metrics.Addr != "" {
+		stopMetrics, err := serveMetrics(cfg.Metrics.Addr, m, log, stdout)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			drain, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+			defer cancel()
+			_ = stopMetrics(drain)
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return err

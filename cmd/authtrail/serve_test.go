@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,16 +28,26 @@ var listening = regexp.MustCompile(`listening on (http://\S+)`)
 // startServe runs "authtrail serve args..." and waits for its address.
 func startServe(t *testing.T, args ...string) (base string, stop func() int) {
 	t.Helper()
+	base, _, stop = startServeLogged(t, io.Discard, args...)
+	return base, stop
+}
+
+// startServeLogged is startServe with the server's log on stderr, and what
+// it printed on stdout.
+func startServeLogged(t *testing.T, stderr io.Writer, args ...string) (base string, stdout *apitest.SyncBuffer, stop func() int) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stdout apitest.SyncBuffer
+	stdout = &apitest.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, append([]string{"serve", "--http-addr", "127.0.0.1:0"}, args...), &stdout, io.Discard)
+		done <- run(ctx, append([]string{"serve", "--http-addr", "127.0.0.1:0"}, args...), stdout, stderr)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
 		if m := listening.FindStringSubmatch(stdout.String()); m != nil {
-			return m[1], func() int { cancel(); return <-done }
+			// stop may be called twice (explicitly, then deferred).
+			stopOnce := sync.OnceValue(func() int { cancel(); return <-done })
+			return m[1], stdout, stopOnce
 		}
 		select {
 		case code := <-done:
@@ -46,7 +57,7 @@ func startServe(t *testing.T, args ...string) (base string, stop func() int) {
 	}
 	cancel()
 	t.Fatal("serve did not start")
-	return "", nil
+	return "", nil, nil
 }
 
 func TestServeAndDrain(t *testing.T) {

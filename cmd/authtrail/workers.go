@@ -18,7 +18,7 @@ import (
 // them.
 func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, events map[string]domain.Registry, log *slog.Logger) (func(), error) {
 	o := api.WorkerOptions{Store: store, Catalogue: events, Log: log, PublicURL: cfg.HTTP.PublicURL,
-		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration}
+		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration, Webhooks: cfg.hooks()}
 	var err error
 	if o.Email, err = emailSender(cfg.Connectors.Email, log); err != nil {
 		return nil, err

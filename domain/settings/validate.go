@@ -48,17 +48,26 @@ var (
 // SIE is saved (docs/config.md, signInExperience), plus authtrail's scope decisions
 // (docs/experience.md, Decisions). It returns the first *ValidationError found.
 func (s SignInExperience) Validate(c Connectors) error {
-	s.ApplyDefaults()
-	checks := []func(SignInExperience, Connectors) error{
-		validateSignInMode, validateSignUp, validateSignIn, validateMFA,
-		validateForgotPasswordMethods, validatePolicies,
-	}
-	for _, check := range checks {
-		if err := check(s, c); err != nil {
-			return err
-		}
+	if problems := s.Problems(c); len(problems) > 0 {
+		return problems[0]
 	}
 	return nil
+}
+
+// Problems runs every check of Validate and returns each one's first
+// *ValidationError, so a configuration reports all its mistakes at once.
+func (s SignInExperience) Problems(c Connectors) []error {
+	s.ApplyDefaults()
+	var out []error
+	for _, check := range []func(SignInExperience, Connectors) error{
+		validateSignInMode, validateSignUp, validateSignIn, validateMFA,
+		validateForgotPasswordMethods, validatePolicies,
+	} {
+		if err := check(s, c); err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 func invalid(path, code, format string, args ...any) *ValidationError {

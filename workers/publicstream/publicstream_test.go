@@ -75,7 +75,13 @@ func waitPublished(t *testing.T, srv *apitest.Server) {
 			return
 		}
 		if ctx.Err() != nil {
-			t.Fatalf("AUTH_EVENTS never reached event %d", last)
+			info := "no consumer"
+			if c, err := srv.Store.JetStream().Consumer(context.Background(), eventstore.DefaultStream, "wrk_"+publicstream.Name); err == nil {
+				ci := c.CachedInfo()
+				info = fmt.Sprintf("delivered %d/%d, ack floor %d, pending %d, ack pending %d, waiting %d", ci.Delivered.Stream,
+					ci.Delivered.Consumer, ci.AckFloor.Stream, ci.NumPending, ci.NumAckPending, ci.NumWaiting)
+			}
+			t.Fatalf("AUTH_EVENTS never reached event %d (at %v); consumer %s; logs:\n%s", last, m, info, tail(srv.Logs(), 3000))
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -215,4 +221,11 @@ func TestTheServerServesEveryDataschema(t *testing.T) {
 	if r := srv.Client(t).Do(http.MethodGet, publicstream.SchemaPath+"nope.json", nil); r.Status != http.StatusNotFound {
 		t.Fatalf("unknown schema: %d", r.Status)
 	}
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
 }

@@ -1,0 +1,160 @@
+package api_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authtrail/authtrail/api/apitest"
+	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/webhook"
+	"github.com/authtrail/authtrail/workers/publicstream"
+	"github.com/authtrail/authtrail/workers/webhooks"
+)
+
+// After a run with passwords, codes, TOTP and backup codes, no secret is
+// in a CloudEvent, a webhook payload, a server-sent event, a metric or a
+// log line.
+func TestNoSecretLeavesDownstream(t *testing.T) {
+	var mu sync.Mutex
+	var hooked []string
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		hooked = append(hooked, string(body))
+		mu.Unlock()
+	}))
+	defer receiver.Close()
+	smtp := apitest.NewSMTPServer(t)
+	sie := apitest.ScriptSettings()
+	sie.SentinelPolicy = settings.SentinelPolicy{MaxAttempts: 3, LockoutDuration: 60}
+	srv := apitest.NewServer(t, apitest.Options{Settings: sie, SMTP: smtp,
+		APIClients: []onelogin.Client{{ID: "auditor", Secret: "auditor-secret", Scope: onelogin.ScopeReadAll}},
+		Webhooks:   []webhooks.Hook{{ID: "sink", URL: receiver.URL, SigningKey: "k", Events: webhook.Names}}})
+	token := bearer(t, srv)
+
+	// A server-sent event subscriber from the start.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/api/admin/events/stream?from=1", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("event stream: %v %v", resp, err)
+	}
+	var sse strings.Builder
+	var sseMu sync.Mutex
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			sseMu.Lock()
+			sse.WriteString(sc.Text() + "\n")
+			sseMu.Unlock()
+		}
+	}()
+
+	alice := apitest.RegisterMFAUser(t, srv)
+	apitest.SignInWithWrongPasswordFirst(t, srv, alice)
+	c := srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	email := map[string]string{"type": "email", "value": "carol@example.com"}
+	sent := c.Expect(http.MethodPost, "/verification/verification-code", map[string]any{"identifier": email, "interactionEvent": "SignIn"}, http.StatusOK)
+	code := smtp.WaitMail(t, 1)[0].Code()
+	c.Expect(http.MethodPost, "/verification/verification-code/verify",
+		map[string]any{"identifier": email, "verificationId": sent["verificationId"], "code": code}, http.StatusOK)
+	c = srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	who := map[string]string{"type": "username", "value": "alice"}
+	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": who, "password": apitest.ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": alice.BackupCodes[0]}, http.StatusOK)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	for range 3 {
+		c = srv.Client(t)
+		c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": who, "password": "Wr0ng!pass"})
+	}
+
+	// Everything downstream has caught up: the lockout hook came, the
+	// stream sent the last event.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		mu.Lock()
+		done := len(hooked) > 0 && strings.Contains(hooked[len(hooked)-1], webhook.IdentifierLockout)
+		mu.Unlock()
+		sseMu.Lock()
+		streamed := strings.Contains(sse.String(), "authtrail.sentinel.locked")
+		sseMu.Unlock()
+		if done && streamed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("downstream did not catch up (hooks %d, stream has the lock: %v)", len(hooked), streamed)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	metricsText := srv.Client(t).Do(http.MethodGet, "/metrics", nil)
+	if metricsText.Status != http.StatusOK || !strings.Contains(string(metricsText.Body), "authtrail_webhook_deliveries_total") {
+		t.Fatalf("/metrics: %d", metricsText.Status)
+	}
+	var cloudEvents strings.Builder
+	js := srv.Store.JetStream()
+	stream, err := js.Stream(context.Background(), publicstream.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := uint64(1); seq <= stream.CachedInfo().State.LastSeq; seq++ {
+		m, err := stream.GetMsg(context.Background(), seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cloudEvents.Write(m.Data)
+	}
+	mu.Lock()
+	hooks := strings.Join(hooked, "\n")
+	mu.Unlock()
+	sseMu.Lock()
+	streamed := sse.String()
+	sseMu.Unlock()
+	outputs := map[string]string{"CloudEvents": cloudEvents.String(), "webhooks": hooks, "server-sent events": streamed,
+		"metrics": string(metricsText.Body), "logs": srv.Logs()}
+	secrets := append([]string{apitest.ScriptPassword, "Wr0ng!pass", alice.TotpSecret, code, "$argon2id"}, alice.BackupCodes...)
+	for name, out := range outputs {
+		if len(out) < 100 {
+			t.Errorf("%s: only %d bytes to scan", name, len(out))
+		}
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("%s hold the secret %q", name, s)
+			}
+		}
+	}
+}
+
+func bearer(t *testing.T, srv *apitest.Server) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+onelogin.TokenPath, strings.NewReader(`{"grant_type":"client_credentials"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth("auditor", "auditor-secret")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
+		t.Fatal(err)
+	}
+	return tok.AccessToken
+}
