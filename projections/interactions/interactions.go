@@ -151,6 +151,9 @@ func (b *batch) entry(ctx context.Context, env eventstore.Envelope) (*entry, err
 }
 
 func (b *batch) restore(ctx context.Context, env eventstore.Envelope) (*entry, error) {
+	if env.AggVersion == 1 {
+		return &entry{}, nil // the interaction's first event: no row yet
+	}
 	row := b.tx.QueryRowContext(ctx, `SELECT `+columns+` FROM `+b.t.Table("summary")+` WHERE id = ?`, env.AggID)
 	e := &entry{}
 	if err := scanSummary(row, &e.summary, &e.failureRequest); err == sql.ErrNoRows {

@@ -28,7 +28,8 @@ import (
 
 // adminClients is the concurrency of the admin lists: a few auditors and
 // dashboards, not the sign-in traffic.
-const adminClients = 4
+// (-admin-clients).
+var adminClients = 4
 
 // adminRound is how long each load runs before the next takes over.
 const adminRound = 500 * time.Millisecond

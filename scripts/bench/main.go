@@ -59,6 +59,7 @@ func main() {
 	only := flag.String("only", "", "run one measurement: signin, start, mfa, code, rebuild, admin or lag")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
+	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.Parse()
 	sz := sizes{rebuildEvents: *rebuildEvents, adminInteractions: *adminInteractions}
