@@ -9,6 +9,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/logging"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
@@ -204,7 +206,9 @@ func (s *Subscriber) deliver(ctx context.Context, topic string, m jetstream.Msg,
 		return
 	}
 	msg := toWatermill(m, md)
-	msg.SetContext(context.WithoutCancel(ctx))
+	// The event's correlation id rides in the context, so the handler's log
+	// lines carry it (logging.WithCorrelationID).
+	msg.SetContext(logging.WithCorrelationID(context.WithoutCancel(ctx), msg.Metadata.Get(eventstore.HeaderCorrelationID)))
 	fields := watermill.LogFields{"message_uuid": msg.UUID, "seq": md.Sequence.Stream, "topic": topic}
 
 	select {

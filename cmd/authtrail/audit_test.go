@@ -185,3 +185,14 @@ func freeAddr(t *testing.T) string {
 	defer l.Close()
 	return l.Addr().String()
 }
+
+func TestReplayAndProjectionsHelpExitZero(t *testing.T) {
+	for _, args := range [][]string{{"replay", "-h"}, {"projections", "status", "-h"}, {"projections", "rebuild", "--help"}} {
+		if _, _, code := runCmd(t, args...); code != 0 {
+			t.Errorf("%v: exit %d, want 0", args, code)
+		}
+	}
+	if _, _, code := runCmd(t, "replay", "x", "--colour"); code != 2 {
+		t.Errorf("a bad flag: exit %d, want 2", code)
+	}
+}

@@ -44,7 +44,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	src := addSourceFlags(fs)
 	name, rest := splitFirstArg(args[1:])
 	if err := fs.Parse(rest); err != nil {
-		return 2
+		return helpOr2(err)
 	}
 	if name == "" && fs.NArg() > 0 {
 		name = fs.Arg(0)

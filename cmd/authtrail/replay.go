@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -28,7 +29,7 @@ func replay(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	id, rest := splitFirstArg(args)
 	if err := fs.Parse(rest); err != nil {
-		return 2
+		return helpOr2(err)
 	}
 	if id == "" && fs.NArg() > 0 {
 		id = fs.Arg(0)
@@ -99,4 +100,13 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// helpOr2 is the exit code of a command line that did not parse: 0 when
+// help was asked for, 2 otherwise.
+func helpOr2(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
 }

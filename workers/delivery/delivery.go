@@ -209,7 +209,7 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 		if err = sender.Send(ctx, m); err == nil {
 			return ""
 		}
-		w.o.Log.Warn("code delivery failed", "sendId", ev.SendID, "attempt", attempt+1, "err", err)
+		w.o.Log.WarnContext(ctx, "code delivery failed", "sendId", ev.SendID, "attempt", attempt+1, "err", err)
 		if workers.IsPermanent(err) || attempt == len(w.o.Backoff) {
 			break
 		}
