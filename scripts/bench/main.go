@@ -15,6 +15,10 @@
 //   - GET /api/admin/interactions by user and by failure over
 //     -admin-interactions interactions at 4 concurrent clients, against
 //     GET /healthz on the same server;
+//   - password sign-ins with the downstream doors open (the public-stream
+//     worker, a webhook to a receiver sleeping 5 s per call, 10
+//     server-sent-event subscribers) against them closed, and the delay
+//     from append to the CloudEvent in AUTH_EVENTS;
 //   - the projections' lag behind the log during password sign-ins, and
 //     the sign-in rate with the projections running against without.
 //
@@ -23,7 +27,7 @@
 //
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
 // [-rebuild-events 1000000] [-admin-interactions 1000000]
-// [-only signin|start|mfa|code|rebuild|admin|lag]
+// [-only signin|start|mfa|code|rebuild|admin|downstream|lag] [-admin-clients 4]
 package main
 
 import (
@@ -56,7 +60,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, start, mfa, code, rebuild, admin or lag")
+	only := flag.String("only", "", "run one measurement: signin, start, mfa, code, rebuild, admin, downstream or lag")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
@@ -177,6 +181,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		{"code", func() (string, error) { return measureCodes(ctx, r, transport, workers, d) }},
 		{"rebuild", func() (string, error) { return measureRebuild(ctx, r, sz.rebuildEvents) }},
 		{"admin", func() (string, error) { return measureAdmin(ctx, r, sz.adminInteractions, d) }},
+		{"downstream", func() (string, error) { return measureDownstream(ctx, r, transport, workers, d) }},
 		{"lag", func() (string, error) { return measureLag(ctx, r, transport, workers, d) }},
 	}
 	known := false
