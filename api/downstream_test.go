@@ -62,27 +62,7 @@ func TestNoSecretLeavesDownstream(t *testing.T) {
 		}
 	}()
 
-	alice := apitest.RegisterMFAUser(t, srv)
-	apitest.SignInWithWrongPasswordFirst(t, srv, alice)
-	c := srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	email := map[string]string{"type": "email", "value": "carol@example.com"}
-	sent := c.Expect(http.MethodPost, "/verification/verification-code", map[string]any{"identifier": email, "interactionEvent": "SignIn"}, http.StatusOK)
-	code := smtp.WaitMail(t, 1)[0].Code()
-	c.Expect(http.MethodPost, "/verification/verification-code/verify",
-		map[string]any{"identifier": email, "verificationId": sent["verificationId"], "code": code}, http.StatusOK)
-	c = srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	who := map[string]string{"type": "username", "value": "alice"}
-	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": who, "password": apitest.ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
-	c.Expect(http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": alice.BackupCodes[0]}, http.StatusOK)
-	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
-	for range 3 {
-		c = srv.Client(t)
-		c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": who, "password": "Wr0ng!pass"})
-	}
+	secrets := apitest.UseEverySecret(t, srv, smtp, apitest.RegisterMFAUser(t, srv))
 
 	// Everything downstream has caught up: the lockout hook came, the
 	// stream sent the last event.
@@ -127,7 +107,6 @@ func TestNoSecretLeavesDownstream(t *testing.T) {
 	sseMu.Unlock()
 	outputs := map[string]string{"CloudEvents": cloudEvents.String(), "webhooks": hooks, "server-sent events": streamed,
 		"metrics": string(metricsText.Body), "logs": srv.Logs()}
-	secrets := append([]string{apitest.ScriptPassword, "Wr0ng!pass", alice.TotpSecret, code, "$argon2id"}, alice.BackupCodes...)
 	for name, out := range outputs {
 		if len(out) < 100 {
 			t.Errorf("%s: only %d bytes to scan", name, len(out))

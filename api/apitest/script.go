@@ -108,3 +108,34 @@ func SignIn(t testing.TB, srv *Server, name string) string {
 	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
 	return c.InteractionID()
 }
+
+// UseEverySecret is the scripted run that the secret scans look for:
+// after SignInWithWrongPasswordFirst, a sign-in by email code (to an
+// address no user has), one with a backup code, and wrong passwords until
+// alice is locked (with a sentinel policy of 3 attempts). It returns every
+// secret used, for the scans.
+func UseEverySecret(t testing.TB, srv *Server, smtp *SMTPServer, u MFAUser) []string {
+	t.Helper()
+	SignInWithWrongPasswordFirst(t, srv, u)
+	c := srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	email := map[string]string{"type": "email", "value": "carol@example.com"}
+	sent := c.Expect(http.MethodPost, "/verification/verification-code", map[string]any{"identifier": email, "interactionEvent": "SignIn"}, http.StatusOK)
+	code := smtp.WaitMail(t, 1)[0].Code()
+	c.Expect(http.MethodPost, "/verification/verification-code/verify",
+		map[string]any{"identifier": email, "verificationId": sent["verificationId"], "code": code}, http.StatusOK)
+	c = srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	alice := map[string]string{"type": "username", "value": "alice"}
+	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": u.BackupCodes[0]}, http.StatusOK)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	for range 3 {
+		c = srv.Client(t)
+		c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": alice, "password": "Wr0ng!pass"})
+		srv.Clock.Advance(time.Second)
+	}
+	return append([]string{ScriptPassword, "Wr0ng!pass", u.TotpSecret, code, "$argon2id"}, u.BackupCodes...)
+}

@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -72,29 +70,7 @@ func TestEveryMessageOfAScriptedRunMatchesItsSchema(t *testing.T) {
 	sie := apitest.ScriptSettings()
 	sie.SentinelPolicy = settings.SentinelPolicy{MaxAttempts: 3, LockoutDuration: 60}
 	srv := apitest.NewServer(t, apitest.Options{Settings: sie, SMTP: smtp})
-	alice := apitest.RegisterMFAUser(t, srv)
-	apitest.SignInWithWrongPasswordFirst(t, srv, alice)
-	// An email code, a backup code, and a lockout.
-	c := srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	email := map[string]string{"type": "email", "value": "carol@example.com"}
-	sent := c.Expect(http.MethodPost, "/verification/verification-code", map[string]any{"identifier": email, "interactionEvent": "SignIn"}, http.StatusOK)
-	code := smtp.WaitMail(t, 1)[0].Code()
-	c.Expect(http.MethodPost, "/verification/verification-code/verify",
-		map[string]any{"identifier": email, "verificationId": sent["verificationId"], "code": code}, http.StatusOK)
-	c = srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	alias := map[string]string{"type": "username", "value": "alice"}
-	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": alias, "password": apitest.ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
-	c.Expect(http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": alice.BackupCodes[0]}, http.StatusOK)
-	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
-	c = srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	for range 3 {
-		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": alias, "password": "Wr0ng!pass"})
-		srv.Clock.Advance(time.Second)
-	}
+	secrets := apitest.UseEverySecret(t, srv, smtp, apitest.RegisterMFAUser(t, srv))
 	waitPublished(t, srv)
 
 	schemas, err := publicstream.Schemas(srv.API().Catalogue())
@@ -115,7 +91,6 @@ func TestEveryMessageOfAScriptedRunMatchesItsSchema(t *testing.T) {
 			t.Fatalf("%s: %v", eventType, err)
 		}
 	}
-	secrets := append([]string{apitest.ScriptPassword, "Wr0ng!pass", alice.TotpSecret, code, "$argon2id"}, alice.BackupCodes...)
 	seen := map[string]int{}
 	for _, m := range published(t, srv.Store.JetStream()) {
 		eventType := strings.TrimPrefix(m.Subject, "authtrail.")
