@@ -25,8 +25,8 @@ type ReadModels struct {
 	db           *projections.DB
 }
 
-// StartReadModels opens the database at path and runs the projections on
-// their own connection to the store's server until Stop.
+// StartReadModels opens the database at path and runs the projections,
+// on the store's connection, until Stop.
 // events decodes the interaction's events; clock tells expired interactions.
 func StartReadModels(ctx context.Context, store *eventstore.Store, path string, events domain.Registry, clock domain.Clock, log *slog.Logger) (*ReadModels, error) {
 	if clock == nil {
