@@ -266,6 +266,7 @@ func (r *run) commit(ctx context.Context, envs []eventstore.Envelope) (failed in
 		return rollback(len(envs), fmt.Errorf("projections: commit: %w", err))
 	}
 	r.checkpoint.Store(last)
+	r.setError(nil, false) // before waiters wake: the error is over
 	r.signal()
 	return len(envs), nil
 }
