@@ -21,6 +21,9 @@ import (
 // commit (a WAL write) over more rows.
 const batchMax = 5000
 
+// coalesce is how long a batch waits for more events after its first.
+const coalesce = 5 * time.Millisecond
+
 // ackWait is how long the server waits for an ack before handing events out
 // again; the host recreates its consumer at every start, so it matters only
 // within one run.
@@ -164,15 +167,22 @@ func (r *run) consume(ctx context.Context) error {
 		case m := <-msgs:
 			batch = append(batch, m)
 		}
+		// Live traffic arrives an event at a time; waiting a moment for the
+		// rest of a request's events commits them in one transaction
+		// instead of one each.
+		linger := time.NewTimer(coalesce)
 	more:
 		for len(batch) < batchMax {
 			select {
 			case m := <-msgs:
 				batch = append(batch, m)
-			default:
+			case <-linger.C:
+				break more
+			case <-ctx.Done():
 				break more
 			}
 		}
+		linger.Stop()
 		if err := r.apply(ctx, batch); err != nil {
 			return err
 		}
