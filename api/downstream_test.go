@@ -3,7 +3,6 @@ package api_test
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,7 +38,7 @@ func TestNoSecretLeavesDownstream(t *testing.T) {
 	srv := apitest.NewServer(t, apitest.Options{Settings: sie, SMTP: smtp,
 		APIClients: []onelogin.Client{{ID: "auditor", Secret: "auditor-secret", Scope: onelogin.ScopeReadAll}},
 		Webhooks:   []webhooks.Hook{{ID: "sink", URL: receiver.URL, SigningKey: "k", Events: webhook.Names}}})
-	token := bearer(t, srv)
+	token := srv.Token(t, "auditor", "auditor-secret")
 
 	// A server-sent event subscriber from the start.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -117,23 +116,4 @@ func TestNoSecretLeavesDownstream(t *testing.T) {
 			}
 		}
 	}
-}
-
-func bearer(t *testing.T, srv *apitest.Server) string {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+onelogin.TokenPath, strings.NewReader(`{"grant_type":"client_credentials"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("auditor", "auditor-secret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&tok); err != nil {
-		t.Fatal(err)
-	}
-	return tok.AccessToken
 }

@@ -56,22 +56,8 @@ func (e *env) token(client string) string {
 	if tok, ok := e.tokens[client]; ok {
 		return tok
 	}
-	req, _ := http.NewRequest(http.MethodPost, e.srv.URL+onelogin.TokenPath, strings.NewReader(`{"grant_type":"client_credentials"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(client, client+"-secret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var body struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
-		e.t.Fatalf("token for %s: %d %v", client, resp.StatusCode, err)
-	}
-	e.tokens[client] = body.AccessToken
-	return body.AccessToken
+	e.tokens[client] = e.srv.Token(e.t, client, client+"-secret")
+	return e.tokens[client]
 }
 
 // answer is an admin API response.

@@ -1,10 +1,13 @@
 package apitest
 
 import (
+	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/totp"
 )
@@ -32,12 +35,8 @@ type MFAUser struct {
 // step.
 func RegisterMFAUser(t testing.TB, srv *Server) MFAUser {
 	t.Helper()
-	c := srv.Client(t)
+	c := registered(t, srv, "alice")
 	var u MFAUser
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
-	vid := c.Expect(http.MethodPost, "/verification/new-password-identity",
-		map[string]any{"identifier": map[string]string{"type": "username", "value": "alice"}, "password": ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
 	c.Expect(http.MethodPost, "/submit", nil, http.StatusUnprocessableEntity) // user.suggest_mfa
 	secret := c.Expect(http.MethodPost, "/verification/totp/secret", nil, http.StatusOK)
 	u.TotpSecret = secret["secret"].(string)
@@ -89,24 +88,42 @@ func (c *Client) Expect(method, path string, body any, status int) map[string]an
 // Register creates a user with a username and ScriptPassword.
 func Register(t testing.TB, srv *Server, name string) {
 	t.Helper()
+	registered(t, srv, name).Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+}
+
+// registered runs a Register interaction for name up to the submit.
+func registered(t testing.TB, srv *Server, name string) *Client {
+	t.Helper()
 	c := srv.Client(t)
 	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
 	vid := c.Expect(http.MethodPost, "/verification/new-password-identity",
-		map[string]any{"identifier": map[string]string{"type": "username", "value": name}, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+		map[string]any{"identifier": username(name), "password": ScriptPassword}, http.StatusOK)["verificationId"]
 	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
-	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	return c
 }
 
 // SignIn signs name in with ScriptPassword and returns the interaction id.
 func SignIn(t testing.TB, srv *Server, name string) string {
 	t.Helper()
+	c := Identified(t, srv, name)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	return c.InteractionID()
+}
+
+// Identified runs a SignIn interaction for name with ScriptPassword up to
+// the identification, which a submit or an MFA verification follows.
+func Identified(t testing.TB, srv *Server, name string) *Client {
+	t.Helper()
 	c := srv.Client(t)
 	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
 	vid := c.Expect(http.MethodPost, "/verification/password",
-		map[string]any{"identifier": map[string]string{"type": "username", "value": name}, "password": ScriptPassword}, http.StatusOK)["verificationId"]
+		map[string]any{"identifier": username(name), "password": ScriptPassword}, http.StatusOK)["verificationId"]
 	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
-	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
-	return c.InteractionID()
+	return c
+}
+
+func username(name string) map[string]string {
+	return map[string]string{"type": "username", "value": name}
 }
 
 // UseEverySecret is the scripted run that the secret scans look for:
@@ -124,18 +141,35 @@ func UseEverySecret(t testing.TB, srv *Server, smtp *SMTPServer, u MFAUser) []st
 	code := smtp.WaitMail(t, 1)[0].Code()
 	c.Expect(http.MethodPost, "/verification/verification-code/verify",
 		map[string]any{"identifier": email, "verificationId": sent["verificationId"], "code": code}, http.StatusOK)
-	c = srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	alice := map[string]string{"type": "username", "value": "alice"}
-	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": alice, "password": ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
+	c = Identified(t, srv, "alice")
 	c.Expect(http.MethodPost, "/verification/backup-code/verify", map[string]any{"code": u.BackupCodes[0]}, http.StatusOK)
 	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
 	for range 3 {
 		c = srv.Client(t)
 		c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": alice, "password": "Wr0ng!pass"})
+		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": username("alice"), "password": "Wr0ng!pass"})
 		srv.Clock.Advance(time.Second)
 	}
 	return append([]string{ScriptPassword, "Wr0ng!pass", u.TotpSecret, code, "$argon2id"}, u.BackupCodes...)
+}
+
+// Token gets an access token for an API client through the real token
+// endpoint.
+func (s *Server) Token(t testing.TB, clientID, secret string) string {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, s.URL+onelogin.TokenPath, strings.NewReader(`{"grant_type":"client_credentials"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(clientID, secret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		AccessToken string `json:"access_token"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.AccessToken == "" {
+		t.Fatalf("apitest: token for %s: %d %v", clientID, resp.StatusCode, err)
+	}
+	return body.AccessToken
 }

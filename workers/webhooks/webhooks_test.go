@@ -205,11 +205,7 @@ func TestPostSignInWaitsForTheSubmitAndLockoutsFire(t *testing.T) {
 	sie.SentinelPolicy = settings.SentinelPolicy{MaxAttempts: 2, LockoutDuration: 60}
 	srv := apitest.NewServer(t, apitest.Options{Settings: sie, Webhooks: []webhooks.Hook{rc.hook("sink", webhook.PostSignIn, webhook.IdentifierLockout)}})
 	alice := apitest.RegisterMFAUser(t, srv)
-	c := srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	who := map[string]string{"type": "username", "value": "alice"}
-	vid := c.Expect(http.MethodPost, "/verification/password", map[string]any{"identifier": who, "password": apitest.ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
+	c := apitest.Identified(t, srv, "alice")
 	c.Expect(http.MethodPost, "/submit", nil, http.StatusForbidden)
 	time.Sleep(300 * time.Millisecond)
 	if n := rc.count(); n != 0 {
@@ -224,6 +220,7 @@ func TestPostSignInWaitsForTheSubmitAndLockoutsFire(t *testing.T) {
 
 	c = srv.Client(t)
 	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	who := map[string]string{"type": "username", "value": "alice"}
 	for range 2 {
 		c.Do(http.MethodPost, "/api/experience/verification/password", map[string]any{"identifier": who, "password": "Wr0ng!pass"})
 	}
@@ -253,20 +250,7 @@ var clients = []onelogin.Client{{ID: "auditor", Secret: "auditor-secret", Scope:
 
 func adminGet(t *testing.T, srv *apitest.Server, path string) *apitest.Response {
 	t.Helper()
-	c := srv.Client(t)
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+onelogin.TokenPath, strings.NewReader(`{"grant_type":"client_credentials"}`))
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth("auditor", "auditor-secret")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tok struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&tok)
-	resp.Body.Close()
-	return c.WithHeader("Authorization", "Bearer "+tok.AccessToken).Do(http.MethodGet, path, nil)
+	return srv.Client(t).WithHeader("Authorization", "Bearer "+srv.Token(t, "auditor", "auditor-secret")).Do(http.MethodGet, path, nil)
 }
 
 func waitDeliveries(t *testing.T, srv *apitest.Server, hook string, n int, page any) {
