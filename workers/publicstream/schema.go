@@ -30,23 +30,32 @@ func Types(catalogue map[string]domain.Registry) []string {
 // redaction and the additions of Data applied: the documentation the
 // repository keeps in docs/events/ and the server serves.
 func Schemas(catalogue map[string]domain.Registry) (map[string][]byte, error) {
-	out := map[string][]byte{}
+	// An event type may belong to several aggregates (the MFA API's code
+	// events are a registration's or a verification's).
+	aggTypes := map[string][]string{}
+	news := map[string]func() domain.Event{}
 	for aggType, reg := range catalogue {
 		if !Public(aggType) {
 			continue
 		}
 		for eventType, newEvent := range reg {
-			s, err := schema(aggType, eventType, newEvent())
-			if err != nil {
-				return nil, fmt.Errorf("publicstream: schema of %s: %w", eventType, err)
-			}
-			out[eventType] = s
+			aggTypes[eventType] = append(aggTypes[eventType], aggType)
+			news[eventType] = newEvent
 		}
+	}
+	out := map[string][]byte{}
+	for eventType, aggs := range aggTypes {
+		slices.Sort(aggs)
+		s, err := schema(aggs, eventType, news[eventType]())
+		if err != nil {
+			return nil, fmt.Errorf("publicstream: schema of %s: %w", eventType, err)
+		}
+		out[eventType] = s
 	}
 	return out, nil
 }
 
-func schema(aggType, eventType string, ev domain.Event) ([]byte, error) {
+func schema(aggTypes []string, eventType string, ev domain.Event) ([]byte, error) {
 	r := jsonschema.Reflector{DoNotReference: true, ExpandedStruct: true}
 	raw, err := json.Marshal(r.Reflect(ev))
 	if err != nil {
@@ -65,9 +74,13 @@ func schema(aggType, eventType string, ev domain.Event) ([]byte, error) {
 		data["properties"] = props
 	}
 	required := toStrings(data["required"])
-	if key, ok := idFields[aggType]; ok {
-		props[key] = map[string]any{"type": "string"}
-		required = append(required, key)
+	for _, aggType := range aggTypes {
+		if key, ok := idFields[aggType]; ok {
+			props[key] = map[string]any{"type": "string"}
+			if len(aggTypes) == 1 { // of one aggregate: always there
+				required = append(required, key)
+			}
+		}
 	}
 	for key, def := range always[eventType] {
 		if def == nil {
