@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"syscall"
@@ -124,7 +127,12 @@ func alternatePhases(ctx context.Context, clients int, d time.Duration, rounds i
 					return nil, nil, err
 				}
 			}
+			stop, err := profilePhase(j, i)
+			if err != nil {
+				return nil, nil, err
+			}
 			r, err := load(ctx, clients, d/time.Duration(rounds), p.op)
+			stop()
 			if err != nil {
 				return nil, nil, err
 			}
@@ -194,4 +202,25 @@ func timed(ops int, fn func() error) (result, error) {
 	begin := time.Now()
 	err := fn()
 	return result{ops: ops, elapsed: time.Since(begin), cpu: processCPU() - cpuBefore}, err
+}
+
+// phaseProfiles, when set (-phase-profiles), is the folder that receives a
+// CPU profile of each phase's turn, phase<j>-round<i>.pprof, so that the
+// turns with a feature can be compared with those without it
+// (go tool pprof -diff_base).
+var phaseProfiles string
+
+func profilePhase(phase, round int) (stop func(), err error) {
+	if phaseProfiles == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(filepath.Join(phaseProfiles, fmt.Sprintf("phase%d-round%d.pprof", phase, round)))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("-phase-profiles: %w (not with -cpuprofile)", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

@@ -65,6 +65,7 @@ func main() {
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	flag.StringVar(&phaseProfiles, "phase-profiles", "", "write a CPU profile of each phase's turn of an alternating measurement to this folder")
 	flag.Parse()
 	sz := sizes{rebuildEvents: *rebuildEvents, adminInteractions: *adminInteractions}
 	if *only == "" {
