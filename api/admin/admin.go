@@ -51,7 +51,10 @@ type Deps struct {
 }
 
 // API serves /api/admin.
-type API struct{ d Deps }
+type API struct {
+	d    Deps
+	tail *tail // shared by the event streams
+}
 
 // New returns the admin API.
 func New(d Deps) *API {
@@ -61,7 +64,9 @@ func New(d Deps) *API {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &API{d: d}
+	a := &API{d: d}
+	a.tail = &tail{store: d.Store, render: a.render}
+	return a
 }
 
 // Register mounts the routes; reads need read_all or manage_all, writes

@@ -232,3 +232,63 @@ wait:
 	}
 	wg.Wait()
 }
+
+// A stream that starts far behind the shared tail's window reads the log
+// by itself, then joins the window, with every event once, in order, as a
+// stream that was live all along saw them.
+func TestEventStreamCatchesUpThenJoinsTheSharedTail(t *testing.T) {
+	defer admin.SetTailFrames(4)()
+	e := newPlainEnv(t)
+	live, _ := e.stream(e.srv.URL, "", "")
+	for range 6 {
+		apitest.SignIn(t, e.srv, "alice")
+	}
+	last := apitest.SignIn(t, e.srv, "alice")
+	var seen []frame
+	for {
+		f := live.next(t)
+		seen = append(seen, f)
+		if f.event == "authtrail.interaction.submitted" && strings.Contains(f.data, last) {
+			break
+		}
+	}
+	if len(seen) < 20 {
+		t.Fatalf("%d live events, want more than the window of 4 (and its slack) to fall behind", len(seen))
+	}
+	late, _ := e.stream(e.srv.URL, "?from=1", "")
+	prev := 0
+	var caught []frame
+	for len(caught) == 0 || caught[len(caught)-1].id != seen[len(seen)-1].id {
+		f := late.next(t)
+		seq, _ := strconv.Atoi(f.id)
+		if seq <= prev {
+			t.Fatalf("event %d after %d: repeated or out of order", seq, prev)
+		}
+		prev = seq
+		if first, _ := strconv.Atoi(seen[0].id); seq >= first {
+			caught = append(caught, f)
+		}
+	}
+	if len(caught) != len(seen) {
+		t.Fatalf("the late stream sent %d of the %d events the live one saw", len(caught), len(seen))
+	}
+	for i := range seen {
+		if caught[i] != seen[i] {
+			t.Fatalf("event %d: late %+v, live %+v", i, caught[i], seen[i])
+		}
+	}
+	// Both now follow the tail.
+	next := apitest.SignIn(t, e.srv, "alice")
+	for _, s := range []*sse{live, late} {
+		for {
+			f := s.next(t)
+			seq, _ := strconv.Atoi(f.id)
+			if seq <= prev {
+				t.Fatalf("event %d repeated after catching up", seq)
+			}
+			if f.event == "authtrail.interaction.submitted" && strings.Contains(f.data, next) {
+				break
+			}
+		}
+	}
+}
