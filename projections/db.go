@@ -179,6 +179,15 @@ func (db *DB) createVersion(ctx context.Context, p Projection, version int, stat
 	})
 }
 
+// index creates the version's reader-only indexes (Indexer).
+func (db *DB) index(ctx context.Context, p Projection, t Tables) error {
+	ix, ok := p.(Indexer)
+	if !ok {
+		return nil
+	}
+	return db.inTx(ctx, func(tx *sql.Tx) error { return ix.CreateIndexes(ctx, tx, t) })
+}
+
 // dropVersion removes a version's row and tables.
 func (db *DB) dropVersion(ctx context.Context, t Tables) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {

@@ -90,5 +90,23 @@ func Dump(ctx context.Context, db *DB, t Tables) (map[string][]string, error) {
 		}
 		out[strings.TrimPrefix(name, t.prefix())] = lines
 	}
-	return out, nil
+	// And the indexes a projection made, by name without the prefix.
+	indexes, err := db.read.QueryContext(ctx, `SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+		AND substr(tbl_name, 1, ?) = ? ORDER BY name`, len(t.prefix()), t.prefix())
+	if err != nil {
+		return nil, err
+	}
+	defer indexes.Close()
+	for indexes.Next() {
+		var n string
+		if err := indexes.Scan(&n); err != nil {
+			return nil, err
+		}
+		out[DumpIndexes] = append(out[DumpIndexes], strings.TrimPrefix(n, t.prefix()))
+	}
+	return out, indexes.Err()
 }
+
+// DumpIndexes is the key of Dump's list of a version's indexes, present
+// when it has any.
+const DumpIndexes = "(indexes)"

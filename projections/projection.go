@@ -45,6 +45,16 @@ type Batch interface {
 	Flush(ctx context.Context) error
 }
 
+// An Indexer has indexes that only its readers use. A version gets them
+// when it first reaches the end of the log: building an index over the
+// finished table costs far less than keeping it up to date row by row
+// through a rebuild of the whole log. Until then queries on the version
+// scan its table. CreateIndexes must be idempotent (CREATE INDEX IF NOT
+// EXISTS): every run of a version calls it once.
+type Indexer interface {
+	CreateIndexes(ctx context.Context, tx *sql.Tx, t Tables) error
+}
+
 // A Resetter drops what a projection keeps in memory across batches, after
 // a batch was rolled back.
 type Resetter interface{ Reset(t Tables) }

@@ -51,6 +51,9 @@ type run struct {
 	// caughtUp, when set, is called once after a commit that reached the
 	// end of the stream (a rebuild's cue to cut over).
 	caughtUp func()
+	// indexed: the reader-only indexes exist (Indexer); a version makes them
+	// when it first reaches the end of the log.
+	indexed bool
 
 	errMu   sync.Mutex
 	halted  bool
@@ -143,10 +146,17 @@ func (r *run) consume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	msgs := make(chan jetstream.Msg, 2*batchMax)
+	msgs := make(chan delivered, 2*batchMax)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
+		// Reading the envelope here, on the client's delivery goroutine,
+		// takes it off the one goroutine that applies and commits.
+		d := delivered{msg: m}
+		d.md, d.err = m.Metadata()
+		if d.err == nil {
+			d.env, d.err = envelopeOf(m, d.md)
+		}
 		select {
-		case msgs <- m:
+		case msgs <- d:
 		case <-ctx.Done():
 		}
 	}, jetstream.PullMaxMessages(batchMax), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
@@ -156,7 +166,7 @@ func (r *run) consume(ctx context.Context) error {
 		return fmt.Errorf("projections: consume %s: %w", r.t.consumer(r.host.db.instance), err)
 	}
 	defer cc.Stop()
-	batch := make([]jetstream.Msg, 0, batchMax)
+	batch := make([]delivered, 0, batchMax)
 	for {
 		batch = batch[:0]
 		select {
@@ -189,29 +199,39 @@ func (r *run) consume(ctx context.Context) error {
 	}
 }
 
+// delivered is a message with what was read from it on arrival.
+type delivered struct {
+	msg jetstream.Msg
+	md  *jetstream.MsgMetadata
+	env eventstore.Envelope
+	err error // reading the metadata or the envelope
+}
+
 // apply folds a batch in one transaction with the new checkpoint. When an
 // event cannot be applied for good, the events before it are committed
 // and the error names the event.
-func (r *run) apply(ctx context.Context, batch []jetstream.Msg) error {
+func (r *run) apply(ctx context.Context, batch []delivered) error {
 	envs := make([]eventstore.Envelope, 0, len(batch))
 	var lastMeta *jetstream.MsgMetadata
-	for _, m := range batch {
-		md, err := m.Metadata()
-		if err != nil {
-			return fmt.Errorf("%w: message on %s without JetStream metadata: %v", ErrPermanent, m.Subject(), err)
+	for _, d := range batch {
+		if d.md == nil {
+			return fmt.Errorf("%w: message on %s without JetStream metadata: %v", ErrPermanent, d.msg.Subject(), d.err)
 		}
-		lastMeta = md
-		if md.Sequence.Stream <= r.checkpoint.Load() {
+		lastMeta = d.md
+		if d.md.Sequence.Stream <= r.checkpoint.Load() {
 			continue // a redelivery of what is committed
 		}
-		env, err := envelopeOf(m, md)
-		if err != nil {
-			return r.applyBefore(ctx, envs, err)
+		if d.err != nil {
+			return r.applyBefore(ctx, envs, d.err)
 		}
-		envs = append(envs, env)
+		envs = append(envs, d.env)
 	}
+	// A version makes its reader-only indexes when it first reaches the end
+	// of the log, in the transaction that gets there: readers that see the
+	// checkpoint see the indexes.
+	atEnd := lastMeta.NumPending == 0
 	if len(envs) > 0 {
-		failed, err := r.commit(ctx, envs)
+		failed, err := r.commit(ctx, envs, atEnd && !r.indexed)
 		if errors.Is(err, ErrPermanent) {
 			return r.applyBefore(ctx, envs[:failed], err)
 		}
@@ -221,11 +241,18 @@ func (r *run) apply(ctx context.Context, batch []jetstream.Msg) error {
 	}
 	// AckAll: one ack settles the batch. A lost ack costs a redelivery,
 	// which the checkpoint skips.
-	if err := batch[len(batch)-1].Ack(); err != nil {
+	if err := batch[len(batch)-1].msg.Ack(); err != nil {
 		r.log.Debug("ack failed", "err", err)
 	}
+	if atEnd && !r.indexed {
+		// At the end with nothing new to commit (redeliveries only).
+		if err := r.host.db.index(ctx, r.p, r.t); err != nil {
+			return fmt.Errorf("projections: indexes of %s: %w", r.t.prefix(), err)
+		}
+		r.indexed = true
+	}
 	r.setError(nil, false)
-	if lastMeta.NumPending == 0 && r.caughtUp != nil {
+	if atEnd && r.caughtUp != nil {
 		r.caughtUp()
 	}
 	return nil
@@ -235,16 +262,17 @@ func (r *run) apply(ctx context.Context, batch []jetstream.Msg) error {
 // cause, so the projection halts exactly at that event.
 func (r *run) applyBefore(ctx context.Context, envs []eventstore.Envelope, cause error) error {
 	if len(envs) > 0 {
-		if _, err := r.commit(ctx, envs); err != nil {
+		if _, err := r.commit(ctx, envs, false); err != nil {
 			return err
 		}
 	}
 	return cause
 }
 
-// commit applies envs in one transaction with the checkpoint. On an error
-// it rolls back and reports the index of the event that failed.
-func (r *run) commit(ctx context.Context, envs []eventstore.Envelope) (failed int, err error) {
+// commit applies envs in one transaction with the checkpoint, and the
+// reader-only indexes if index is set. On an error it rolls back and
+// reports the index of the event that failed.
+func (r *run) commit(ctx context.Context, envs []eventstore.Envelope, index bool) (failed int, err error) {
 	tx, err := r.host.db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("projections: begin: %w", err)
@@ -272,9 +300,15 @@ func (r *run) commit(ctx context.Context, envs []eventstore.Envelope) (failed in
 	if err := setCheckpoint(ctx, tx, r.t, last); err != nil {
 		return rollback(len(envs), err)
 	}
+	if ix, ok := r.p.(Indexer); ok && index {
+		if err := ix.CreateIndexes(ctx, tx, r.t); err != nil {
+			return rollback(len(envs), fmt.Errorf("projections: indexes of %s: %w", r.t.prefix(), err))
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return rollback(len(envs), fmt.Errorf("projections: commit: %w", err))
 	}
+	r.indexed = r.indexed || index
 	r.checkpoint.Store(last)
 	r.setError(nil, false) // before waiters wake: the error is over
 	r.signal()

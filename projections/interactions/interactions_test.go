@@ -276,6 +276,10 @@ func TestRebuildEndsInTheRowsOfTheLiveVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The rebuilt version made the filters' indexes once it had caught up.
+	if want := []string{"summary_failed", "summary_identifier", "summary_started", "summary_user"}; !slices.Equal(rebuilt[projections.DumpIndexes], want) {
+		t.Fatalf("rebuilt version's indexes %q, want %q", rebuilt[projections.DumpIndexes], want)
+	}
 	if len(live["summary"]) != 200 || !reflect.DeepEqual(live, rebuilt) {
 		for i := range min(len(live["summary"]), len(rebuilt["summary"])) {
 			if live["summary"][i] != rebuilt["summary"][i] {
