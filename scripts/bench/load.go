@@ -184,7 +184,12 @@ func alternateRuns(rounds int, runs ...func() (result, error)) ([]result, [][]re
 		round := make([]result, len(runs))
 		for k := range runs {
 			j := (i + k) % len(runs)
+			stop, err := profilePhase(j, i)
+			if err != nil {
+				return nil, nil, err
+			}
 			r, err := runs[j]()
+			stop()
 			if err != nil {
 				return nil, nil, err
 			}
@@ -205,7 +210,7 @@ func timed(ops int, fn func() error) (result, error) {
 }
 
 // phaseProfiles, when set (-phase-profiles), is the folder that receives a
-// CPU profile of each phase's turn, phase<j>-round<i>.pprof, so that the
+// CPU profile of each phase's (or run's) turn, phase<j>-round<i>.pprof, so that the
 // turns with a feature can be compared with those without it
 // (go tool pprof -diff_base).
 var phaseProfiles string
