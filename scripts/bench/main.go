@@ -28,6 +28,7 @@
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
 // [-rebuild-events 1000000] [-admin-interactions 1000000]
 // [-only signin|start|mfa|code|rebuild|admin|downstream|lag] [-admin-clients 4]
+// [-cpuprofile FILE] [-phase-profiles DIR]
 package main
 
 import (
