@@ -133,10 +133,11 @@ func (h *Host) open(ctx context.Context, p Projection) (*entry, error) {
 }
 
 // consumer creates the version's durable consumer afresh, starting right
-// after checkpoint. Its state lives in the server's memory: the checkpoint
-// in the read model is the position that counts, so writing the consumer's
-// own to disk (an fsync'd file ten times a second with sync always on) would
-// buy nothing.
+// after checkpoint. The checkpoint in the read model is the position that
+// counts, so the consumer keeps no position worth an ack or a disk write:
+// it acknowledges nothing (a failed batch recreates it from the checkpoint)
+// and keeps its state in the server's memory (with sync always on, a file
+// would be fsync'd ten times a second for nothing).
 func (h *Host) consumer(ctx context.Context, t Tables, checkpoint uint64) (jetstream.Consumer, error) {
 	name := t.consumer(h.db.instance)
 	if err := h.js.DeleteConsumer(ctx, h.stream, name); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -146,10 +147,7 @@ func (h *Host) consumer(ctx context.Context, t Tables, checkpoint uint64) (jetst
 		Durable:           name,
 		Description:       "read model " + t.prefix() + " (docs/audit.md)",
 		DeliverPolicy:     jetstream.DeliverAllPolicy,
-		AckPolicy:         jetstream.AckAllPolicy,
-		AckWait:           ackWait,
-		MaxDeliver:        -1, // never drop an event
-		MaxAckPending:     4 * batchMax,
+		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: inactiveThreshold,
 		MemoryStorage:     true,
 	}

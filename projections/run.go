@@ -24,11 +24,6 @@ const batchMax = 5000
 // coalesce is how long a batch waits for more events after its first.
 const coalesce = 5 * time.Millisecond
 
-// ackWait is how long the server waits for an ack before handing events out
-// again; the host recreates its consumer at every start, so it matters only
-// within one run.
-const ackWait = 30 * time.Second
-
 // inactiveThreshold removes the consumer of a database that is gone (a
 // deleted file, a process that left) once nobody has pulled for this long.
 const inactiveThreshold = time.Hour
@@ -238,11 +233,6 @@ func (r *run) apply(ctx context.Context, batch []delivered) error {
 		if err != nil {
 			return err
 		}
-	}
-	// AckAll: one ack settles the batch. A lost ack costs a redelivery,
-	// which the checkpoint skips.
-	if err := batch[len(batch)-1].msg.Ack(); err != nil {
-		r.log.Debug("ack failed", "err", err)
 	}
 	if atEnd && !r.indexed {
 		// At the end with nothing new to commit (redeliveries only).
