@@ -21,7 +21,7 @@ import (
 // Name names the projection; Shape is bumped when its tables change.
 const (
 	Name  = "interactions"
-	Shape = 1
+	Shape = 2 // 2: a rowid table (was WITHOUT ROWID)
 )
 
 // cacheSize bounds the folded interactions kept between batches, per
@@ -50,7 +50,11 @@ func New(events domain.Registry, load Loader) *Projection {
 func (*Projection) Name() string { return Name }
 func (*Projection) Shape() int   { return Shape }
 
-// Create makes the summary table.
+// Create makes the summary table. It keeps rowids: interaction ids are
+// random, and a table clustered on them (WITHOUT ROWID) puts every insert
+// of a rebuild at a random place in the B-tree, rows and all; the rowid
+// table appends the rows and only the id's small index takes random
+// inserts (a rebuild measured 15-20 % faster).
 func (*Projection) Create(ctx context.Context, tx *sql.Tx, t projections.Tables) error {
 	table := t.Table("summary")
 	_, err := tx.ExecContext(ctx, fmt.Sprintf(`
@@ -72,7 +76,7 @@ CREATE TABLE %[1]s (
 	failure_request   TEXT    NOT NULL,
 	event_count       INTEGER NOT NULL,
 	last_seq          INTEGER NOT NULL
-) WITHOUT ROWID;`, table))
+);`, table))
 	return err
 }
 
