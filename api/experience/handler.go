@@ -19,6 +19,7 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/command"
+	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/password"
@@ -117,6 +118,7 @@ func (h *Handler) Events() domain.Registry { return h.events }
 // then each method's.
 func (h *Handler) Register(r *mux.Router) {
 	s := r.PathPrefix("/api/experience").Subrouter()
+	s.Use(httpx.NoStore)
 	s.HandleFunc("", command.Handler(h.api, h.parseStart, h.start)).Methods(http.MethodPut)
 	Route(s, h, http.MethodPut, "/interaction-event", decodeEvent, h.switchEvent)
 	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)
