@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/admin"
@@ -86,6 +87,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	}
 	if o.PublicURL == "" {
 		o.PublicURL = "http://localhost:3001"
+	}
+	// Browsers may call the Experience API from the server's own pages and
+	// the configured others.
+	if public, err := url.Parse(o.PublicURL); err == nil && public.Host != "" {
+		o.Experience.AllowedOrigins = append([]string{public.Scheme + "://" + public.Host}, o.Experience.AllowedOrigins...)
 	}
 	if o.Log == nil {
 		o.Log = slog.Default()

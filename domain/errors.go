@@ -143,6 +143,7 @@ const (
 var registry = map[string]errorDef{
 	"guard.invalid_input":          {status: s400, message: "The request body is invalid."},
 	"request.entity_too_large":     {status: s413, message: "The request body is too large."},
+	"request.cross_site":           {status: s403, message: "This API does not accept requests from another site."},
 	"request.message_rate_limited": {status: s429, message: "Too many messages were sent to this recipient. Try again later."},
 	"request.conflict":             {status: s409, message: "The interaction changed while this request ran. Retry."},
 	"request.unavailable":          {status: s503, message: "The service is not ready yet. Retry shortly."},

@@ -19,7 +19,6 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/command"
-	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/password"
@@ -38,6 +37,10 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-For names the client
 	// recorded on interaction.started (config limits.trustedProxies).
 	TrustedProxies []netip.Prefix
+	// AllowedOrigins are the origins (scheme://host[:port]) whose pages may
+	// call the API from a browser: http.publicUrl's and http.allowedOrigins
+	// (docs/experience.md, Browsers).
+	AllowedOrigins []string
 }
 
 // Handler serves the Experience API.
@@ -118,7 +121,7 @@ func (h *Handler) Events() domain.Registry { return h.events }
 // then each method's.
 func (h *Handler) Register(r *mux.Router) {
 	s := r.PathPrefix("/api/experience").Subrouter()
-	s.Use(httpx.NoStore)
+	s.Use(h.browserGuard)
 	s.HandleFunc("", command.Handler(h.api, h.parseStart, h.start)).Methods(http.MethodPut)
 	Route(s, h, http.MethodPut, "/interaction-event", decodeEvent, h.switchEvent)
 	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)

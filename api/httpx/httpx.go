@@ -75,13 +75,3 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	}
 	JSON(w, e.Status, body)
 }
-
-// NoStore tells caches to keep none of next's answers: the Experience
-// API's carry secrets (a TOTP secret, backup codes) or a sign-in's state.
-// (The OneLogin-style and admin APIs set it with their JSON.)
-func NoStore(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}

@@ -58,6 +58,9 @@ func parseProxy(s string) (netip.Prefix, error) {
 type HTTPConfig struct {
 	Addr      string `yaml:"addr"`
 	PublicURL string `yaml:"publicUrl"`
+	// AllowedOrigins may call the Experience API from a browser, besides
+	// publicUrl's origin.
+	AllowedOrigins []string `yaml:"allowedOrigins"`
 }
 
 // NATSConfig: an empty URL runs the embedded server with its store in DataDir.

@@ -43,6 +43,14 @@ func (c *Config) validateHTTP(p *problems) {
 	} else if public, _ := url.Parse(c.HTTP.PublicURL); public.RawQuery != "" || public.Fragment != "" {
 		p.addf("http.publicUrl", "%q must not carry a query or fragment", c.HTTP.PublicURL)
 	}
+	for i, origin := range c.HTTP.AllowedOrigins {
+		key := fmt.Sprintf("http.allowedOrigins[%d]", i)
+		if err := checkConfigURL(key, origin, true); err != nil {
+			p.add(err)
+		} else if u, _ := url.Parse(origin); u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			p.addf(key, "%q is not an origin (scheme://host[:port], no trailing slash)", origin)
+		}
+	}
 }
 
 func (c *Config) validateNATS(p *problems) {

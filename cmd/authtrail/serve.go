@@ -95,7 +95,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		Experience: experience.Config{
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
 			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
-			TrustedProxies: cfg.Limits.trustedProxies(),
+			TrustedProxies: cfg.Limits.trustedProxies(), AllowedOrigins: cfg.HTTP.AllowedOrigins,
 		},
 		EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
 		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},

@@ -116,6 +116,7 @@ func TestServeMetricsHealthAndLogs(t *testing.T) {
 			}
 		}
 		req, _ := http.NewRequest(http.MethodPut, base+"/api/experience", strings.NewReader(`{"interactionEvent":"SignIn"}`))
+		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("X-Request-Id", "abc")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusNoContent || resp.Header.Get("X-Request-Id") != "abc" {

@@ -68,6 +68,7 @@ func TestServeAndDrain(t *testing.T) {
 		t.Fatalf("healthz: %v %v", resp, err)
 	}
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/experience", strings.NewReader(`{"interactionEvent":"SignIn"}`))
+	req.Header.Set("Content-Type", "application/json")
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("start: %v %v", resp, err)
@@ -142,6 +143,7 @@ func TestServeOnExternalNATS(t *testing.T) {
 	dir := t.TempDir()
 	base, stop := startServe(t, "--data-dir", dir, "--nats-url", ns.ClientURL())
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/experience", strings.NewReader(`{"interactionEvent":"Register"}`))
+	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil || resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("start: %v %v", resp, err)

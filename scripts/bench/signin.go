@@ -41,6 +41,9 @@ func (c *client) call(ctx context.Context, method, path string, body any, want i
 	if err != nil {
 		return err
 	}
+	if rd != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
