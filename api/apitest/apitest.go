@@ -59,6 +59,8 @@ func (c *Clock) Advance(d time.Duration) {
 type Options struct {
 	Settings *settings.SignInExperience
 	Clock    *Clock
+	// AllowedOrigins are the Experience API's http.allowedOrigins.
+	AllowedOrigins []string
 	// Store: use this store (e.g. one on a data dir kept across a restart).
 	Store *eventstore.Store
 	// StoreConfig configures the store the server opens when Store is nil
@@ -190,6 +192,7 @@ func NewServer(t testing.TB, o Options) *Server {
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
+			AllowedOrigins: o.AllowedOrigins,
 		},
 		EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
 		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},

@@ -13,7 +13,7 @@ import (
 // are refused before the interaction and write nothing; SDKs (no Origin)
 // and the server's own pages keep working.
 func TestRequestsFromAnotherSiteAreRefusedAndWriteNothing(t *testing.T) {
-	srv := apitest.NewServer(t, apitest.Options{})
+	srv := apitest.NewServer(t, apitest.Options{AllowedOrigins: []string{"https://app.example"}})
 	apitest.Register(t, srv, "alice")
 	c := srv.Client(t)
 	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
@@ -61,10 +61,13 @@ func TestRequestsFromAnotherSiteAreRefusedAndWriteNothing(t *testing.T) {
 			}
 		})
 	}
-	// The server's own origin, and a client without Origin, go through.
-	own := c.WithHeader("Origin", apitest.PublicURL).WithHeader("Sec-Fetch-Site", "same-origin")
-	if resp := own.Do(http.MethodPost, "/api/experience/verification/password", password); resp.Status != http.StatusOK {
-		t.Fatalf("from the server's own origin: %d %s", resp.Status, resp.Body)
+	// The server's own origin, an allowed one, and a client without
+	// Origin go through.
+	for _, origin := range []string{apitest.PublicURL, "https://app.example"} {
+		from := c.WithHeader("Origin", origin).WithHeader("Sec-Fetch-Site", "same-site")
+		if resp := from.Do(http.MethodPost, "/api/experience/verification/password", password); resp.Status != http.StatusOK {
+			t.Fatalf("from %s: %d %s", origin, resp.Status, resp.Body)
+		}
 	}
 	c.Expect(http.MethodPost, "/verification/password", password, http.StatusOK)
 }
