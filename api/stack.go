@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -90,9 +91,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	}
 	// Browsers may call the Experience API from the server's own pages and
 	// the configured others.
-	if public, err := url.Parse(o.PublicURL); err == nil && public.Host != "" {
-		o.Experience.AllowedOrigins = append([]string{public.Scheme + "://" + public.Host}, o.Experience.AllowedOrigins...)
+	public, err := url.Parse(o.PublicURL)
+	if err != nil || public.Host == "" {
+		return nil, fmt.Errorf("api: public URL %q is not an absolute URL", o.PublicURL)
 	}
+	o.Experience.AllowedOrigins = append([]string{public.Scheme + "://" + public.Host}, o.Experience.AllowedOrigins...)
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -113,7 +116,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
 	methods := builtinMethods(methodDeps{
 		codes: CodeHasher(o.EncryptionKey), keys: keys, emailConnector: o.EmailConnector, smsConnector: o.SMSConnector,
-		secrets: secrets, rp: rp, rpID: o.WebAuthn.RPID,
+		secrets: secrets, rp: rp, rpID: o.WebAuthn.RPID, issuer: public.Hostname(),
 		backupCodes: backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
 	})
 	exp := experience.New(o.Experience, experience.Deps{
@@ -131,7 +134,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	mfaAPI := onelogin.NewMFAAPI(onelogin.MFADeps{Store: store, Auth: auth, Factors: o.MFAFactors, Clock: o.Clock, Random: o.Random, Log: o.Log,
 		Secrets: secrets, Devices: readModels.Devices, CaughtUp: readModels.CaughtUp,
 		Tokens: code.NewHasher(keyID(o.EncryptionKey, "mfa-token"), code.DeriveKey(o.EncryptionKey, "authtrail mfa token hmac v1")),
-		Codes:  CodeHasher(o.EncryptionKey), CodeKeys: keys,
+		Codes:  CodeHasher(o.EncryptionKey), CodeKeys: keys, Issuer: public.Hostname(),
 	})
 	adminAPI := admin.New(admin.Deps{Store: store, Auth: auth, Host: readModels.Host, Interactions: readModels.Interactions,
 		Catalogue: Catalogue(exp.Events()), Clock: o.Clock, Log: o.Log, PublicURL: o.PublicURL,
@@ -155,6 +158,7 @@ type methodDeps struct {
 	secrets                      *secretbox.Keyring
 	rp                           *passkey.RP
 	rpID                         string
+	issuer                       string // the TOTP issuer: http.publicUrl's host
 	backupCodes                  *backupcodes.Hasher
 }
 
@@ -165,7 +169,7 @@ func builtinMethods(d methodDeps) []experience.Method {
 		password.New(),
 		newidentity.New(),
 		verificationcode.New(verificationcode.Deps{Codes: d.codes, Keys: d.keys, EmailConnector: d.emailConnector, SMSConnector: d.smsConnector}),
-		totp.New(d.secrets),
+		totp.New(d.secrets, d.issuer),
 		webauthn.New(d.rp, d.rpID),
 		backupcode.New(d.backupCodes),
 	}

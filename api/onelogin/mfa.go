@@ -40,6 +40,9 @@ type MFADeps struct {
 	Clock    domain.Clock
 	Random   io.Reader
 	Log      *slog.Logger
+	// Issuer is the TOTP issuer authenticator apps show: the host of
+	// http.publicUrl, never a request's Host header.
+	Issuer string
 	// Devices is the device read model that serves GET /devices; CaughtUp
 	// waits until it applied the events up to a stream sequence, so a
 	// device accepted a moment ago is listed (read-your-writes).

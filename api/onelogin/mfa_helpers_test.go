@@ -196,6 +196,11 @@ func (e *mfaEnv) enroll(uid int64) (sdkRegistration, string) {
 	if err != nil || u.Scheme != "otpauth" || u.Host != "totp" {
 		e.t.Fatalf("totp_url %q", reg.FactorData.TotpURL)
 	}
+	// The issuer is http.publicUrl's host, not the Host the request named
+	// (here 127.0.0.1).
+	if issuer := u.Query().Get("issuer"); issuer != "localhost" {
+		e.t.Fatalf("totp_url issuer %q, want localhost (http.publicUrl's host)", issuer)
+	}
 	return reg, u.Query().Get("secret")
 }
 

@@ -3,7 +3,6 @@ package onelogin
 import (
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"strings"
 
@@ -39,7 +38,7 @@ type registration struct {
 	regID         string
 	secret        string
 	factorUserID  string
-	issuer        string // the TOTP issuer: the request's host
+	issuer        string // the TOTP issuer: http.publicUrl's host
 	pending       *codekeys.Pending
 }
 
@@ -67,7 +66,7 @@ func (m *MFAAPI) parseRegistration(r *http.Request) (*registration, error) {
 	secret, secretErr := totp.NewSecret(m.d.Random)
 	in := &registration{factorID: factorID, displayName: strings.TrimSpace(displayName), expiresIn: expiresIn,
 		verified: verified, customMessage: body.CustomMessage, regID: regID, secret: secret,
-		factorUserID: domain.RandomIDs{Rand: m.d.Random}.NewID(), issuer: mfaHost(r)}
+		factorUserID: domain.RandomIDs{Rand: m.d.Random}.NewID(), issuer: m.d.Issuer}
 	return in, parseError(params, bodyErr, idErr, secretErr)
 }
 
@@ -205,15 +204,6 @@ func mfaBool(raw json.RawMessage) (bool, bool) {
 		return s == "true", true
 	}
 	return false, false
-}
-
-// mfaHost is the request's host without the port: the TOTP issuer, as the
-// Experience API names it.
-func mfaHost(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.Host); err == nil {
-		return host
-	}
-	return r.Host
 }
 
 // mfaAccountName is what authenticator apps show for the user.

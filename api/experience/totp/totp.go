@@ -6,7 +6,6 @@ package totp
 
 import (
 	"context"
-	"net"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -23,13 +22,19 @@ import (
 // Method is the TOTP method.
 type Method struct {
 	secrets *secretbox.Keyring
+	issuer  string
 	h       *experience.Handler
 }
 
 var _ experience.Binder = (*Method)(nil)
 
 // New returns the method; secrets seals the TOTP secrets in the events.
-func New(secrets *secretbox.Keyring) *Method { return &Method{secrets: secrets} }
+// New returns the method; issuer is what authenticator apps show beside
+// the account: the host of http.publicUrl (Logto shows its own host),
+// never the request's Host header, which a client chooses.
+func New(secrets *secretbox.Keyring, issuer string) *Method {
+	return &Method{secrets: secrets, issuer: issuer}
+}
 
 // Events decodes the method's events.
 func (m *Method) Events() domain.Registry { return Events }
@@ -55,17 +60,9 @@ type secretRequest struct {
 	verificationID, secret, issuer string
 }
 
-func (m *Method) parseSecret(r *http.Request) (secretRequest, error) {
+func (m *Method) parseSecret(*http.Request) (secretRequest, error) {
 	secret, err := otp.NewSecret(m.h.Random())
-	return secretRequest{verificationID: m.h.NewID(), secret: secret, issuer: hostname(r)}, err
-}
-
-// hostname is the request's host without the port: Logto's TOTP issuer.
-func hostname(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.Host); err == nil {
-		return host
-	}
-	return r.Host
+	return secretRequest{verificationID: m.h.NewID(), secret: secret, issuer: m.issuer}, err
 }
 
 // createSecret serves POST /verification/totp/secret: the
