@@ -170,13 +170,15 @@ func TestEventStreamRefusesBadPositionsAndTypes(t *testing.T) {
 }
 
 // Idle streams get keep-alive comments, many subscribers see the same
-// events, and the server's WriteTimeout does not cut a long stream.
+// events, and the server's WriteTimeout and ReadTimeout do not cut a
+// long stream.
 func TestManyLongLivedSubscribers(t *testing.T) {
 	defer func(d time.Duration) { admin.KeepAlive = d }(admin.KeepAlive)
 	admin.KeepAlive = 50 * time.Millisecond
 	e := newPlainEnv(t)
 	ts := httptest.NewUnstartedServer(e.srv.API())
 	ts.Config.WriteTimeout = 300 * time.Millisecond
+	ts.Config.ReadTimeout = 300 * time.Millisecond
 	ts.Start()
 	var streams []*sse
 	defer func() {

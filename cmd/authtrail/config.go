@@ -61,6 +61,12 @@ type HTTPConfig struct {
 	// AllowedOrigins may call the Experience API from a browser, besides
 	// publicUrl's origin.
 	AllowedOrigins []string `yaml:"allowedOrigins"`
+	// ReadTimeout bounds reading a whole request, body included;
+	// IdleTimeout an idle keep-alive connection; MaxConnections the
+	// connections served at once (more wait to be accepted).
+	ReadTimeout    Duration `yaml:"readTimeout"`
+	IdleTimeout    Duration `yaml:"idleTimeout"`
+	MaxConnections int      `yaml:"maxConnections"`
 }
 
 // NATSConfig: an empty URL runs the embedded server with its store in DataDir.

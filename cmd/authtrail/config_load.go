@@ -59,7 +59,8 @@ func DefaultConfig() Config {
 	sie := settings.Default()
 	sie.ApplyDefaults()
 	c := Config{
-		HTTP:             HTTPConfig{Addr: "127.0.0.1:3001", PublicURL: "http://localhost:3001"},
+		HTTP: HTTPConfig{Addr: "127.0.0.1:3001", PublicURL: "http://localhost:3001",
+			ReadTimeout: Duration{30 * time.Second}, IdleTimeout: Duration{30 * time.Second}, MaxConnections: 10000},
 		NATS:             NATSConfig{DataDir: "./data", Replicas: 1, SyncAlways: true},
 		Interaction:      InteractionConfig{TTL: Duration{time.Hour}, ReturnURL: "http://localhost:3000/callback"},
 		Log:              LogConfig{Level: "info"}, // Format "": json, or text on a terminal

@@ -43,6 +43,15 @@ func (c *Config) validateHTTP(p *problems) {
 	} else if public, _ := url.Parse(c.HTTP.PublicURL); public.RawQuery != "" || public.Fragment != "" {
 		p.addf("http.publicUrl", "%q must not carry a query or fragment", c.HTTP.PublicURL)
 	}
+	if c.HTTP.ReadTimeout.Duration <= 0 {
+		p.addf("http.readTimeout", "must be positive (e.g. 30s)")
+	}
+	if c.HTTP.IdleTimeout.Duration <= 0 {
+		p.addf("http.idleTimeout", "must be positive (e.g. 30s)")
+	}
+	if c.HTTP.MaxConnections < 1 {
+		p.addf("http.maxConnections", "must be at least 1, got %d", c.HTTP.MaxConnections)
+	}
 	for i, origin := range c.HTTP.AllowedOrigins {
 		key := fmt.Sprintf("http.allowedOrigins[%d]", i)
 		if err := checkConfigURL(key, origin, true); err != nil {

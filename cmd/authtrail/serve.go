@@ -8,9 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+
 	"net/url"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/admin"
@@ -34,6 +37,10 @@ const shutdownGrace = 15 * time.Second
 // serve runs the server until ctx ends (SIGTERM or interrupt), then drains
 // and returns 0. A bad configuration is one line per problem on stderr and
 // exit 1; a bad command line one line and exit 2.
+// writeTimeout bounds writing an answer (the slowest is a password hash
+// waiting its turn under load).
+const writeTimeout = time.Minute
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags, code, ok := parseServeFlags(args, stdout, stderr)
 	if !ok {
@@ -143,7 +150,14 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	httpServer := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	// A slow body, an idle connection or a flood of connections cannot hold
+	// the server: reads, idle keep-alives and concurrent connections are
+	// bounded, and so are writes, except the event stream's, which sets a
+	// deadline per write.
+	ln = netutil.LimitListener(ln, cfg.HTTP.MaxConnections)
+	httpServer := &http.Server{Handler: srv, ReadTimeout: cfg.HTTP.ReadTimeout.Duration,
+		ReadHeaderTimeout: min(10*time.Second, cfg.HTTP.ReadTimeout.Duration), IdleTimeout: cfg.HTTP.IdleTimeout.Duration,
+		WriteTimeout: writeTimeout, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- httpServer.Serve(ln) }()
 	srv.SetReady(true)
