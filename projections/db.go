@@ -8,10 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
-	"syscall"
 
+	"github.com/authtrail/authtrail/filelock"
 	_ "modernc.org/sqlite" // the pure-Go driver "sqlite": no cgo
 )
 
@@ -27,7 +26,7 @@ type DB struct {
 	// instance names this database's consumers: every process keeps its
 	// own read models, and a fresh file gets fresh consumers.
 	instance string
-	lock     *os.File
+	lock     *filelock.Lock
 }
 
 // schema is the host's own bookkeeping: the versions of each projection,
@@ -111,35 +110,15 @@ func (db *DB) Close() error {
 	return errors.Join(db.write.Close(), db.read.Close(), db.lock.Close())
 }
 
-// InUse reports whether a host holds the database at path (whose lock
-// another process has), so a tool can refuse to open its store beside it.
-func InUse(path string) (bool, error) {
-	f, err := lockFile(path + ".lock")
-	if errors.Is(err, errLocked) {
-		return true, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return false, f.Close()
-}
-
-// errLocked is lockFile's error when another process holds the lock.
-var errLocked = errors.New("in use by another server")
-
-// lockFile takes an exclusive lock that lives as long as the file is open:
-// two hosts on one database would share its consumers and undo each
+// lockFile takes the database's exclusive lock, for as long as the host
+// runs: two hosts on one database would share its consumers and undo each
 // other's checkpoints.
-func lockFile(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
+func lockFile(path string) (*filelock.Lock, error) {
+	l, err := filelock.Acquire(path)
 	if err != nil {
 		return nil, fmt.Errorf("projections: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		_ = f.Close()
-		return nil, fmt.Errorf("projections: %s: %w (lock %s: %v)", strings.TrimSuffix(path, ".lock"), errLocked, path, err)
-	}
-	return f, nil
+	return l, nil
 }
 
 // versionRow is one row of projection_versions.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,7 +16,7 @@ import (
 
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
-	"github.com/authtrail/authtrail/projections"
+	"github.com/authtrail/authtrail/filelock"
 )
 
 // sourceFlags are the flags of the commands that read a server's log
@@ -96,18 +97,16 @@ func connectSource(ctx context.Context, url, user, password string) (*logSource,
 }
 
 // openDataDir runs the embedded server on a stopped server's directory. A
-// running server holds the read models' lock there; two servers on one
-// store would corrupt it, so that is refused.
+// running server holds the directory's lock; two servers on one store would
+// corrupt it, so that is refused.
 func openDataDir(ctx context.Context, dir string) (*logSource, error) {
 	if _, err := os.Stat(filepath.Join(dir, "jetstream")); err != nil {
 		return nil, fmt.Errorf("no event log in %s (want a server's nats.dataDir)", dir)
 	}
-	if busy, err := projections.InUse(filepath.Join(dir, projections.FileName)); err != nil {
-		return nil, err
-	} else if busy {
+	ns, err := embedded.Start(embedded.Options{DataDir: dir, SyncAlways: true, ServerName: "authtrail"})
+	if errors.Is(err, filelock.ErrLocked) {
 		return nil, fmt.Errorf("a server is running on %s: reach it through its nats.listen (--nats-url, --nats-user, --nats-password)", dir)
 	}
-	ns, err := embedded.Start(embedded.Options{DataDir: dir, SyncAlways: true, ServerName: "authtrail"})
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,17 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"fmt"
+	"io"
 	"net"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtrail/authtrail/api/apitest"
 )
 
 // A body that never finishes and a keep-alive connection left idle are
@@ -73,5 +79,19 @@ func TestServeBoundsSlowIdleAndExtraConnections(t *testing.T) {
 	_ = third.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if line, err := bufio.NewReader(third).ReadString('\n'); err != nil || !strings.Contains(line, "200") {
 		t.Fatalf("the third connection once one closed: %q %v", line, err)
+	}
+}
+
+// A second server on a data directory in use exits 1 with one line naming
+// the directory and the owner's pid.
+func TestASecondServeOnADataDirectoryInUseExits(t *testing.T) {
+	dir := t.TempDir()
+	_, stop := startServe(t, "--data-dir", dir)
+	defer stop()
+	var stderr apitest.SyncBuffer
+	code := run(context.Background(), []string{"serve", "--http-addr", "127.0.0.1:0", "--data-dir", dir}, io.Discard, &stderr)
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	if code != 1 || len(lines) != 1 || !strings.Contains(lines[0], dir) || !strings.Contains(lines[0], fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Fatalf("exit %d, stderr %q: want 1 and one line naming %s and pid %d", code, stderr.String(), dir, os.Getpid())
 	}
 }

@@ -6,9 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/authtrail/authtrail/filelock"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 )
@@ -44,6 +48,22 @@ func Start(opts Options) (*server.Server, error) {
 	if err := validateUsers(opts.Users); err != nil {
 		return nil, err
 	}
+	// One server per data directory: two on one store lose acknowledged
+	// events and register a name twice.
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("embedded: data directory: %w", err)
+	}
+	lock, err := filelock.Acquire(filepath.Join(opts.DataDir, LockFile))
+	if err != nil {
+		// "…: <dir>/authtrail.lock: in use by another process (pid N)"
+		return nil, fmt.Errorf("embedded: data directory %s: %w", opts.DataDir, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = lock.Close()
+		}
+	}()
 	internal, err := newInternalCredentials()
 	if err != nil {
 		return nil, err
@@ -76,6 +96,8 @@ func Start(opts Options) (*server.Server, error) {
 		return nil, fmt.Errorf("embedded: new server: %w", err)
 	}
 	internalCreds.Store(ns, internal)
+	locks.Store(ns, lock)
+	ok = true
 	ns.Start()
 	if !ns.ReadyForConnections(readyTimeout) {
 		Shutdown(ns)
@@ -83,6 +105,13 @@ func Start(opts Options) (*server.Server, error) {
 	}
 	return ns, nil
 }
+
+// LockFile, in the data directory, is held by the server running on it.
+const LockFile = "authtrail.lock"
+
+// locks are the data directories' locks, by server: Shutdown releases
+// them once the store is closed.
+var locks sync.Map // *server.Server -> *filelock.Lock
 
 func splitHostPort(listen string) (string, int, error) {
 	host, portText, err := net.SplitHostPort(listen)
@@ -128,4 +157,7 @@ func Shutdown(ns *server.Server) {
 	ns.Shutdown()
 	ns.WaitForShutdown()
 	internalCreds.Delete(ns)
+	if l, ok := locks.LoadAndDelete(ns); ok {
+		_ = l.(*filelock.Lock).Close()
+	}
 }
