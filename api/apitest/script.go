@@ -94,11 +94,17 @@ func Register(t testing.TB, srv *Server, name string) {
 // registered runs a Register interaction for name up to the submit.
 func registered(t testing.TB, srv *Server, name string) *Client {
 	t.Helper()
+	return upToIdentification(t, srv, name, "Register", "/verification/new-password-identity", http.StatusCreated)
+}
+
+// upToIdentification starts an interaction of event for name, verifies
+// ScriptPassword on route and identifies, which answers identified.
+func upToIdentification(t testing.TB, srv *Server, name, event, route string, identified int) *Client {
+	t.Helper()
 	c := srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
-	vid := c.Expect(http.MethodPost, "/verification/new-password-identity",
-		map[string]any{"identifier": username(name), "password": ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": event}, http.StatusNoContent)
+	vid := c.Expect(http.MethodPost, route, map[string]any{"identifier": username(name), "password": ScriptPassword}, http.StatusOK)["verificationId"]
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, identified)
 	return c
 }
 
@@ -114,12 +120,7 @@ func SignIn(t testing.TB, srv *Server, name string) string {
 // the identification, which a submit or an MFA verification follows.
 func Identified(t testing.TB, srv *Server, name string) *Client {
 	t.Helper()
-	c := srv.Client(t)
-	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
-	vid := c.Expect(http.MethodPost, "/verification/password",
-		map[string]any{"identifier": username(name), "password": ScriptPassword}, http.StatusOK)["verificationId"]
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusNoContent)
-	return c
+	return upToIdentification(t, srv, name, "SignIn", "/verification/password", http.StatusNoContent)
 }
 
 func username(name string) map[string]string {
