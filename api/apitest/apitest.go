@@ -126,6 +126,15 @@ type Server struct {
 // API is the server under test.
 func (s *Server) API() *api.Server { return s.api }
 
+// DataDir is the directory of the server's own NATS server ("" when the
+// test gave a store): where its events and buckets are on disk.
+func (s *Server) DataDir() string {
+	if s.nats == nil {
+		return ""
+	}
+	return s.nats.StoreDir()
+}
+
 // Answers lists the requests the server answered so far, in order.
 func (s *Server) Answers() []Answer { return s.audit.answered() }
 

@@ -1,7 +1,12 @@
 // Package codekeys keeps the per-send data keys that seal verification codes
 // in their events. The delivery worker reads a key once, sends the code and
-// deletes the key; keys also expire with the bucket's age limit. Once a key
+// erases the key; keys also expire with the bucket's age limit. Once a key
 // is gone, the sealed code in the event log can never be opened again.
+//
+// Erasing is JetStream's secure delete: the key's message is overwritten
+// with random bytes in the block file. A plain delete (or a KV purge) only
+// marks the message removed, and the key stays readable on disk until its
+// block is compacted or expires.
 package codekeys
 
 import (
@@ -15,8 +20,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// Bucket is the key-value bucket holding the data keys.
-const Bucket = "code_keys"
+// Stream holds the data keys, one message per send on subject
+// codekeys.<sendId>. It is a plain stream rather than a KV bucket because
+// KV buckets deny the message deletes that erasing needs.
+const Stream = "CODE_KEYS"
+
+// SubjectPrefix starts every key's subject.
+const SubjectPrefix = "codekeys"
+
+// legacyBucketStream is the KV bucket that held keys before they were
+// erasable; Open removes it, files and all.
+const legacyBucketStream = "KV_code_keys"
 
 // MaxAge outlives the longest code lifetime Logto allows (3600 s).
 const MaxAge = 2 * time.Hour
@@ -25,26 +39,36 @@ const MaxAge = 2 * time.Hour
 var ErrNotFound = errors.New("codekeys: key not found")
 
 // Store reads and writes data keys.
-type Store struct{ kv jetstream.KeyValue }
+type Store struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+}
 
-// Open creates or updates the bucket.
+// Open creates or updates the stream.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
 	if replicas < 1 {
 		replicas = 1
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: Bucket, Description: "per-send data keys of sealed verification codes",
-		History: 1, TTL: MaxAge, Storage: jetstream.FileStorage, Replicas: replicas,
+	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: Stream, Description: "per-send data keys of sealed verification codes",
+		Subjects: []string{SubjectPrefix + ".>"}, MaxMsgsPerSubject: 1, MaxAge: MaxAge,
+		Storage: jetstream.FileStorage, Replicas: replicas, AllowDirect: true,
+		Discard: jetstream.DiscardOld, DenyPurge: true,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("codekeys: %w", err)
 	}
-	return &Store{kv: kv}, nil
+	if err := js.DeleteStream(ctx, legacyBucketStream); err != nil && !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("codekeys: remove the old bucket: %w", err)
+	}
+	return &Store{js: js, stream: stream}, nil
 }
+
+func subject(sendID string) string { return SubjectPrefix + "." + sendID }
 
 // Put stores the data key of a send; a send id is never reused.
 func (s *Store) Put(ctx context.Context, sendID string, key []byte) error {
-	if _, err := s.kv.Create(ctx, sendID, key); err != nil {
+	if _, err := s.js.Publish(ctx, subject(sendID), key, jetstream.WithExpectLastSequencePerSubject(0)); err != nil {
 		return fmt.Errorf("codekeys: put %s: %w", sendID, err)
 	}
 	return nil
@@ -52,20 +76,29 @@ func (s *Store) Put(ctx context.Context, sendID string, key []byte) error {
 
 // Get returns the data key of a send, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, sendID string) ([]byte, error) {
-	entry, err := s.kv.Get(ctx, sendID)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	msg, err := s.stream.GetLastMsgForSubject(ctx, subject(sendID))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("codekeys: get %s: %w", sendID, err)
 	}
-	return entry.Value(), nil
+	return msg.Data, nil
 }
 
-// Delete removes a send's key for good (purge, so no revision keeps it).
+// Delete erases a send's key: its one message is overwritten with random
+// bytes on disk (JetStream's secure delete). Deleting a key that is
+// already gone succeeds, so a redelivered send can always erase again.
 func (s *Store) Delete(ctx context.Context, sendID string) error {
-	if err := s.kv.Purge(ctx, sendID); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
+	msg, err := s.stream.GetLastMsgForSubject(ctx, subject(sendID))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("codekeys: delete %s: %w", sendID, err)
+	}
+	if err := s.stream.SecureDeleteMsg(ctx, msg.Sequence); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+		return fmt.Errorf("codekeys: erase %s: %w", sendID, err)
 	}
 	return nil
 }

@@ -141,6 +141,7 @@ func permissions(extraPub []string, streams ...string) *server.Permissions {
 		"$KV.>",
 		"$O.>",
 		"authtrail.>",
+		"codekeys.>",
 	}
 	return &server.Permissions{
 		Publish: &server.SubjectPermission{Allow: pub, Deny: denyPub},
@@ -148,7 +149,7 @@ func permissions(extraPub []string, streams ...string) *server.Permissions {
 		// replies, consumer deliveries included, come to the client's inbox.
 		Subscribe: &server.SubjectPermission{
 			Allow: []string{"_INBOX.>"},
-			Deny:  []string{"events.>", "authtrail.>", internalInboxPrefix + ".>"},
+			Deny:  []string{"events.>", "authtrail.>", "codekeys.>", internalInboxPrefix + ".>"},
 		},
 	}
 }

@@ -118,8 +118,13 @@ func (w *Worker) Handle(msg *message.Message) error {
 		return workers.Permanent(err)
 	}
 	ev, done, err := w.pending(ctx, subject, aggType, req.SendID)
-	if err != nil || done {
+	if err != nil {
 		return err
+	}
+	if done {
+		// A crash between recording the outcome and erasing the key
+		// leaves the key; the redelivery erases it.
+		return w.o.Keys.Delete(ctx, req.SendID)
 	}
 	d := ev.CodeDelivery()
 	plain, reason := w.open(ctx, d)
