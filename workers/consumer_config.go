@@ -13,7 +13,10 @@ import (
 // Defaults for ConsumerConfig.
 const (
 	DefaultMaxDeliver = 10
-	DefaultAckWait    = 60 * time.Second
+	// DefaultAckWait is short because it is how long a message that was in
+	// flight when a process died waits before another delivery; the
+	// subscriber extends it every half AckWait while a handler runs.
+	DefaultAckWait = 5 * time.Second
 )
 
 // DefaultBackOff is the wait before each redelivery of a Nacked message.
@@ -41,7 +44,7 @@ type ConsumerConfig struct {
 	BackOff []time.Duration
 	// AckWait is how long the server waits for an acknowledgement before
 	// redelivering, e.g. after a crash. The subscriber extends it while a
-	// handler runs. Default 60s.
+	// handler runs. Default DefaultAckWait (5s).
 	AckWait time.Duration
 }
 

@@ -27,6 +27,11 @@ const (
 
 // Message is one verification code to deliver.
 type Message struct {
+	// ID names the send. A call repeated for the same send (a worker that
+	// died between the connector's acceptance and recording it) carries
+	// the same ID, as the email's Message-ID and the SMS request's
+	// Idempotency-Key, so the receiver can drop the repeat.
+	ID       string
 	Channel  string // ChannelEmail or ChannelSMS
 	To       string // an email address or an E.164 phone number
 	Code     string

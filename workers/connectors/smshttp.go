@@ -60,6 +60,9 @@ func (s *smsHTTPSender) Send(ctx context.Context, m Message) error {
 		req.Header.Set(name, value)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if m.ID != "" {
+		req.Header.Set("Idempotency-Key", m.ID)
+	}
 
 	resp, err := s.client.Do(req)
 	if err != nil {

@@ -11,18 +11,19 @@ import (
 )
 
 var mfaSMS = connectors.Message{
-	Channel: connectors.ChannelSMS, To: "+15551234567", Code: "654321",
+	ID: "send2", Channel: connectors.ChannelSMS, To: "+15551234567", Code: "654321",
 	Template: connectors.TemplateMfaVerification, ExpiresIn: 5 * time.Minute,
 }
 
 func TestSMSHTTPPostsJSONWithHeaders(t *testing.T) {
 	type request struct {
-		method, contentType, auth string
-		body                      map[string]string
+		method, contentType, auth, idempotencyKey string
+		body                                      map[string]string
 	}
 	got := make(chan request, 1)
 	gateway := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req := request{method: r.Method, contentType: r.Header.Get("Content-Type"), auth: r.Header.Get("Authorization")}
+		req := request{method: r.Method, contentType: r.Header.Get("Content-Type"), auth: r.Header.Get("Authorization"),
+			idempotencyKey: r.Header.Get("Idempotency-Key")}
 		if err := json.NewDecoder(r.Body).Decode(&req.body); err != nil {
 			t.Errorf("decode body: %v", err)
 		}
@@ -42,6 +43,9 @@ func TestSMSHTTPPostsJSONWithHeaders(t *testing.T) {
 	want := map[string]string{"to": mfaSMS.To, "code": mfaSMS.Code, "type": mfaSMS.Template, "message": text}
 	if req.method != http.MethodPost || req.contentType != "application/json" || req.auth != "Bearer token-1" {
 		t.Errorf("request %s, content type %q, authorization %q", req.method, req.contentType, req.auth)
+	}
+	if req.idempotencyKey != mfaSMS.ID {
+		t.Errorf("Idempotency-Key %q, want the send id", req.idempotencyKey)
 	}
 	if len(req.body) != len(want) {
 		t.Errorf("body %v, want %v", req.body, want)

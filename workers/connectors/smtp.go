@@ -42,7 +42,9 @@ type SMTPConfig struct {
 type smtpSender struct {
 	host string
 	from string
-	opts []mail.Option
+	// idDomain is the right side of Message-IDs: the sender's domain.
+	idDomain string
+	opts     []mail.Option
 }
 
 // NewSMTP returns a Sender that delivers email through an SMTP server,
@@ -51,7 +53,8 @@ func NewSMTP(cfg SMTPConfig) (Sender, error) {
 	if cfg.Host == "" {
 		return nil, permanent(CodeInvalidConfig, "smtp: host is required")
 	}
-	if _, err := netmail.ParseAddress(cfg.From); err != nil {
+	from, err := netmail.ParseAddress(cfg.From)
+	if err != nil {
 		return nil, permanent(CodeInvalidConfig, "smtp: from address %q: %w", cfg.From, err)
 	}
 	opts, err := smtpOptions(cfg)
@@ -62,7 +65,8 @@ func NewSMTP(cfg SMTPConfig) (Sender, error) {
 	if _, err := mail.NewClient(cfg.Host, opts...); err != nil {
 		return nil, permanent(CodeInvalidConfig, "smtp: %w", err)
 	}
-	return &smtpSender{host: cfg.Host, from: cfg.From, opts: opts}, nil
+	domain := from.Address[strings.LastIndexByte(from.Address, '@')+1:]
+	return &smtpSender{host: cfg.Host, from: cfg.From, idDomain: domain, opts: opts}, nil
 }
 
 func smtpOptions(cfg SMTPConfig) ([]mail.Option, error) {
@@ -122,6 +126,9 @@ func (s *smtpSender) Send(ctx context.Context, m Message) error {
 	}
 	if err := msg.To(m.To); err != nil {
 		return permanent(CodeInvalidResponse, "smtp: recipient address: %w", err)
+	}
+	if m.ID != "" {
+		msg.SetMessageIDWithValue(m.ID + "@" + s.idDomain)
 	}
 	subject, text := Render(m)
 	msg.Subject(subject)

@@ -17,7 +17,7 @@ import (
 )
 
 var signIn = connectors.Message{
-	Channel: connectors.ChannelEmail, To: "ada@example.com", Code: "123456",
+	ID: "send1", Channel: connectors.ChannelEmail, To: "ada@example.com", Code: "123456",
 	Template: connectors.TemplateSignIn, ExpiresIn: 10 * time.Minute,
 }
 
@@ -173,6 +173,9 @@ func checkMail(t *testing.T, srv *smtpServer, from string, m connectors.Message)
 	parsed, err := netmail.ReadMessage(strings.NewReader(string(got.Data)))
 	if err != nil {
 		t.Fatalf("parse mail: %v", err)
+	}
+	if id := parsed.Header.Get("Message-Id"); id != "<"+m.ID+"@example.com>" {
+		t.Errorf("Message-ID %q: want the send id at the sender's domain, the same on every try", id)
 	}
 	wantSubject, wantText := connectors.Render(m)
 	subject, err := new(mime.WordDecoder).DecodeHeader(parsed.Header.Get("Subject"))

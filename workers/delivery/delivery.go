@@ -204,7 +204,7 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 	if sender == nil {
 		return domain.E("connector.not_found").Code
 	}
-	m := connectors.Message{Channel: ev.Channel, To: ev.To, Code: plain,
+	m := connectors.Message{ID: ev.SendID, Channel: ev.Channel, To: ev.To, Code: plain,
 		Template: ev.Template, ExpiresIn: ev.ExpiresAt.Sub(w.o.Clock.Now()).Round(time.Minute)}
 	if ev.CustomMessage != "" {
 		m.Text = code.FillTemplate(ev.CustomMessage, plain, m.ExpiresIn)

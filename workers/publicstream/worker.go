@@ -23,11 +23,11 @@ const Name = "public_stream"
 // (every worker consumer hands out one event at a time), never dropping an
 // event.
 func Consumer() workers.ConsumerConfig {
-	// A short AckWait: the subscriber extends it while the handler runs,
-	// and an event lost in flight (a pull left behind by a stopped or
-	// reopened subscription) comes back within seconds, not a minute.
+	// The default AckWait is short: an event lost in flight (a pull left
+	// behind by a stopped or reopened subscription) comes back within
+	// seconds.
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: workers.DurablePrefix + Name, MaxDeliver: -1,
-		BackOff: []time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second}, AckWait: 5 * time.Second}
+		BackOff: []time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second}}
 }
 
 // StreamConfig is AUTH_EVENTS: limits retention (maxAge 0 keeps

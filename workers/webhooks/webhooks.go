@@ -93,7 +93,7 @@ func HandlerName(h Hook) string { return "webhook_" + h.ID }
 // in order, never dropped.
 func Consumer(h Hook) workers.ConsumerConfig {
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: workers.DurablePrefix + HandlerName(h),
-		FilterSubjects: Filter, MaxDeliver: -1, AckWait: 10 * time.Second} // extended while a delivery runs
+		FilterSubjects: Filter, MaxDeliver: -1} // AckWait extended while a delivery runs
 }
 
 // HandlerTimeout bounds one event's delivery with every attempt and wait.
