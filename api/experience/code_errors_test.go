@@ -254,3 +254,33 @@ func TestDeliveryFaults(t *testing.T) {
 		expect(t, verifyCodeReq(t, c, "phone", "61412345678", vid, msg["code"]), http.StatusOK, "")
 	})
 }
+
+// Addresses no mail server takes, and phones longer than E.164 allows, are
+// refused with nothing written but the refusal: no code request, nothing
+// queued for delivery, no ERROR line from a worker that could not send.
+func TestSendCodeRefusesUndeliverableAddresses(t *testing.T) {
+	smtp := apitest.NewSMTPServer(t)
+	srv := apitest.NewServer(t, apitest.Options{Settings: emailSettings(), SMTP: smtp})
+	c := srv.Client(t)
+	start(t, c, "SignIn")
+	before := len(srv.Log(t))
+	for _, id := range []map[string]string{
+		{"type": "email", "value": ">@x.io"},
+		{"type": "email", "value": "ann\x00@example.com"},
+		{"type": "email", "value": "Ann <ann@example.com>"},
+		{"type": "email", "value": "ann@localhost"},
+		{"type": "phone", "value": "1234567890123456"},
+	} {
+		r := c.Do(http.MethodPost, "/api/experience/verification/verification-code", map[string]any{"identifier": id, "interactionEvent": "SignIn"})
+		expect(t, r, http.StatusBadRequest, "guard.invalid_input")
+	}
+	for _, ev := range srv.Log(t)[before:] {
+		if ev != "interaction interaction.request.failed" {
+			t.Fatalf("a refused send wrote %s; want only its interaction.request.failed", ev)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // a queued send would have failed by now
+	if strings.Contains(srv.Logs(), "level=ERROR") || smtp.Count() != 0 {
+		t.Fatalf("a refused send reached delivery: %d mails, log:\n%s", smtp.Count(), srv.Logs())
+	}
+}

@@ -19,14 +19,14 @@ type Identifier struct {
 }
 
 // WellFormed reports whether the value has the shape its type needs: an
-// email address, or a phone number of digits only. Usernames are the
+// email address, or an E.164 phone number of digits only (at most 15). Usernames are the
 // username policy's to judge, so any value passes here.
 func (id Identifier) WellFormed() bool {
 	switch id.Type {
 	case settings.IdentifierEmail:
 		return user.WellFormedEmail(id.Value)
 	case settings.IdentifierPhone:
-		return id.Value != "" && strings.Trim(id.Value, "0123456789") == ""
+		return id.Value != "" && len(id.Value) <= user.MaxPhoneDigits && strings.Trim(id.Value, "0123456789") == ""
 	}
 	return true
 }

@@ -3,8 +3,9 @@ package user
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"regexp"
+	"net/mail"
 	"strings"
+	"unicode"
 
 	"github.com/authtrail/authtrail/domain"
 )
@@ -66,9 +67,44 @@ func NormalizePhone(phone string) string {
 	return b.String()
 }
 
-// emailPattern is Logto's shape of an email: something, @, something, a
-// dot, something, without spaces.
-var emailPattern = regexp.MustCompile(`^\S+@\S+\.\S+$`)
+// WellFormedEmail reports whether email is an address both APIs accept:
+// a bare RFC 5322 addr-spec (no display name, no comments, nothing a mail
+// parser would rewrite) within RFC 5321's lengths (local part 64, address
+// 254), at a domain of two or more letter-digit-hyphen labels. Logto's
+// looser shape (something@something.something) let through addresses no
+// mail server takes, such as ">@x.io" or ones holding a NUL byte, which
+// then failed at delivery.
+func WellFormedEmail(email string) bool {
+	if len(email) > 254 {
+		return false
+	}
+	addr, err := mail.ParseAddress(email)
+	if err != nil || addr.Name != "" || addr.Address != email {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	return at <= 64 && wellFormedDomain(email[at+1:])
+}
 
-// WellFormedEmail reports whether email has the shape both APIs accept.
-func WellFormedEmail(email string) bool { return emailPattern.MatchString(email) }
+// wellFormedDomain: labels of 1 to 63 letters, digits and inner hyphens
+// (letters of any script, for internationalised domains), at least two.
+func wellFormedDomain(domain string) bool {
+	labels := strings.Split(domain, ".")
+	if len(labels) < 2 {
+		return false
+	}
+	for _, label := range labels {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// MaxPhoneDigits is E.164's longest number, country code included.
+const MaxPhoneDigits = 15
