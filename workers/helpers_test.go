@@ -201,6 +201,15 @@ func settled(t *testing.T, nc *nats.Conn, durable string) *jetstream.ConsumerInf
 	if err != nil {
 		t.Fatal(err)
 	}
+	stream, err := js.Stream(testContext(t), eventstore.DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every test appends only events its consumers select, so settled
+	// means acked up to the last one. NumPending alone is not enough: the
+	// server counts a new message for its consumers asynchronously, so it
+	// can read 0 just after an append returned.
+	last := stream.CachedInfo().State.LastSeq
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		info, err := js.Consumer(testContext(t), eventstore.DefaultStream, durable)
@@ -208,13 +217,12 @@ func settled(t *testing.T, nc *nats.Conn, durable string) *jetstream.ConsumerInf
 			t.Fatalf("consumer %s: %v", durable, err)
 		}
 		ci := info.CachedInfo()
-		// Nothing delivered yet reads as settled too while the new
-		// consumer's counts are not in; every caller appended first.
-		if ci.NumPending == 0 && ci.NumAckPending == 0 && ci.Delivered.Consumer > 0 {
+		if ci.NumPending == 0 && ci.NumAckPending == 0 && ci.AckFloor.Stream >= last {
 			return ci
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("consumer %s not settled: pending %d, ack pending %d", durable, ci.NumPending, ci.NumAckPending)
+			t.Fatalf("consumer %s not settled: pending %d, ack pending %d, ack floor %d of %d",
+				durable, ci.NumPending, ci.NumAckPending, ci.AckFloor.Stream, last)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
