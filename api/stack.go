@@ -27,8 +27,10 @@ import (
 	"github.com/authtrail/authtrail/domain/passkey"
 	passwords "github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/secretbox"
+	"github.com/authtrail/authtrail/domain/throttle"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
+	"github.com/authtrail/authtrail/eventstore/limiter"
 	"github.com/authtrail/authtrail/metrics"
 	"github.com/gorilla/mux"
 )
@@ -55,6 +57,10 @@ type Options struct {
 	// APIClients are the OneLogin-style API credentials (config mfaApi.clients).
 	APIClients     []onelogin.Client
 	APIRatePerHour int
+	// FailedTokensPerIP limits the failed token requests of one client
+	// address (config limits.tokenRequestsPerIp; zero: none). The
+	// Experience API's per-client limits are in Experience.Limits.
+	FailedTokensPerIP throttle.Rate
 	// MFAFactors are the factors the MFA API offers (config mfaApi.factors).
 	MFAFactors []mfaapi.Factor
 	// Methods are authentication methods to register after the built-in
@@ -106,6 +112,13 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
+	limits, err := limiter.Open(ctx, store.JetStream(), limiter.Options{
+		Replicas: store.Replicas(), Clock: o.Clock,
+		MaxWindow: max(o.Experience.Limits.FailedAttempts.Window, o.Experience.Limits.NewRecipients.Window, o.FailedTokensPerIP.Window),
+	})
+	if err != nil {
+		return nil, err
+	}
 	if o.WebAuthn.RPID == "" {
 		o.WebAuthn = passkey.Config{RPID: "localhost", RPName: "authtrail", Origins: []string{"http://localhost:3001"}}
 	}
@@ -121,14 +134,15 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	})
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
-		Random: o.Random,
+		Random: o.Random, Limiter: limits,
 	}, append(methods, o.Methods...)...)
 	readModels, err := StartReadModels(ctx, store, o.ReadModelDB, exp.Events(), o.Clock, o.Log)
 	if err != nil {
 		return nil, err
 	}
 	auth := onelogin.NewAuth(store, o.APIClients, code.DeriveKey(o.EncryptionKey, "authtrail oauth token v1"),
-		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log})
+		onelogin.AuthOptions{Clock: o.Clock, RatePerHour: o.APIRatePerHour, Log: o.Log,
+			Limiter: limits, FailedTokensPerIP: o.FailedTokensPerIP, TrustedProxies: o.Experience.TrustedProxies})
 	sie := o.Experience.Settings
 	usersAPI := onelogin.NewUsersAPI(onelogin.UsersDeps{Store: store, Users: users, Hasher: o.Hasher, Settings: &sie, Clock: o.Clock, Log: o.Log})
 	mfaAPI := onelogin.NewMFAAPI(onelogin.MFADeps{Store: store, Auth: auth, Factors: o.MFAFactors, Clock: o.Clock, Random: o.Random, Log: o.Log,

@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Error is a business error with its wire code, HTTP status and optional
@@ -91,6 +94,34 @@ func Code(err error) string {
 	return ""
 }
 
+// Throttled is a refusal that says when to retry (429 with Retry-After):
+// Err is the registered error answered, RetryAfter the wait.
+type Throttled struct {
+	Err        *Error
+	RetryAfter time.Duration
+}
+
+func (t Throttled) Error() string { return t.Err.Error() }
+
+// Unwrap is the registered error, so AsError and the commit rule see a
+// refusal.
+func (t Throttled) Unwrap() error { return t.Err }
+
+// RetryAfterSeconds is RetryAfter rounded up to whole seconds, at least 1.
+func (t Throttled) RetryAfterSeconds() int { return max(1, CeilSeconds(t.RetryAfter)) }
+
+// CeilSeconds rounds d up to whole seconds, tolerating float noise just
+// above an integer.
+func CeilSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds() - 1e-9)) }
+
+// SetRetryAfter sets h's Retry-After when err is Throttled.
+func SetRetryAfter(h http.Header, err error) {
+	var t Throttled
+	if errors.As(err, &t) {
+		h.Set("Retry-After", strconv.Itoa(t.RetryAfterSeconds()))
+	}
+}
+
 // Parameters names the invalid parameters of a validation error (the
 // OneLogin-style APIs list them in details.parameters).
 type Parameters []string
@@ -145,11 +176,14 @@ var registry = map[string]errorDef{
 	"request.entity_too_large":     {status: s413, message: "The request body is too large."},
 	"request.cross_site":           {status: s403, message: "This API does not accept requests from another site."},
 	"request.message_rate_limited": {status: s429, message: "Too many messages were sent to this recipient. Try again later."},
-	"request.conflict":             {status: s409, message: "The interaction changed while this request ran. Retry."},
-	"request.unavailable":          {status: s503, message: "The service is not ready yet. Retry shortly."},
-	"unexpected":                   {status: s500, message: "Internal server error.", bare: true},
-	"request.route_not_found":      {status: s404, message: "Not Found", bare: true},
-	"auth.forbidden":               {status: s403, message: "This action is disabled by the sign-in experience."},
+	// authtrail's per-client limits (docs/experience.md, Abuse limits).
+	"request.too_many_failed_attempts": {status: s429, message: "Too many failed verifications from this address. Try again later."},
+	"request.too_many_new_recipients":  {status: s429, message: "Too many codes sent to new recipients from this address. Try again later."},
+	"request.conflict":                 {status: s409, message: "The interaction changed while this request ran. Retry."},
+	"request.unavailable":              {status: s503, message: "The service is not ready yet. Retry shortly."},
+	"unexpected":                       {status: s500, message: "Internal server error.", bare: true},
+	"request.route_not_found":          {status: s404, message: "Not Found", bare: true},
+	"auth.forbidden":                   {status: s403, message: "This action is disabled by the sign-in experience."},
 
 	"session.not_found":                      {status: s400, message: "Session not found. Please go back and sign in again."},
 	"session.interaction_not_found":          {status: s404, message: "Interaction session not found. Start the interaction again."},
@@ -267,4 +301,5 @@ var registry = map[string]errorDef{
 	"onelogin.token.no_access_token":        oneLogin(s400, "bad request", "access_token is absent"),
 	"onelogin.token.no_route":               oneLogin(s404, "not found", "No Route Exists"),
 	"onelogin.token.internal":               oneLogin(s500, "internal server error", "Internal Server Error"),
+	"onelogin.token.too_many_requests":      oneLogin(s429, "too many requests", "Too many failed token requests from this address; retry later"),
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,6 +26,7 @@ import (
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/throttle"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/authtrail/authtrail/logging"
@@ -85,6 +87,12 @@ type Options struct {
 	Webhooks []webhooks.Hook
 	// JSONLogs: the server logs JSON lines (log.format json), not text.
 	JSONLogs bool
+	// Limits are the per-client limits (off unless set), FailedTokensPerIP
+	// the token endpoint's, and TrustedProxies the peers whose
+	// X-Forwarded-For is believed (tests name clients with it).
+	Limits            experience.Limits
+	FailedTokensPerIP throttle.Rate
+	TrustedProxies    []netip.Prefix
 }
 
 // The relying party of test servers, for software authenticators.
@@ -201,9 +209,10 @@ func NewServer(t testing.TB, o Options) *Server {
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
-			AllowedOrigins: o.AllowedOrigins,
+			AllowedOrigins: o.AllowedOrigins, Limits: o.Limits, TrustedProxies: o.TrustedProxies,
 		},
-		EmailConnector: o.SMTP != nil, SMSConnector: o.SMSURL != "",
+		FailedTokensPerIP: o.FailedTokensPerIP,
+		EmailConnector:    o.SMTP != nil, SMSConnector: o.SMSURL != "",
 		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
 		Hasher:   o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
 		MFAFactors: o.MFAFactors, Methods: o.Methods,

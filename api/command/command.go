@@ -10,6 +10,8 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/authtrail/authtrail/domain"
+
 	"github.com/authtrail/authtrail/eventstore"
 )
 
@@ -48,11 +50,15 @@ func Handler[In any](api *API, parse func(r *http.Request) (In, error), decide D
 			meta.Actor = a.Actor()
 		}
 		var out Reply
-		err := api.Store.Run(r.Context(), meta, func(tx *eventstore.Tx) error {
+		fx := &effects{}
+		ctx := context.WithValue(r.Context(), effectsKey{}, fx)
+		err := api.Store.Run(ctx, meta, func(tx *eventstore.Tx) error {
+			fx.reset() // only the attempt that commits has effects
 			var err error
-			out, err = decide(r.Context(), tx, in, inErr)
+			out, err = decide(ctx, tx, in, inErr)
 			return err
 		})
+		fx.run(r.Context(), err)
 		if err != nil {
 			api.Error(w, r, err)
 			return
@@ -67,3 +73,45 @@ type Actor interface{ Actor() string }
 
 // NoInput is the parse of a route without a body or parameters.
 func NoInput(*http.Request) (struct{}, error) { return struct{}{}, nil }
+
+// Effects outside the log (a shared rate limit spent, a client remembered)
+// must follow what the log committed, and happen once per request however
+// many attempts decided it. A decision registers them with OnSuccess or
+// OnRefusal on its context; the Handler runs those of the attempt that
+// committed, after the commit and before the answer.
+
+type effectsKey struct{}
+
+type effects struct{ success, refusal []func(context.Context) }
+
+func (fx *effects) reset() { fx.success, fx.refusal = nil, nil }
+
+// run runs the effects matching what Run committed: success effects on
+// success, refusal effects on a refusal (whose failure events committed);
+// none when nothing committed.
+func (fx *effects) run(ctx context.Context, err error) {
+	list := fx.success
+	if err != nil {
+		list = nil
+		if _, refused := domain.AsError(err); refused {
+			list = fx.refusal
+		}
+	}
+	for _, f := range list {
+		f(ctx)
+	}
+}
+
+// OnSuccess runs f once the command's success has committed.
+func OnSuccess(ctx context.Context, f func(context.Context)) {
+	if fx, ok := ctx.Value(effectsKey{}).(*effects); ok {
+		fx.success = append(fx.success, f)
+	}
+}
+
+// OnRefusal runs f once the command's refusal has committed.
+func OnRefusal(ctx context.Context, f func(context.Context)) {
+	if fx, ok := ctx.Value(effectsKey{}).(*effects); ok {
+		fx.refusal = append(fx.refusal, f)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/authtrail/authtrail/domain/password"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/limiter"
 )
 
 // Config is the Experience API's part of the server configuration.
@@ -41,6 +42,8 @@ type Config struct {
 	// call the API from a browser: http.publicUrl's and http.allowedOrigins
 	// (docs/experience.md, Browsers).
 	AllowedOrigins []string
+	// Limits are the per-client limits (config limits.*).
+	Limits Limits
 }
 
 // Handler serves the Experience API.
@@ -54,6 +57,7 @@ type Handler struct {
 	ids        domain.IDs
 	log        *slog.Logger
 	random     io.Reader
+	limiter    *limiter.Limiter
 	cookieMACs sync.Pool // of hash.Hash keyed with cfg.CookieKey; see sign
 	api        *command.API
 	methods    []Method
@@ -73,6 +77,8 @@ type Deps struct {
 	Log      *slog.Logger
 	// Random feeds codes, secrets and keys (crypto/rand when nil).
 	Random io.Reader
+	// Limiter holds the per-client limits' buckets (nil: no such limits).
+	Limiter *limiter.Limiter
 }
 
 // New builds the handler with its authentication methods.
@@ -90,7 +96,7 @@ func New(cfg Config, d Deps, methods ...Method) *Handler {
 		d.Random = rand.Reader
 	}
 	h := &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
-		clock: d.Clock, ids: d.IDs, log: d.Log, random: d.Random, methods: methods, binders: map[string]Binder{}}
+		clock: d.Clock, ids: d.IDs, log: d.Log, random: d.Random, limiter: d.Limiter, methods: methods, binders: map[string]Binder{}}
 	for _, m := range methods {
 		if b, ok := m.(Binder); ok {
 			for _, f := range b.Factors() {

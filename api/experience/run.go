@@ -23,6 +23,11 @@ type Step struct {
 	Subject string
 	State   interaction.State
 	Tx      *eventstore.Tx
+	// client is the request's client address (limits.trustedProxies).
+	client string
+	// failedVerification: the step settled a failed verification, which
+	// the client's failed-attempt limit counts once it commits.
+	failedVerification bool
 }
 
 // Append queues success events of the interaction.
@@ -41,8 +46,9 @@ type Decide[In any] func(ctx context.Context, s *Step, in In) (Reply, error)
 // stepInput is what a step reads from its request: the interaction cookie
 // and the parsed body.
 type stepInput[In any] struct {
-	id string
-	in In
+	id     string
+	client string
+	in     In
 }
 
 // Route mounts a step of the interaction: method and path under
@@ -50,8 +56,22 @@ type stepInput[In any] struct {
 // record, is its path with dots: /verification/totp/verify is
 // verification.totp.verify.
 func Route[In any](r *mux.Router, h *Handler, method, path string, parse func(*http.Request) (In, error), decide Decide[In]) {
+	mount(r, h, method, path, parse, decide, false)
+}
+
+// VerifyRoute mounts a step that verifies a credential (a password, a code,
+// a TOTP, a passkey, a backup code): like Route, but a client whose failed
+// verifications used up its limit is refused up front, with 429 and
+// nothing recorded, so a throttled client can neither make the server
+// fold its interaction nor grow the log. (The sentinel guard checks the
+// limit again, for a verification mounted with Route.)
+func VerifyRoute[In any](r *mux.Router, h *Handler, method, path string, parse func(*http.Request) (In, error), decide Decide[In]) {
+	mount(r, h, method, path, parse, decide, true)
+}
+
+func mount[In any](r *mux.Router, h *Handler, method, path string, parse func(*http.Request) (In, error), decide Decide[In], verifies bool) {
 	name := strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
-	r.HandleFunc(path, handle(h, name, parse, decide)).Methods(method)
+	r.HandleFunc(path, handle(h, name, parse, decide, verifies)).Methods(method)
 }
 
 // handle serves a step against the request's interaction. parse reads the
@@ -59,15 +79,20 @@ func Route[In any](r *mux.Router, h *Handler, method, path string, parse func(*h
 // interaction. Every refusal is recorded on the interaction: decide's own
 // failure events, else interaction.request.failed naming the step (name)
 // and the code; nothing decide appended for success commits with it.
-func handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In]) http.HandlerFunc {
+func handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In], verifies bool) http.HandlerFunc {
 	return command.Handler(h.api, func(r *http.Request) (stepInput[In], error) {
 		in, err := parse(r)
-		return stepInput[In]{id: h.interactionID(r), in: in}, err
+		return stepInput[In]{id: h.interactionID(r), client: httpx.ClientIP(r, h.cfg.TrustedProxies), in: in}, err
 	}, func(ctx context.Context, tx *eventstore.Tx, in stepInput[In], inErr error) (Reply, error) {
 		if in.id == "" {
 			return Reply{}, sessionError{domain.E("session.not_found")}
 		}
-		s := &Step{ID: in.id, Subject: eventstore.MustSubject(interaction.AggregateType, in.id), Tx: tx}
+		s := &Step{ID: in.id, Subject: eventstore.MustSubject(interaction.AggregateType, in.id), Tx: tx, client: in.client}
+		if verifies {
+			if err := h.refuseFailingClient(ctx, s); err != nil {
+				return Reply{}, sessionError{err}
+			}
+		}
 		if err := h.loadInteraction(ctx, s); err != nil {
 			return Reply{}, err
 		}
@@ -77,6 +102,9 @@ func handle[In any](h *Handler, name string, parse func(*http.Request) (In, erro
 		}
 		if e, ok := domain.AsError(err); ok && !tx.HasFailure(s.Subject) {
 			s.Failure(&interaction.RequestFailed{Step: name, Code: e.Code, Status: e.Status})
+		}
+		if s.failedVerification {
+			h.countFailure(ctx, s.client)
 		}
 		return out, err
 	})
@@ -112,9 +140,11 @@ func (h *Handler) usable(st interaction.State) error {
 	return nil
 }
 
-// sessionError wraps errors found before the interaction is usable: they
-// are answered but not recorded, so a stale cookie cannot write events.
-type sessionError struct{ err *domain.Error }
+// sessionError wraps refusals found before the interaction is usable (or
+// before it is loaded, for a throttled client): they are answered but not
+// recorded, so a stale cookie cannot write events. It hides them from the
+// store on purpose (no Unwrap): Run commits nothing for them.
+type sessionError struct{ err error }
 
 func (e sessionError) Error() string { return e.err.Error() }
 
@@ -136,7 +166,9 @@ func (h *Handler) commandAPI() *command.API {
 			httpx.JSON(w, out.Status, out.Body)
 		},
 		Error: func(w http.ResponseWriter, r *http.Request, err error) {
-			httpx.Error(w, r, h.log, storeError(err))
+			err = storeError(err)
+			domain.SetRetryAfter(w.Header(), err)
+			httpx.Error(w, r, h.log, err)
 		},
 	}
 }

@@ -2,6 +2,7 @@ package experience
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"time"
@@ -75,9 +76,19 @@ type Guard struct {
 }
 
 // IdentifierGuard folds the pool an identifier's passwords, codes and
-// tokens share.
+// tokens share. A known user's identifiers share one pool, the user's, so
+// switching from email to username buys no more guesses; an identifier no
+// user owns has a pool of its own. The lock names the identifier typed.
 func (h *Handler) IdentifierGuard(ctx context.Context, s *Step, kind, key string) (Guard, error) {
-	g, err := h.guard(ctx, s, sentinel.PoolIdentifier, kind+":"+key)
+	target := kind + ":" + key
+	owner, err := accounts.Owner(ctx, s.Tx, kind, key)
+	if err != nil {
+		return Guard{}, err
+	}
+	if owner != "" {
+		target = "user:" + owner
+	}
+	g, err := h.guard(ctx, s, sentinel.PoolIdentifier, target)
 	g.Target = sentinel.Target{Type: kind, Value: key}
 	return g, err
 }
@@ -89,8 +100,13 @@ func (h *Handler) UserGuard(ctx context.Context, s *Step, pool, userID string) (
 	return g, err
 }
 
+// guard loads a verification's sentinel, first refusing a client whose
+// failed verifications used up its limit (so its guesses cost no hash).
 func (h *Handler) guard(ctx context.Context, s *Step, pool, target string) (Guard, error) {
 	g := Guard{Subject: eventstore.MustSubject(sentinel.AggregateType, sentinel.ID(pool, target))}
+	if err := h.refuseFailingClient(ctx, s); err != nil {
+		return g, err
+	}
 	envs, err := s.Tx.Load(ctx, g.Subject)
 	if err != nil {
 		return g, err
@@ -119,6 +135,9 @@ func (h *Handler) Attempt(g Guard, now time.Time) interaction.Attempt {
 func (s *Step) Settle(g Guard, userID string, out interaction.Outcome) error {
 	sentinel.Stamp(out.Sentinel, g.Target)
 	if out.Err != nil {
+		// What the sentinel counts (or refuses as locked) the client's
+		// limit counts too; an expired password, say, is not a guess.
+		s.failedVerification = len(out.Sentinel) > 0 || errors.Is(out.Err, domain.E("session.verification_blocked_too_many_attempts"))
 		s.Tx.Failure(g.Subject, out.Sentinel...)
 		s.Failure(out.Interaction...)
 		return out.Err

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 
 	"github.com/gorilla/mux"
 
 	"github.com/authtrail/authtrail/api/command"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/throttle"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/limiter"
 )
 
 // Credential scopes (docs/onelogin-api.md, Scopes), fixed per client in the
@@ -69,6 +72,13 @@ type AuthOptions struct {
 	RatePerHour int          // per credential; default DefaultRatePerHour
 	AccountID   int          // account_id of token responses; default DefaultAccountID
 	Log         *slog.Logger // default slog.Default()
+	// Limiter holds the shared buckets of the rate limits; required.
+	Limiter *limiter.Limiter
+	// FailedTokensPerIP limits the token requests of one client address
+	// that fail (config limits.tokenRequestsPerIp); zero: no limit.
+	FailedTokensPerIP throttle.Rate
+	// TrustedProxies tell the client address (config limits.trustedProxies).
+	TrustedProxies []netip.Prefix
 }
 
 // Auth issues, revokes and checks the API's OAuth tokens and rate-limits
@@ -79,7 +89,11 @@ type Auth struct {
 	clock   domain.Clock
 	account int
 	log     *slog.Logger
-	limiter *limiter
+	limiter *limiter.Limiter
+	perHour int
+	// failedTokens limits the failing token requests of a client address.
+	failedTokens   throttle.Rate
+	trustedProxies []netip.Prefix
 	// clients by client id, and by the short hash that prefixes tokens.
 	byID    map[string]*credential
 	byShort map[string]*credential
@@ -115,10 +129,13 @@ func NewAuth(store *eventstore.Store, clients []Client, key []byte, opts AuthOpt
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	if opts.Limiter == nil {
+		panic("onelogin: NewAuth needs the shared limiter")
+	}
 	a := &Auth{
 		store: store, key: append([]byte(nil), key...), clock: opts.Clock, account: opts.AccountID, log: opts.Log,
-		limiter: newLimiter(opts.RatePerHour, opts.Clock),
-		byID:    map[string]*credential{}, byShort: map[string]*credential{},
+		limiter: opts.Limiter, perHour: opts.RatePerHour, failedTokens: opts.FailedTokensPerIP, trustedProxies: opts.TrustedProxies,
+		byID: map[string]*credential{}, byShort: map[string]*credential{},
 	}
 	for _, c := range clients {
 		if err := c.Validate(); err != nil {

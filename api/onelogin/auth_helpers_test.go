@@ -18,6 +18,7 @@ import (
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/limiter"
 	"github.com/gorilla/mux"
 )
 
@@ -58,6 +59,13 @@ func newAuthEnvOn(t *testing.T, store *eventstore.Store, clock *apitest.Clock, c
 	}
 	if opts.AccountID == 0 {
 		opts.AccountID = authAccountID
+	}
+	if opts.Limiter == nil {
+		lim, err := limiter.Open(context.Background(), store.JetStream(), limiter.Options{Replicas: 1, Clock: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts.Limiter = lim
 	}
 	auth := onelogin.NewAuth(store, clients, authKey, opts)
 	r := mux.NewRouter()

@@ -53,7 +53,7 @@ func (a *Auth) Require(scopes ...string) func(http.Handler) http.Handler {
 				WriteError(w, domain.E("onelogin.invalid_credentials"))
 				return
 			}
-			lim := a.limiter.take(cred.ID)
+			lim := a.takeCall(r.Context(), cred.ID)
 			lim.setHeaders(w.Header())
 			if !lim.allowed {
 				WriteError(w, domain.E("onelogin.too_many_requests"))

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -22,10 +21,7 @@ func ValidationFailed(parameters ...string) *domain.Error {
 // throttled send with Retry-After), a conflict that outlived Run's retries
 // as 409 ConflictError, anything else as a logged 500.
 func writeFailure(log *slog.Logger, w http.ResponseWriter, r *http.Request, err error) {
-	var t mfaapi.Throttled
-	if errors.As(err, &t) {
-		w.Header().Set("Retry-After", strconv.Itoa(t.RetryAfterSeconds()))
-	}
+	domain.SetRetryAfter(w.Header(), err)
 	switch _, refused := domain.AsError(err); {
 	case refused:
 	case errors.Is(err, eventstore.ErrConflict):

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/command"
+	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/throttle"
 	"github.com/authtrail/authtrail/eventstore"
 )
 
@@ -39,6 +41,9 @@ const createdAtLayout = "2006-01-02T15:04:05.000Z"
 type tokenCall struct {
 	cred *credential
 	body tokenBody
+	// client is the caller's limit key for failed requests; "" when the
+	// limit is off or the request was refused by it.
+	client string
 }
 
 // Actor is the client's aggregate, the actor of its token events.
@@ -50,12 +55,49 @@ func (c tokenCall) Actor() string {
 }
 
 func (a *Auth) parseTokenCall(r *http.Request) (tokenCall, error) {
+	var call tokenCall
+	if err := a.checkFailedTokens(r, &call); err != nil {
+		return call, err // before the body: a refused caller costs no secret comparison
+	}
 	body := readBody(r)
-	call := tokenCall{cred: a.clientOf(r, body), body: body}
+	call.cred, call.body = a.clientOf(r, body), body
 	if call.cred == nil {
 		return call, domain.E("onelogin.token.authentication_failure")
 	}
 	return call, nil
+}
+
+// checkFailedTokens refuses a caller whose failed token requests used up
+// limits.tokenRequestsPerIp (429 with Retry-After), and otherwise names the
+// bucket a failure of this request spends from.
+func (a *Auth) checkFailedTokens(r *http.Request, call *tokenCall) error {
+	if !a.failedTokens.Enabled() {
+		return nil
+	}
+	key := throttle.ClientKey("tokenfail", httpx.ClientIP(r, a.trustedProxies))
+	d, err := a.limiter.Peek(r.Context(), key, a.failedTokens)
+	if err != nil {
+		a.log.WarnContext(r.Context(), "onelogin: token request limit not applied", "err", err)
+		return nil
+	}
+	if !d.Allowed {
+		return d.Refusal(domain.E("onelogin.token.too_many_requests"))
+	}
+	call.client = key
+	return nil
+}
+
+// countFailure spends one failed request of the caller's bucket once the
+// refusal of call has committed.
+func (a *Auth) countFailure(ctx context.Context, call tokenCall) {
+	if call.client == "" {
+		return
+	}
+	command.OnRefusal(ctx, func(ctx context.Context) {
+		if _, err := a.limiter.Take(ctx, call.client, a.failedTokens); err != nil {
+			a.log.WarnContext(ctx, "onelogin: failed token request not counted", "err", err)
+		}
+	})
 }
 
 // commandAPI answers the token endpoints: events carry the client's
@@ -69,6 +111,7 @@ func (a *Auth) commandAPI() *command.API {
 		Reply: writeReply,
 		Error: func(w http.ResponseWriter, r *http.Request, err error) {
 			e, refused := domain.AsError(err)
+			domain.SetRetryAfter(w.Header(), err)
 			if !refused {
 				a.log.ErrorContext(r.Context(), "onelogin: token request failed", "path", r.URL.Path, "err", err)
 				e = domain.E("onelogin.token.internal")
@@ -80,6 +123,7 @@ func (a *Auth) commandAPI() *command.API {
 
 // serveToken is POST /auth/oauth2/v2/token (docs/onelogin-api.md, Tokens).
 func (a *Auth) serveToken(ctx context.Context, tx *eventstore.Tx, call tokenCall, inErr error) (command.Reply, error) {
+	a.countFailure(ctx, call)
 	if inErr != nil {
 		return command.Reply{}, inErr
 	}
@@ -109,6 +153,7 @@ func remainingSeconds(now, expires time.Time) int {
 // serveRevoke is POST /auth/oauth2/revoke: 200 whether or not anything was
 // revoked (RFC 7009), so a caller learns nothing about foreign tokens.
 func (a *Auth) serveRevoke(ctx context.Context, tx *eventstore.Tx, call tokenCall, inErr error) (command.Reply, error) {
+	a.countFailure(ctx, call)
 	if inErr != nil {
 		return command.Reply{}, inErr
 	}

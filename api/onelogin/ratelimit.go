@@ -1,29 +1,18 @@
 package onelogin
 
 import (
-	"math"
+	"context"
 	"net/http"
 	"strconv"
-	"sync"
+	"time"
 
-	"golang.org/x/time/rate"
-
-	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/throttle"
 )
 
-// limiter is a token bucket per credential (docs/onelogin-api.md, Rate limits):
-// capacity perHour calls, refilled continuously at perHour per hour, on
-// golang.org/x/time/rate. Buckets live in this process's memory: with
-// several processes behind a load balancer each grants the full rate, and a
-// restart refills every bucket. Buckets are keyed by configured client id,
-// so their number is bounded.
-type limiter struct {
-	perHour float64
-	rate    rate.Limit // tokens per second
-	clock   domain.Clock
-	mu      sync.Mutex // a take and the tokens it leaves are read together
-	buckets map[string]*rate.Limiter
-}
+// The limits of this API (docs/onelogin-api.md, Rate limits) are buckets of
+// the shared limiter (eventstore/limiter), so several processes grant each
+// rate once: per credential, perHour calls refilled continuously at perHour
+// per hour; per client address, failed token requests.
 
 // limit is the outcome of one take, rendered as the X-RateLimit headers.
 type limit struct {
@@ -34,36 +23,21 @@ type limit struct {
 	retryAfter int // seconds until one call is allowed, when refused
 }
 
-func newLimiter(perHour int, clock domain.Clock) *limiter {
-	return &limiter{
-		perHour: float64(perHour), rate: rate.Limit(float64(perHour) / 3600),
-		clock: clock, buckets: map[string]*rate.Limiter{},
+// takeCall spends one call of the credential's bucket. When the shared
+// buckets cannot be read the call is let through and logged: an outage of
+// the limiter must not stop every API client.
+func (a *Auth) takeCall(ctx context.Context, credentialID string) limit {
+	rate := throttle.Rate{Count: a.perHour, Window: time.Hour}
+	d, err := a.limiter.Take(ctx, throttle.Key("apiclient", credentialID), rate)
+	if err != nil {
+		a.log.WarnContext(ctx, "onelogin: rate limit not applied", "err", err)
+		return limit{allowed: true, limit: a.perHour, remaining: a.perHour}
 	}
-}
-
-// take spends one call of key's bucket when one is left.
-func (l *limiter) take(key string) limit {
-	now := l.clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b, ok := l.buckets[key]
-	if !ok {
-		b = rate.NewLimiter(l.rate, int(l.perHour))
-		l.buckets[key] = b
+	out := limit{allowed: d.Allowed, limit: a.perHour, remaining: d.Remaining, reset: d.ResetSeconds()}
+	if !d.Allowed {
+		out.retryAfter = d.RetryAfterSeconds()
 	}
-	out := limit{limit: int(l.perHour), allowed: b.AllowN(now, 1)}
-	tokens := b.TokensAt(now)
-	if !out.allowed {
-		out.retryAfter = ceilSeconds((1 - tokens) / float64(l.rate))
-	}
-	out.remaining = int(math.Floor(tokens))
-	out.reset = ceilSeconds((l.perHour - tokens) / float64(l.rate))
 	return out
-}
-
-// ceilSeconds rounds up, tolerating float noise just above an integer.
-func ceilSeconds(s float64) int {
-	return int(math.Ceil(s - 1e-9))
 }
 
 // setHeaders writes the X-RateLimit headers, and Retry-After on a refusal.

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/throttle"
 )
 
 // Environment variables that override secrets.cookieKey and
@@ -31,9 +32,23 @@ type Config struct {
 }
 
 // LimitsConfig: TrustedProxies are CIDRs (or single addresses) whose
-// X-Forwarded-For is believed.
+// X-Forwarded-For is believed; the rest are the per-client-address limits
+// (docs/config.md, limits).
 type LimitsConfig struct {
-	TrustedProxies []string `yaml:"trustedProxies"`
+	TrustedProxies      []string   `yaml:"trustedProxies"`
+	FailedAttemptsPerIP RateConfig `yaml:"failedAttemptsPerIp"`
+	NewRecipientsPerIP  RateConfig `yaml:"newRecipientsPerIp"`
+	TokenRequestsPerIP  RateConfig `yaml:"tokenRequestsPerIp"`
+}
+
+// RateConfig is count per window; count 0 disables the limit.
+type RateConfig struct {
+	Count  int      `yaml:"count"`
+	Window Duration `yaml:"window"`
+}
+
+func (r RateConfig) rate() throttle.Rate {
+	return throttle.Rate{Count: r.Count, Window: r.Window.Duration}
 }
 
 // trustedProxies parses limits.trustedProxies; Validate has checked them.

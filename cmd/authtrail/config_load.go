@@ -61,9 +61,14 @@ func DefaultConfig() Config {
 	c := Config{
 		HTTP: HTTPConfig{Addr: "127.0.0.1:3001", PublicURL: "http://localhost:3001",
 			ReadTimeout: Duration{30 * time.Second}, IdleTimeout: Duration{30 * time.Second}, MaxConnections: 10000},
-		NATS:             NATSConfig{DataDir: "./data", Replicas: 1, SyncAlways: true},
-		Interaction:      InteractionConfig{TTL: Duration{time.Hour}, ReturnURL: "http://localhost:3000/callback"},
-		Log:              LogConfig{Level: "info"}, // Format "": json, or text on a terminal
+		NATS:        NATSConfig{DataDir: "./data", Replicas: 1, SyncAlways: true},
+		Interaction: InteractionConfig{TTL: Duration{time.Hour}, ReturnURL: "http://localhost:3000/callback"},
+		Log:         LogConfig{Level: "info"}, // Format "": json, or text on a terminal
+		Limits: LimitsConfig{
+			FailedAttemptsPerIP: RateConfig{Count: 30, Window: Duration{time.Minute}},
+			NewRecipientsPerIP:  RateConfig{Count: 20, Window: Duration{time.Hour}},
+			TokenRequestsPerIP:  RateConfig{Count: 60, Window: Duration{time.Minute}},
+		},
 		SignInExperience: sie,
 		Connectors: ConnectorsConfig{
 			Email: &EmailConnectorConfig{Type: "console"},

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/eventstore/embedded"
@@ -301,6 +302,23 @@ func (l LimitsConfig) validate(p *problems) {
 	for i, s := range l.TrustedProxies {
 		if _, err := parseProxy(s); err != nil {
 			p.addf(fmt.Sprintf("limits.trustedProxies[%d]", i), "%q is not an address or CIDR (e.g. 10.0.0.0/8)", s)
+		}
+	}
+	for _, limit := range []struct {
+		key string
+		r   RateConfig
+	}{
+		{"limits.failedAttemptsPerIp", l.FailedAttemptsPerIP}, {"limits.newRecipientsPerIp", l.NewRecipientsPerIP},
+		{"limits.tokenRequestsPerIp", l.TokenRequestsPerIP},
+	} {
+		key, r := limit.key, limit.r
+		switch {
+		case r.Count < 0:
+			p.addf(key+".count", "must be 0 (no limit) or more")
+		case r.Count > 0 && (r.Window.Duration <= 0 || r.Window.Duration > 24*time.Hour):
+			p.addf(key+".window", "must be between 1s and 24h")
+		case r.Count > 0 && r.Window.Duration/time.Duration(r.Count) == 0:
+			p.addf(key+".count", "is more than one per nanosecond of the window")
 		}
 	}
 }

@@ -103,8 +103,12 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
 			CookieKey: keys.cookie, SecureCookie: public != nil && public.Scheme == "https",
 			TrustedProxies: cfg.Limits.trustedProxies(), AllowedOrigins: cfg.HTTP.AllowedOrigins,
+			Limits: experience.Limits{
+				FailedAttempts: cfg.Limits.FailedAttemptsPerIP.rate(), NewRecipients: cfg.Limits.NewRecipientsPerIP.rate(),
+			},
 		},
-		EmailConnector: cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
+		FailedTokensPerIP: cfg.Limits.TokenRequestsPerIP.rate(),
+		EmailConnector:    cfg.Connectors.Email != nil, SMSConnector: cfg.Connectors.SMS != nil,
 		WebAuthn: passkey.Config{RPID: cfg.WebAuthn.RPID, RPName: cfg.WebAuthn.RPName, Origins: cfg.WebAuthn.Origins},
 		Breached: breached, Log: log, EncryptionKey: keys.encryption, APIClients: apiClients(cfg),
 		MFAFactors: mfaFactors(cfg), ReadModelDB: filepath.Join(cfg.NATS.DataDir, projections.FileName),

@@ -32,7 +32,7 @@ func TestDecideSend(t *testing.T) {
 		{"window slides", at(0, 30, 60, 90, 120), 900, 0},
 	} {
 		got, err := mfaapi.DecideSend(c.history, t0.Add(time.Duration(c.now)*time.Second))
-		var th mfaapi.Throttled
+		var th domain.Throttled
 		switch {
 		case c.wait == 0 && (err != nil || len(got) != 1):
 			t.Errorf("%s: %v %v", c.name, got, err)

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -43,25 +42,7 @@ var SendEvents = domain.Registry{
 	"mfa.send.counted": func() domain.Event { return &SendCounted{} },
 }
 
-// Throttled refuses a send; RetryAfter is when the next one is allowed.
-type Throttled struct {
-	RetryAfter time.Duration
-}
-
-func (t Throttled) Error() string {
-	return fmt.Sprintf("mfaapi: too many codes sent; retry after %s", t.RetryAfter)
-}
-
-// RetryAfterSeconds is RetryAfter rounded up to whole seconds.
-func (t Throttled) RetryAfterSeconds() int { return int(math.Ceil(t.RetryAfter.Seconds())) }
-
-// Unwrap is the registry's 429 TooManyRequests, telling when to retry.
-func (t Throttled) Unwrap() error {
-	return domain.E("onelogin.too_many_requests").WithMessage(
-		fmt.Sprintf("Too many codes sent to this device; retry in %d seconds", t.RetryAfterSeconds()))
-}
-
-// DecideSend counts a send at now, or refuses it with Throttled when a
+// DecideSend counts a send at now, or refuses it as domain.Throttled when a
 // send happened within SendSpacing or MaxSends within SendWindow.
 func DecideSend(history []domain.Event, now time.Time) ([]domain.Event, error) {
 	var recent []time.Time
@@ -78,7 +59,8 @@ func DecideSend(history []domain.Event, now time.Time) ([]domain.Event, error) {
 		wait = max(wait, recent[n-MaxSends].Add(SendWindow).Sub(now))
 	}
 	if wait > 0 {
-		return nil, Throttled{RetryAfter: wait}
+		return nil, domain.Throttled{RetryAfter: wait, Err: domain.E("onelogin.too_many_requests").WithMessage(
+			fmt.Sprintf("Too many codes sent to this device; retry in %d seconds", domain.CeilSeconds(wait)))}
 	}
 	return []domain.Event{&SendCounted{At: now}}, nil
 }

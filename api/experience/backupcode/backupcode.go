@@ -36,7 +36,7 @@ func (m *Method) Events() domain.Registry { return Events }
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
 	experience.Route(r, h, http.MethodPost, "/verification/backup-code/generate", m.parseGenerate, m.generate)
-	experience.Route(r, h, http.MethodPost, "/verification/backup-code/verify", m.parseVerify, m.verify)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/backup-code/verify", m.parseVerify, m.verify)
 }
 
 // Factors: the method binds the backup-code factor.

@@ -30,7 +30,7 @@ func (m *Method) Events() domain.Registry { return Events }
 // Mount adds POST /verification/password.
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
-	experience.Route(r, h, http.MethodPost, "/verification/password", m.parse, m.verify)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/password", m.parse, m.verify)
 }
 
 var identifierTypes = []string{settings.IdentifierUsername, settings.IdentifierEmail, settings.IdentifierPhone}

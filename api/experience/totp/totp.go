@@ -43,7 +43,7 @@ func (m *Method) Events() domain.Registry { return Events }
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
 	experience.Route(r, h, http.MethodPost, "/verification/totp/secret", m.parseSecret, m.createSecret)
-	experience.Route(r, h, http.MethodPost, "/verification/totp/verify", m.parseVerify, m.verify)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/totp/verify", m.parseVerify, m.verify)
 }
 
 // Factors: the method binds the TOTP factor.

@@ -56,9 +56,9 @@ func (m *Method) Events() domain.Registry { return Events }
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
 	experience.Route(r, h, http.MethodPost, "/verification/verification-code", m.parseSend, m.send)
-	experience.Route(r, h, http.MethodPost, "/verification/verification-code/verify", parseVerify, m.verify)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/verification-code/verify", parseVerify, m.verify)
 	experience.Route(r, h, http.MethodPost, "/verification/mfa-verification-code", m.parseMFASend, m.sendMFA)
-	experience.Route(r, h, http.MethodPost, "/verification/mfa-verification-code/verify", parseMFAVerify, m.verifyMFA)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/mfa-verification-code/verify", parseMFAVerify, m.verifyMFA)
 }
 
 var (
@@ -101,6 +101,7 @@ type sending struct {
 	body
 	verificationID string
 	pending        *codekeys.Pending
+	newRecipient   experience.Spend
 }
 
 func (m *Method) parseSend(r *http.Request) (*sending, error) {
@@ -131,6 +132,7 @@ func (m *Method) send(ctx context.Context, s *experience.Step, in *sending) (exp
 	if err := m.issue(ctx, s, issue{
 		verificationID: in.verificationID, identifier: identifier, recordType: RecordTypeFor(identifier.Type),
 		template: plan.Template, suppressed: plan.Suppressed, recipientKey: kind + ":" + key,
+		newRecipient: &in.newRecipient,
 	}, &in.pending); err != nil {
 		return experience.Reply{}, err
 	}
@@ -145,6 +147,9 @@ type issue struct {
 	template       string
 	suppressed     bool
 	recipientKey   string // kind:normalised value, for the send cap
+	// newRecipient spends the client's new-recipient limit (nil: a send to
+	// the identified user's own address, which the limit does not cover).
+	newRecipient *experience.Spend
 }
 
 // issue applies the send cap and the connector check, then appends the code
@@ -168,6 +173,13 @@ func (m *Method) issue(ctx context.Context, s *experience.Step, c issue, pending
 	}
 	if !m.hasConnector(c.identifier.Type) {
 		return domain.E("connector.not_found")
+	}
+	if c.newRecipient != nil {
+		// Suppressed sends spend too, so the limit tells nothing of who
+		// has an account.
+		if err := h.SpendNewRecipient(ctx, s, c.newRecipient, c.recipientKey); err != nil {
+			return err
+		}
 	}
 	p, err := codekeys.Draw(pending, h.Random(), h.NewID)
 	if err != nil {
@@ -227,6 +239,7 @@ func (m *Method) check(ctx context.Context, s *experience.Step, recordType strin
 	if err := s.Settle(guard, "", out); err != nil {
 		return experience.Reply{}, err
 	}
+	h.RecipientVerified(ctx, s, kind+":"+key)
 	return experience.Reply{Status: http.StatusOK, Body: map[string]string{"verificationId": verificationID}}, nil
 }
 

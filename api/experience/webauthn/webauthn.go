@@ -41,7 +41,7 @@ func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration", m.newID, m.start(CeremonyRegistration))
 	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration/verify", parseVerify, m.verifyRegistration)
 	experience.Route(r, h, http.MethodPost, "/verification/web-authn/authentication", m.newID, m.start(CeremonyAuthentication))
-	experience.Route(r, h, http.MethodPost, "/verification/web-authn/authentication/verify", parseVerify, m.verifyAuthentication)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/web-authn/authentication/verify", parseVerify, m.verifyAuthentication)
 }
 
 // Factors: the method binds the WebAuthn factor.
