@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync/atomic"
 
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/domain/username"
@@ -20,36 +19,92 @@ import (
 // Users is the user repository.
 type Users struct {
 	store     *eventstore.Store
-	last      atomic.Uint64
+	ids       jetstream.KeyValue // IDsBucket
 	usernames username.Policy
 }
 
-// Open finds the highest user id in the log so that new ids continue from it.
-// Another process may allocate the same id; the append then conflicts
-// (a user subject must be empty) and the command retries with the next one.
-// usernames is the username policy, whose case rule decides which names
-// are the same user.
+// IDsBucket holds the last user id drawn, under lastIDKey: shared by every
+// process on the same NATS, so none depends on its own memory for ids.
+const (
+	IDsBucket = "user_ids"
+	lastIDKey = "last"
+)
+
+// maxDrawTries bounds one draw's compare-and-set loop; each lost race is
+// another process's draw, so it ends quickly.
+const maxDrawTries = 32
+
+// Open opens the repository. usernames is the username policy, whose case
+// rule decides which names are the same user.
 func Open(ctx context.Context, store *eventstore.Store, usernames username.Policy) (*Users, error) {
-	u := &Users{store: store, usernames: usernames.WithDefaults()}
-	stream, err := store.JetStream().Stream(ctx, store.Stream())
+	ids, err := store.JetStream().CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: IDsBucket, Description: "the last user id drawn", History: 1,
+		Storage: jetstream.FileStorage, Replicas: store.Replicas(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	return &Users{store: store, ids: ids, usernames: usernames.WithDefaults()}, nil
+}
+
+// drawID allocates the next user id by compare-and-set on the shared
+// counter. The first draw on a log from before the counter seeds it with
+// the highest user id in the log (a scan done once per log, not per start).
+// An id drawn by a request that then fails is not reused: ids may have gaps.
+func (u *Users) drawID(ctx context.Context) (string, error) {
+	for range maxDrawTries {
+		entry, err := u.ids.Get(ctx, lastIDKey)
+		var last, rev uint64
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound):
+			if last, err = u.highestInLog(ctx); err != nil {
+				return "", err
+			}
+		case err != nil:
+			return "", fmt.Errorf("accounts: draw a user id: %w", err)
+		default:
+			rev = entry.Revision()
+			if last, err = strconv.ParseUint(string(entry.Value()), 10, 64); err != nil {
+				return "", fmt.Errorf("accounts: the user id counter holds %q", entry.Value())
+			}
+		}
+		next := strconv.FormatUint(last+1, 10)
+		if rev == 0 {
+			_, err = u.ids.Create(ctx, lastIDKey, []byte(next))
+		} else {
+			_, err = u.ids.Update(ctx, lastIDKey, []byte(next), rev)
+		}
+		switch {
+		case err == nil:
+			return next, nil
+		case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+			continue // another draw won: try the next id
+		default:
+			return "", fmt.Errorf("accounts: draw a user id: %w", err)
+		}
+	}
+	return "", errors.New("accounts: draw a user id: too many concurrent draws")
+}
+
+// highestInLog is the highest user id in the log, 0 when there is none.
+func (u *Users) highestInLog(ctx context.Context) (uint64, error) {
+	stream, err := u.store.JetStream().Stream(ctx, u.store.Stream())
+	if err != nil {
+		return 0, fmt.Errorf("accounts: %w", err)
 	}
 	prefix := "events." + user.AggregateType + "."
 	info, err := stream.Info(ctx, jetstream.WithSubjectFilter(prefix+"*"))
 	if err != nil {
-		return nil, fmt.Errorf("accounts: scan user ids: %w", err)
+		return 0, fmt.Errorf("accounts: scan user ids: %w", err)
 	}
+	var highest uint64
 	for subject := range info.State.Subjects {
-		if n, err := strconv.ParseUint(strings.TrimPrefix(subject, prefix), 10, 64); err == nil && n > u.last.Load() {
-			u.last.Store(n)
+		if n, err := strconv.ParseUint(strings.TrimPrefix(subject, prefix), 10, 64); err == nil && n > highest {
+			highest = n
 		}
 	}
-	return u, nil
+	return highest, nil
 }
-
-// NextID allocates a user id.
-func (u *Users) NextID() string { return strconv.FormatUint(u.last.Add(1), 10) }
 
 // Key normalises an identifier value of a kind for uniqueness and look-up:
 // usernames per the case policy, emails case-insensitive, phones as
@@ -109,8 +164,8 @@ func (u *Users) Create(tx *eventstore.Tx, ev *user.Registered) {
 
 // NewUser is the id of the user a request may create. It is drawn when
 // first asked for and kept across the attempts of the request's command,
-// so a command decided again does not leave a gap in the ids, and drawn
-// anew when another process registered a user under it meanwhile.
+// so a command decided again does not draw again, and drawn anew when
+// another process registered a user under it meanwhile.
 type NewUser struct {
 	users *Users
 	id    string
@@ -120,7 +175,7 @@ type NewUser struct {
 func (u *Users) NewUser() *NewUser { return &NewUser{users: u} }
 
 // Check forgets an id drawn in an earlier attempt that another process has
-// since taken; call it in each attempt before ID.
+// since taken; call it in each attempt before Draw.
 func (n *NewUser) Check(ctx context.Context, tx *eventstore.Tx) error {
 	if n.id == "" {
 		return nil
@@ -132,12 +187,18 @@ func (n *NewUser) Check(ctx context.Context, tx *eventstore.Tx) error {
 	return err
 }
 
-// ID returns the id, drawing it on first use.
-func (n *NewUser) ID() string {
-	if n.id == "" {
-		n.id = n.users.NextID()
+// Draw returns the id function a registration decision calls (only when it
+// creates the user) and the error of that call, to check before using the
+// decision: the pure decision cannot return the counter's I/O error.
+func (n *NewUser) Draw(ctx context.Context) (id func() string, failed func() error) {
+	var err error
+	id = func() string {
+		if n.id == "" {
+			n.id, err = n.users.drawID(ctx)
+		}
+		return n.id
 	}
-	return n.id
+	return id, func() error { return err }
 }
 
 // Subject is a user's event subject.

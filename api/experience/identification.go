@@ -81,8 +81,12 @@ func (h *Handler) register(ctx context.Context, s *Step, verificationID string, 
 	if err := newUser.Check(ctx, s.Tx); err != nil {
 		return Reply{}, err
 	}
-	in.NewUserID = newUser.ID
+	var drawFailed func() error
+	in.NewUserID, drawFailed = newUser.Draw(ctx)
 	out := interaction.IdentifyNewUser(s.State, h.Settings(), in)
+	if err := drawFailed(); err != nil {
+		return Reply{}, err
+	}
 	if out.Err != nil {
 		s.Tx.Keep(s.Subject, out.Interaction...)
 		return Reply{}, out.Err

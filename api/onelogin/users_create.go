@@ -89,7 +89,11 @@ func (u *UsersAPI) register(ctx context.Context, tx *eventstore.Tx, in userCreat
 	if err := in.newUser.Check(ctx, tx); err != nil {
 		return nil, err
 	}
-	ev, err := user.Register(*in.ev, taken, in.newUser.ID)
+	newID, drawFailed := in.newUser.Draw(ctx)
+	ev, err := user.Register(*in.ev, taken, newID)
+	if err == nil {
+		err = drawFailed()
+	}
 	var conflict *user.TakenError
 	if errors.As(err, &conflict) {
 		issues := make([]usersIssue, len(conflict.Kinds))

@@ -36,6 +36,9 @@ func loadAndValidateConfig(path string) (Config, error) {
 
 func zeroBase64Key(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
 
+// sharedSecrets are the keys every process on an external NATS shares.
+var sharedSecrets = "secrets: {cookieKey: \"" + zeroBase64Key(32) + "\", encryptionKey: \"" + zeroBase64Key(32) + "\"}\n"
+
 // unsetSecretEnv keeps the caller's environment from overriding the file's secrets.
 func unsetSecretEnv(t *testing.T) {
 	t.Setenv(CookieKeyEnv, "")
@@ -173,7 +176,9 @@ func TestConfigErrors(t *testing.T) {
 		{"bad public URL", "http: {publicUrl: \"localhost:3001\"}\n", "config: http.publicUrl:"},
 		{"replicas range", "nats: {replicas: 7}\n", "config: nats.replicas: 7 is out of range 1–5"},
 		{"replicas on embedded", "nats: {replicas: 3}\n", "config: nats.replicas: 3 needs a cluster"},
-		{"bad nats url", "nats: {url: \"http://x:4222\"}\n", "config: nats.url:"},
+		{"bad nats url", "nats: {url: \"http://x:4222\"}\n" + sharedSecrets, "config: nats.url:"},
+		{"nats url without secrets", "nats: {url: \"nats://x:4222\"}\nsecrets: {cookieKey: \"" + zeroBase64Key(32) + "\"}\n",
+			"config: secrets.encryptionKey: required with nats.url: every process on the same NATS must share it"},
 		{"zero ttl", "interaction: {ttl: 0s}\n", "config: interaction.ttl: 0s is not positive"},
 		{"bad base64", "secrets: {cookieKey: \"not base64!\"}\n", "config: secrets.cookieKey: not base64"},
 		{"short cookie key", "secrets: {cookieKey: \"" + zeroBase64Key(16) + "\"}\n", "config: secrets.cookieKey: decodes to 16 bytes, want at least 32"},
@@ -199,7 +204,7 @@ func TestConfigErrors(t *testing.T) {
 			`config: http.allowedOrigins[0]: "https://app.example/login" is not an origin (scheme://host[:port], no trailing slash)`},
 		{"allowed origin not a URL", "http: {allowedOrigins: [\"app.example\"]}\n", "config: http.allowedOrigins[0]:"},
 		{"webauthn origin", "webauthn: {rpId: example.com, origins: [\"https://evil.test\"]}\n", `config: webauthn.origins[0]: host "evil.test" is not webauthn.rpId "example.com"`},
-		{"nats listen with url", "nats: {url: \"nats://x:4222\", listen: \"127.0.0.1:4222\"}\n", "config: nats.listen: only the embedded server listens"},
+		{"nats listen with url", "nats: {url: \"nats://x:4222\", listen: \"127.0.0.1:4222\"}\n" + sharedSecrets, "config: nats.listen: only the embedded server listens"},
 		{"nats user role", "nats: {listen: \"127.0.0.1:4222\", users: [{user: a, password: abcdefghijklm, role: admin}]}\n", `config: nats.users[0].role: unknown value "admin"`},
 		{"nats user password", "nats: {listen: \"127.0.0.1:4222\", users: [{user: a, password: short}]}\n", "config: nats.users[0].password: want at least 12"},
 		{"nats users without listen", "nats: {users: [{user: a, password: abcdefghijklm}]}\n", "config: nats.users: set nats.listen"},

@@ -106,8 +106,19 @@ func (c *Config) validateNATS(p *problems) {
 	if len(n.Users) > 0 && n.Listen == "" {
 		p.addf("nats.users", "set nats.listen for them to connect to")
 	}
-	needsDataDir := n.URL == "" || c.Secrets.CookieKey == "" || c.Secrets.EncryptionKey == ""
-	if n.DataDir == "" && needsDataDir {
+	if n.URL != "" {
+		// Generated keys are per machine: behind one load balancer, each
+		// process would refuse the others' cookies and codes.
+		for _, key := range []struct{ name, env, value string }{
+			{"secrets.cookieKey", CookieKeyEnv, c.Secrets.CookieKey},
+			{"secrets.encryptionKey", EncryptionKeyEnv, c.Secrets.EncryptionKey},
+		} {
+			if key.value == "" {
+				p.addf(key.name, "required with nats.url: every process on the same NATS must share it (set it, or %s)", key.env)
+			}
+		}
+	}
+	if n.DataDir == "" && n.URL == "" {
 		p.addf("nats.dataDir", "missing (holds the embedded server's store and generated secrets)")
 	}
 }

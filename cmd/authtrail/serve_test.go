@@ -141,6 +141,7 @@ func TestServeOnExternalNATS(t *testing.T) {
 	}
 	defer embedded.Shutdown(ns)
 	dir := t.TempDir()
+	setSharedSecrets(t)
 	base, stop := startServe(t, "--data-dir", dir, "--nats-url", ns.ClientURL())
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/experience", strings.NewReader(`{"interactionEvent":"Register"}`))
 	req.Header.Set("Content-Type", "application/json")
@@ -175,6 +176,12 @@ func TestServeOnExternalNATS(t *testing.T) {
 	}
 }
 
+// setSharedSecrets gives serve the keys an external NATS requires.
+func setSharedSecrets(t *testing.T) {
+	t.Setenv(CookieKeyEnv, zeroBase64Key(32))
+	t.Setenv(EncryptionKeyEnv, zeroBase64Key(32))
+}
+
 func TestServeRefusesUnreachableNATS(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -182,6 +189,7 @@ func TestServeRefusesUnreachableNATS(t *testing.T) {
 	}
 	url := "nats://" + ln.Addr().String()
 	ln.Close() // nothing listens there now
+	setSharedSecrets(t)
 	var stderr bytes.Buffer
 	code := run(context.Background(), []string{"serve", "--data-dir", t.TempDir(), "--nats-url", url, "--http-addr", "127.0.0.1:0"}, io.Discard, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), url) {
