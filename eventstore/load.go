@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/authtrail/authtrail/domain"
@@ -50,7 +52,11 @@ func (s *Store) readRange(ctx context.Context, subject string, from uint64, last
 	for seq := from; seq < last.Sequence; {
 		// With a subject, GetMsg answers the first message on it at or
 		// after seq, so gaps left by other aggregates cost nothing.
-		msg, err := s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		var msg *jetstream.RawStreamMsg
+		err := retryRead(ctx, func(ctx context.Context) (err error) {
+			msg, err = s.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+			return err
+		})
 		if err != nil {
 			return nil, fmt.Errorf("eventstore: read %s at %d: %w", subject, seq, err)
 		}
@@ -89,7 +95,11 @@ func (s *Store) Last(ctx context.Context, subject string) (*Envelope, error) {
 }
 
 func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {
-	msg, err := s.stream.GetLastMsgForSubject(ctx, subject)
+	var msg *jetstream.RawStreamMsg
+	err := retryRead(ctx, func(ctx context.Context) (err error) {
+		msg, err = s.stream.GetLastMsgForSubject(ctx, subject)
+		return err
+	})
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, subject)
 	}
@@ -97,6 +107,31 @@ func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStre
 		return nil, fmt.Errorf("eventstore: last message of %s: %w", subject, err)
 	}
 	return msg, nil
+}
+
+// A read of a replicated stream is answered by its leader; while the
+// cluster elects a new one (4 to 9 s after a node is lost) a request goes
+// unanswered. Reads change nothing, so they are tried again, each for at
+// most readTry, for up to readPatience: a request in flight during an
+// election then completes after it instead of failing. (Appends are not
+// retried: one whose answer was lost may have committed.)
+const (
+	readTry      = time.Second
+	readPatience = 15 * time.Second
+)
+
+func retryRead(ctx context.Context, read func(context.Context) error) error {
+	deadline := time.Now().Add(readPatience)
+	for {
+		tryCtx, cancel := context.WithTimeout(ctx, readTry)
+		err := read(tryCtx)
+		cancel()
+		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+			errors.Is(err, jetstream.ErrNoStreamResponse)
+		if !unanswered || ctx.Err() != nil || time.Now().After(deadline) {
+			return err
+		}
+	}
 }
 
 // Decode turns envelopes into the domain events they carry.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 
 	"net/url"
 	"path/filepath"
@@ -190,6 +191,11 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 // returns how to open a named connection to it.
 func startNATS(cfg Config, log *slog.Logger) (*server.Server, func(name string) (*nats.Conn, error), error) {
 	if cfg.NATS.URL != "" {
+		// The read models live in the data directory, which nothing else
+		// creates when NATS is external.
+		if err := os.MkdirAll(cfg.NATS.DataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("data directory: %w", err)
+		}
 		return nil, func(name string) (*nats.Conn, error) {
 			nc, err := nats.Connect(cfg.NATS.URL, nats.Name(name), nats.MaxReconnects(-1))
 			if err != nil {
