@@ -62,7 +62,7 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 	if err != nil {
 		return nil, err
 	}
-	public, err := publicstream.EnsureStream(ctx, o.Store.JetStream(), o.Store.Replicas(), o.PublicStreamMaxAge)
+	publicStream, err := publicstream.EnsureStream(ctx, o.Store.JetStream(), o.Store.Replicas(), o.PublicStreamMaxAge)
 	if err != nil {
 		return nil, err
 	}
@@ -70,6 +70,7 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 	if err != nil {
 		return nil, err
 	}
+	public := publicstream.New(js, publicStream, o.PublicURL)
 	router, err := workers.NewRouter(nc, o.Log, o.Router)
 	if err != nil {
 		return nil, err
@@ -81,7 +82,7 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 	}{
 		{delivery.Name, delivery.Consumer(), delivery.New(delivery.Options{Store: o.Store, Events: o.Catalogue, Keys: keys,
 			Email: o.Email, SMS: o.SMS, Clock: o.Clock, Log: o.Log, Backoff: o.DeliveryBackoff}).Handle},
-		{publicstream.Name, publicstream.Consumer(), publicstream.New(js, public, o.PublicURL).Handle},
+		{publicstream.Name, public.Consumer(), public.Handle},
 	}
 	for _, h := range handlers {
 		if err := router.AddHandler(h.name, h.consumer, h.handle); err != nil {

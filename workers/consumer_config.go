@@ -1,6 +1,7 @@
 package workers
 
 import (
+	"context"
 	"fmt"
 	"regexp"
 	"time"
@@ -46,6 +47,14 @@ type ConsumerConfig struct {
 	// redelivering, e.g. after a crash. The subscriber extends it while a
 	// handler runs. Default DefaultAckWait (5s).
 	AckWait time.Duration
+	// ResumeAfter, when set, tells where the handler's own output says it
+	// stands: the stream sequence of the last message it has done (known
+	// false when its output tells nothing, e.g. is empty). When the consumer
+	// has acknowledged past it (an output whose tail a crash lost, such as
+	// a stream written with asynchronous persistence), the subscriber
+	// recreates the consumer right after it, so those messages come again.
+	// The handler must pass over messages it has already done.
+	ResumeAfter func(ctx context.Context) (seq uint64, known bool, err error)
 }
 
 // namePattern keeps names usable as a consumer name and a subject token.

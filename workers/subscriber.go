@@ -135,7 +135,13 @@ const pullExpiry = 5 * time.Second
 
 // open creates or updates the consumer and starts pulling from it.
 func (s *Subscriber) open(ctx context.Context) (jetstream.MessagesContext, error) {
-	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, s.cfg.jetStreamConfig())
+	cfg := s.cfg.jetStreamConfig()
+	if s.cfg.ResumeAfter != nil {
+		if err := s.rewind(ctx, &cfg); err != nil {
+			return nil, err
+		}
+	}
+	cons, err := s.js.CreateOrUpdateConsumer(ctx, s.cfg.Stream, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("workers: create or update consumer %s on %s: %w", s.cfg.Durable, s.cfg.Stream, err)
 	}
@@ -148,6 +154,37 @@ func (s *Subscriber) open(ctx context.Context) (jetstream.MessagesContext, error
 		return nil, fmt.Errorf("workers: consume %s: %w", s.cfg.Durable, err)
 	}
 	return iter, nil
+}
+
+// rewind deletes the consumer when it has acknowledged past where the
+// handler's output stands (ConsumerConfig.ResumeAfter), and sets cfg to
+// recreate it right after that point.
+func (s *Subscriber) rewind(ctx context.Context, cfg *jetstream.ConsumerConfig) error {
+	resume, known, err := s.cfg.ResumeAfter(ctx)
+	if err != nil || !known {
+		return err
+	}
+	cons, err := s.js.Consumer(ctx, s.cfg.Stream, s.cfg.Durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("workers: consumer %s: %w", s.cfg.Durable, err)
+	}
+	info, err := cons.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("workers: consumer %s: %w", s.cfg.Durable, err)
+	}
+	if info.AckFloor.Stream <= resume {
+		return nil
+	}
+	if err := s.js.DeleteConsumer(ctx, s.cfg.Stream, s.cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return fmt.Errorf("workers: rewind consumer %s: %w", s.cfg.Durable, err)
+	}
+	cfg.DeliverPolicy, cfg.OptStartSeq = jetstream.DeliverByStartSequencePolicy, resume+1
+	s.log.Info("Consumer rewound to its handler's output", watermill.LogFields{
+		"consumer": s.cfg.Durable, "acknowledged": info.AckFloor.Stream, "resume_after": resume})
+	return nil
 }
 
 // consume hands messages to out until ctx ends. When the iterator fails

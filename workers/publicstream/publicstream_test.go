@@ -3,6 +3,7 @@ package publicstream_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/eventstore"
+	"github.com/authtrail/authtrail/eventstore/natstest"
 	"github.com/authtrail/authtrail/workers/publicstream"
 )
 
@@ -51,6 +53,9 @@ func published(t *testing.T, js jetstream.JetStream) []jetstream.RawStreamMsg {
 	var out []jetstream.RawStreamMsg
 	for seq := uint64(1); seq <= s.CachedInfo().State.LastSeq; seq++ {
 		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue // erased, as a crash loses an unflushed tail
+		}
 		if err != nil {
 			t.Fatalf("message %d: %v", seq, err)
 		}
@@ -186,13 +191,7 @@ func TestAWorkerCrashOutlivingTheDuplicateWindowRepublishesNothing(t *testing.T)
 	if err := js.DeleteConsumer(ctx, eventstore.DefaultStream, "wrk_"+publicstream.Name); err != nil {
 		t.Fatal(err)
 	}
-	// And it outlived the duplicate window.
-	cfg := publicstream.StreamConfig(1, 0)
-	cfg.Duplicates = 100 * time.Millisecond
-	if _, err := js.UpdateStream(ctx, cfg); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(200 * time.Millisecond)
+	outliveDuplicateWindow(t, js) // and it outlived the duplicate window
 	if len(published(t, js)) == 0 {
 		t.Fatal("the worker published nothing before it stopped")
 	}
@@ -200,6 +199,83 @@ func TestAWorkerCrashOutlivingTheDuplicateWindowRepublishesNothing(t *testing.T)
 	srv.StartWorkers(t)
 	waitPublished(t, srv)
 	exactlyOnce(t, srv)
+}
+
+// AUTH_EVENTS is written with asynchronous persistence, so a crash can
+// lose its last messages after the worker acknowledged their events. On
+// restart the worker's consumer is rewound to the last message left and
+// the lost ones are published again: exactly one per event, in order.
+func TestAWorkerRestartRepublishesATailTheCrashLost(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{})
+	apitest.Register(t, srv, "alice")
+	for range 5 {
+		apitest.SignIn(t, srv, "alice")
+	}
+	waitPublished(t, srv)
+	srv.StopWorkers()
+
+	ctx := testContext(t)
+	js := srv.Store.JetStream()
+	stream, err := js.Stream(ctx, publicstream.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stream.CachedInfo().Config.PersistMode; got != jetstream.AsyncPersistMode {
+		t.Fatalf("AUTH_EVENTS persist mode %v, want async", got)
+	}
+	// The crash took the last 7 messages (their events acknowledged).
+	info, err := stream.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for seq := info.State.LastSeq; seq > info.State.LastSeq-7; seq-- {
+		if err := stream.DeleteMsg(ctx, seq); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// And it outlived the duplicate window, so JetStream would not drop a
+	// republished message anyway.
+	outliveDuplicateWindow(t, js)
+
+	srv.StartWorkers(t)
+	waitPublished(t, srv)
+	exactlyOnce(t, srv)
+	if !strings.Contains(srv.Logs(), "Consumer rewound to its handler's output") {
+		t.Fatalf("no rewind logged:\n%s", tail(srv.Logs(), 2000))
+	}
+}
+
+// A stream created before asynchronous persistence keeps its mode, which
+// JetStream cannot change, and the server starts.
+func TestAnOlderStreamKeepsItsPersistMode(t *testing.T) {
+	js, err := jetstream.New(natstest.NewConn(t, natstest.RunBasicJetStreamServer(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := publicstream.StreamConfig(1, 0)
+	older.PersistMode = jetstream.DefaultPersistMode
+	if _, err := js.CreateStream(testContext(t), older); err != nil {
+		t.Fatal(err)
+	}
+	s, err := publicstream.EnsureStream(testContext(t), js, 1, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg := s.CachedInfo().Config; cfg.PersistMode != jetstream.DefaultPersistMode || cfg.MaxAge != time.Hour {
+		t.Fatalf("persist mode %v, max age %v", cfg.PersistMode, cfg.MaxAge)
+	}
+}
+
+// outliveDuplicateWindow shrinks AUTH_EVENTS's duplicate window and waits
+// it out, as a crash longer than the window would.
+func outliveDuplicateWindow(t *testing.T, js jetstream.JetStream) {
+	t.Helper()
+	cfg := publicstream.StreamConfig(1, 0)
+	cfg.Duplicates = 100 * time.Millisecond
+	if _, err := js.UpdateStream(testContext(t), cfg); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
 }
 
 // Each CloudEvent's dataschema is served by the server.

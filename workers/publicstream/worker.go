@@ -22,17 +22,37 @@ const Name = "public_stream"
 // Consumer is the worker's durable consumer: the whole log, in order
 // (every worker consumer hands out one event at a time), never dropping an
 // event.
-func Consumer() workers.ConsumerConfig {
+// It resumes after the last event in AUTH_EVENTS, which is written with
+// asynchronous persistence: a crash may lose that stream's unflushed tail
+// after the log's events were acknowledged, and they are then published
+// again.
+func (w *Worker) Consumer() workers.ConsumerConfig {
 	// The default AckWait is short: an event lost in flight (a pull left
 	// behind by a stopped or reopened subscription) comes back within
 	// seconds.
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: workers.DurablePrefix + Name, MaxDeliver: -1,
-		BackOff: []time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second}}
+		BackOff:     []time.Duration{100 * time.Millisecond, time.Second, 5 * time.Second},
+		ResumeAfter: w.resumeAfter}
+}
+
+// resumeAfter is the log sequence of the last event in AUTH_EVENTS; not
+// known when the stream is empty (new, or every message aged out), so a
+// consumer is never sent back to the start of the log.
+func (w *Worker) resumeAfter(ctx context.Context) (uint64, bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.loadLast(ctx); err != nil {
+		return 0, false, err
+	}
+	return w.last, w.last > 0, nil
 }
 
 // StreamConfig is AUTH_EVENTS: limits retention (maxAge 0 keeps
 // everything), so a consumer created at any time can read the whole
-// history.
+// history. Its writes are persisted asynchronously: the stream is derived
+// from the log, which is fsync'd, and the worker republishes whatever a
+// crash took from its tail (Worker.Consumer); an fsync per public event
+// cost sign-ins a sixth of their rate.
 func StreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        Stream,
@@ -44,12 +64,23 @@ func StreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 		Replicas:    max(replicas, 1),
 		Duplicates:  2 * time.Minute,
 		AllowDirect: true,
+		PersistMode: jetstream.AsyncPersistMode,
 	}
 }
 
-// EnsureStream creates or updates AUTH_EVENTS.
+// EnsureStream creates or updates AUTH_EVENTS. A stream created before
+// asynchronous persistence keeps its mode: JetStream cannot change it, and
+// the stream's history is the consumers'.
 func EnsureStream(ctx context.Context, js jetstream.JetStream, replicas int, maxAge time.Duration) (jetstream.Stream, error) {
-	s, err := js.CreateOrUpdateStream(ctx, StreamConfig(replicas, maxAge))
+	cfg := StreamConfig(replicas, maxAge)
+	existing, err := js.Stream(ctx, Stream)
+	switch {
+	case err == nil:
+		cfg.PersistMode = existing.CachedInfo().Config.PersistMode
+	case !errors.Is(err, jetstream.ErrStreamNotFound):
+		return nil, fmt.Errorf("publicstream: stream %s: %w", Stream, err)
+	}
+	s, err := js.CreateOrUpdateStream(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("publicstream: stream %s: %w", Stream, err)
 	}
