@@ -176,6 +176,9 @@ func (s *Subscriber) rewind(ctx context.Context, cfg *jetstream.ConsumerConfig) 
 		return fmt.Errorf("workers: consumer %s: %w", s.cfg.Durable, err)
 	}
 	if info.AckFloor.Stream <= resume {
+		// Keep where an earlier rewind started it: JetStream cannot
+		// change a consumer's deliver policy.
+		cfg.DeliverPolicy, cfg.OptStartSeq = info.Config.DeliverPolicy, info.Config.OptStartSeq
 		return nil
 	}
 	if err := s.js.DeleteConsumer(ctx, s.cfg.Stream, s.cfg.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	netmail "net/mail"
 	"slices"
@@ -14,6 +16,8 @@ import (
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/natstest"
+	"github.com/authtrail/authtrail/workers/publicstream"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // crashConfig: usernames with passwords, email codes, TOTP at the user's
@@ -105,10 +109,10 @@ func TestKill9UnderLoadLosesNothing(t *testing.T) {
 			repeated += n - 1
 		}
 	}
-	lost, twice := auditLog(t, dataDir, l, registered)
+	lost, twice, public := auditLog(t, dataDir, l, registered)
 	slices.Sort(restarts)
-	t.Logf("%d kills: %d steps acknowledged (%d registrations, %d TOTP sign-ins, %d code sends), %d lost, %d written twice, %d codes sent twice (%d SMTP conversations repeated with the same Message-ID); restart to healthy p50 %v, p99 %v, max %v",
-		kills, ackedSteps, len(registered), signIns, len(sends), lost, twice, doubled, repeated,
+	t.Logf("%d kills: %d steps acknowledged (%d registrations, %d TOTP sign-ins, %d code sends), %d lost, %d written twice, %d codes sent twice (%d SMTP conversations repeated with the same Message-ID); %s; restart to healthy p50 %v, p99 %v, max %v",
+		kills, ackedSteps, len(registered), signIns, len(sends), lost, twice, doubled, repeated, public,
 		restarts[len(restarts)/2], restarts[len(restarts)*99/100], restarts[len(restarts)-1])
 	if p99 := restarts[len(restarts)*99/100]; p99 > restartBound {
 		t.Errorf("restart to healthy p99 %v, want within %v", p99, restartBound)
@@ -121,14 +125,18 @@ func TestKill9UnderLoadLosesNothing(t *testing.T) {
 // auditLog reads the log after the last stop and reports every
 // acknowledged step without events, every event written twice by one
 // request, and registrations missing or doubled.
-func auditLog(t *testing.T, dataDir string, l *ledger, registered []string) (lost, twice int) {
+func auditLog(t *testing.T, dataDir string, l *ledger, registered []string) (lost, twice int, public string) {
 	t.Helper()
 	ns := natstest.RunServerWithDataDir(t, dataDir, true)
 	store := natstest.OpenStore(t, natstest.NewConn(t, ns), eventstore.Config{})
+	var publicIDs []string // the log's public events, in order
 	seen := map[string]int{}
 	perRequest := map[string]int{}
 	users := map[string]int{}
 	err := store.Scan(context.Background(), func(env eventstore.Envelope) error {
+		if publicstream.Public(env.AggType) {
+			publicIDs = append(publicIDs, env.ID)
+		}
 		perRequest[env.CorrelationID]++
 		seen[env.CorrelationID+" "+env.AggType+" "+env.AggID+" "+env.Type]++
 		if env.Type == "user.registered" {
@@ -169,7 +177,35 @@ func auditLog(t *testing.T, dataDir string, l *ledger, registered []string) (los
 			t.Errorf("username %s registered %d times", name, n)
 		}
 	}
-	return lost, twice
+	return lost, twice, auditPublicStream(t, store, publicIDs)
+}
+
+// auditPublicStream checks that AUTH_EVENTS, written with asynchronous
+// persistence through every kill, holds the log's public events once each
+// and in order: all of them but an unpublished tail the last stop may
+// have left.
+func auditPublicStream(t *testing.T, store *eventstore.Store, want []string) string {
+	t.Helper()
+	ctx := context.Background()
+	stream, err := store.JetStream().Stream(ctx, publicstream.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for seq := uint64(1); seq <= stream.CachedInfo().State.LastSeq; seq++ {
+		m, err := stream.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.Header.Get(jetstream.MsgIDHeader))
+	}
+	if len(got) > len(want) || !slices.Equal(got, want[:len(got)]) {
+		t.Errorf("AUTH_EVENTS holds %d messages that are not the log's first %d public events, once each, in order", len(got), len(got))
+	}
+	return fmt.Sprintf("AUTH_EVENTS: %d of %d public events, once each, in order", len(got), len(want))
 }
 
 // mailsTo counts the mails that arrived by recipient and Message-ID.

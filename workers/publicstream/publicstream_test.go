@@ -243,6 +243,13 @@ func TestAWorkerRestartRepublishesATailTheCrashLost(t *testing.T) {
 	if !strings.Contains(srv.Logs(), "Consumer rewound to its handler's output") {
 		t.Fatalf("no rewind logged:\n%s", tail(srv.Logs(), 2000))
 	}
+	// The rewound consumer opens again on the next start, where nothing
+	// needs rewinding, and goes on publishing.
+	srv.StopWorkers()
+	srv.StartWorkers(t)
+	apitest.SignIn(t, srv, "alice")
+	waitPublished(t, srv)
+	exactlyOnce(t, srv)
 }
 
 // A stream created before asynchronous persistence keeps its mode, which
