@@ -58,6 +58,9 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 	if o.Router.Metrics == nil {
 		o.Router.Metrics = o.Store.Metrics() // the workers count where the store counts
 	}
+	if o.Router.PoisonReplicas == 0 {
+		o.Router.PoisonReplicas = o.Store.Replicas() // a cluster keeps its poison queue like its log
+	}
 	keys, err := codekeys.Open(ctx, o.Store.JetStream(), o.Store.Replicas())
 	if err != nil {
 		return nil, err

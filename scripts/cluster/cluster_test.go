@@ -294,8 +294,15 @@ func TestStreamLeaderLossUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := stream.CachedInfo().Config.Replicas; r != 3 {
-		t.Fatalf("EVENTS has %d replicas, want 3", r)
+	// Everything authtrail makes is replicated like the log.
+	for _, name := range []string{"EVENTS", "AUTH_EVENTS", "CODE_KEYS", "POISON", "KV_user_ids", "KV_limits", "KV_limits_remembered"} {
+		s, err := c.js.Stream(ctx, name)
+		if err != nil {
+			t.Fatalf("stream %s: %v", name, err)
+		}
+		if r := s.CachedInfo().Config.Replicas; r != 3 {
+			t.Fatalf("%s has %d replicas, want 3", name, r)
+		}
 	}
 	var (
 		mu       sync.Mutex

@@ -49,10 +49,10 @@ func (w *Worker) resumeAfter(ctx context.Context) (uint64, bool, error) {
 
 // StreamConfig is AUTH_EVENTS: limits retention (maxAge 0 keeps
 // everything), so a consumer created at any time can read the whole
-// history. Its writes are persisted asynchronously: the stream is derived
-// from the log, which is fsync'd, and the worker republishes whatever a
-// crash took from its tail (Worker.Consumer); an fsync per public event
-// cost sign-ins a sixth of their rate.
+// history. On a single node its writes are persisted asynchronously: the
+// stream is derived from the log, which is fsync'd, and the worker
+// republishes whatever a crash took from its tail (Worker.Consumer); an
+// fsync per public event cost sign-ins a sixth of their rate.
 func StreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        Stream,
@@ -64,8 +64,17 @@ func StreamConfig(replicas int, maxAge time.Duration) jetstream.StreamConfig {
 		Replicas:    max(replicas, 1),
 		Duplicates:  2 * time.Minute,
 		AllowDirect: true,
-		PersistMode: jetstream.AsyncPersistMode,
+		PersistMode: persistMode(replicas),
 	}
+}
+
+// persistMode is asynchronous on a single node. JetStream refuses it on a
+// replicated stream, where the replicas' raft log stands behind writes.
+func persistMode(replicas int) jetstream.PersistModeType {
+	if replicas > 1 {
+		return jetstream.DefaultPersistMode
+	}
+	return jetstream.AsyncPersistMode
 }
 
 // EnsureStream creates or updates AUTH_EVENTS. A stream created before
