@@ -4,10 +4,12 @@ import (
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/grant"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/ratelimit"
 	"github.com/authtrail/authtrail/domain/sentinel"
+	"github.com/authtrail/authtrail/domain/session"
 	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/domain/webhook"
 )
@@ -34,5 +36,7 @@ func Catalogue(interactions domain.Registry) map[string]domain.Registry {
 		mfaapi.SendAggregate:         mfaapi.SendEvents,
 		onelogin.AggregateType:       onelogin.TokenEvents,
 		webhook.AggregateType:        webhook.Events,
+		grant.AggregateType:          grant.Events,
+		session.AggregateType:        session.Events,
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"strings"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/admin"
@@ -19,7 +20,9 @@ import (
 	"github.com/authtrail/authtrail/api/experience/totp"
 	"github.com/authtrail/authtrail/api/experience/verificationcode"
 	"github.com/authtrail/authtrail/api/experience/webauthn"
+	"github.com/authtrail/authtrail/api/oidcprovider"
 	"github.com/authtrail/authtrail/api/onelogin"
+	"github.com/authtrail/authtrail/api/signin"
 	"github.com/authtrail/authtrail/domain"
 	backupcodes "github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
@@ -75,6 +78,9 @@ type Options struct {
 	// ReadModelDB is the read models' SQLite file (projections.FileName
 	// under the data directory); required.
 	ReadModelDB string
+	// OIDC configures the OpenID Connect provider (config oidc): its
+	// clients, lifetimes and sign-in page; PublicURL gives its issuer.
+	OIDC oidcprovider.Config
 	// Metrics records the HTTP requests and the projections' lag; nil
 	// records nothing. ServeMetrics also serves GET /metrics on the API's
 	// router (metrics.addr empty; else the binary serves it elsewhere).
@@ -102,6 +108,8 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		return nil, fmt.Errorf("api: public URL %q is not an absolute URL", o.PublicURL)
 	}
 	o.Experience.AllowedOrigins = append([]string{public.Scheme + "://" + public.Host}, o.Experience.AllowedOrigins...)
+	o.OIDC.PublicURL = o.PublicURL
+	o.Experience.AuthorizationURL = strings.TrimSuffix(o.PublicURL, "/") + oidcprovider.Path + "/auth"
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
@@ -136,6 +144,12 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
 		Random: o.Random, Limiter: limits,
 	}, append(methods, o.Methods...)...)
+	provider, err := oidcprovider.New(o.OIDC, oidcprovider.Deps{
+		Store: store, Experience: exp, EncryptionKey: o.EncryptionKey, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	readModels, err := StartReadModels(ctx, store, o.ReadModelDB, exp.Events(), o.Clock, o.Log)
 	if err != nil {
 		return nil, err
@@ -157,7 +171,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI)
+	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI, provider, signin.New())
 	srv.ReadModels = readModels
 	srv.trustedProxies = o.Experience.TrustedProxies
 	srv.observe(o.Metrics, o.ServeMetrics)

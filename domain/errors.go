@@ -302,4 +302,18 @@ var registry = map[string]errorDef{
 	"onelogin.token.no_route":               oneLogin(s404, "not found", "No Route Exists"),
 	"onelogin.token.internal":               oneLogin(s500, "internal server error", "Internal Server Error"),
 	"onelogin.token.too_many_requests":      oneLogin(s429, "too many requests", "Too many failed token requests from this address; retry later"),
+	// The OpenID Connect provider answers OAuth 2.0 errors by their names
+	// (RFC 6749 §4.1.2.1, §5.2; OIDC Core §3.1.2.6); the keys say why.
+	"oidc.invalid_request":               oneLogin(s400, "invalid_request", "The request is missing a parameter or has an invalid one"),
+	"oidc.invalid_request@pkce_required": oneLogin(s400, "invalid_request", "A public client must send a code_challenge with code_challenge_method S256"),
+	"oidc.invalid_request@pkce_plain":    oneLogin(s400, "invalid_request", "code_challenge_method plain is not accepted; use S256"),
+	"oidc.unsupported_response_type":     oneLogin(s400, "unsupported_response_type", "Only response_type code is supported"),
+	"oidc.login_required":                oneLogin(s400, "login_required", "The user is not signed in and prompt=none forbids asking"),
+	"oidc.authorization_not_found":       oneLogin(s400, "invalid_request", "The authorization request is unknown, expired or answered already"),
+	"oidc.interaction_required":          oneLogin(s400, "interaction_required", "The sign-in of this browser has not finished for this authorization request"),
+	"oidc.invalid_grant":                 oneLogin(s400, "invalid_grant", "The code or refresh token is invalid, expired or revoked"),
+	"oidc.invalid_grant@code_reused":     oneLogin(s400, "invalid_grant", "The authorization code was used already; the tokens issued for it are revoked"),
+	"oidc.invalid_grant@code_expired":    oneLogin(s400, "invalid_grant", "The authorization code has expired"),
+	"oidc.invalid_grant@refresh_reused":  oneLogin(s400, "invalid_grant", "The refresh token was used already; the grant is revoked"),
+	"oidc.invalid_grant@refresh_expired": oneLogin(s400, "invalid_grant", "The refresh token has expired"),
 }

@@ -90,7 +90,7 @@ func TestKeysAndWireCodes(t *testing.T) {
 		e := domain.E(key)
 		code, variant, hasVariant := strings.Cut(key, "@")
 		switch {
-		case strings.HasPrefix(key, "onelogin."), strings.HasPrefix(key, "admin."):
+		case strings.HasPrefix(key, "onelogin."), strings.HasPrefix(key, "admin."), strings.HasPrefix(key, "oidc."):
 			if e.Code == "" || strings.Contains(e.Code, ".") {
 				t.Errorf("%s answers as %q, want a OneLogin name", key, e.Code)
 			}

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/oidcprovider"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/passkey"
@@ -93,6 +95,10 @@ type Options struct {
 	Limits            experience.Limits
 	FailedTokensPerIP throttle.Rate
 	TrustedProxies    []netip.Prefix
+	// OIDC configures the OpenID Connect provider. With it, the server's
+	// public URL (and so the issuer) is its own address, which relying
+	// parties check; without it, PublicURL.
+	OIDC *oidcprovider.Config
 }
 
 // The relying party of test servers, for software authenticators.
@@ -206,6 +212,15 @@ func NewServer(t testing.TB, o Options) *Server {
 		logFormat = logging.JSON
 	}
 	log := logging.New(logs, logFormat, slog.LevelInfo)
+	ts := httptest.NewUnstartedServer(nil)
+	publicURL, provider := PublicURL, oidcprovider.Config{}
+	webauthnOrigins := []string{WebAuthnOrigin}
+	if o.OIDC != nil {
+		// localhost, not 127.0.0.1: a browser's WebAuthn needs a domain.
+		_, port, _ := net.SplitHostPort(ts.Listener.Addr().String())
+		publicURL, provider = "http://localhost:"+port, *o.OIDC
+		webauthnOrigins = append(webauthnOrigins, publicURL)
+	}
 	srv, err := api.New(context.Background(), o.Store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: o.TTL, ReturnURL: "http://localhost:3000/callback", CookieKey: CookieKey,
@@ -213,20 +228,25 @@ func NewServer(t testing.TB, o Options) *Server {
 		},
 		FailedTokensPerIP: o.FailedTokensPerIP,
 		EmailConnector:    o.SMTP != nil, SMSConnector: o.SMSURL != "",
-		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: []string{WebAuthnOrigin}},
+		WebAuthn: passkey.Config{RPID: WebAuthnRPID, RPName: "authtrail", Origins: webauthnOrigins},
 		Hasher:   o.Hasher, Breached: o.Breached, Clock: o.Clock, EncryptionKey: EncryptionKey, APIClients: o.APIClients,
 		MFAFactors: o.MFAFactors, Methods: o.Methods,
 		Log:     log,
 		Metrics: m, ServeMetrics: true,
 		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
-		PublicURL:   PublicURL, WebhookIDs: webhooks.IDs(o.Webhooks),
+		PublicURL:   publicURL, WebhookIDs: webhooks.IDs(o.Webhooks),
+		OIDC: provider,
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)
 	}
 	srv.SetReady(true)
 	audit := newAudit(t, o.Store, srv.Catalogue(), srv)
-	ts := httptest.NewServer(audit)
+	ts.Config.Handler = audit
+	ts.Start()
+	if o.OIDC != nil {
+		ts.URL = publicURL // the issuer's host, which relying parties and cookies go by
+	}
 	s := &Server{Server: ts, Store: o.Store, Clock: o.Clock, Metrics: m, nats: ns, opts: o, logs: logs, log: log, api: srv, audit: audit, t: t}
 	t.Cleanup(s.Close)
 	t.Cleanup(srv.Close)

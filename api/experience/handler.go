@@ -32,7 +32,11 @@ type Config struct {
 	Settings  settings.SignInExperience
 	TTL       time.Duration // interaction lifetime
 	ReturnURL string        // submit's redirectTo base (docs/experience.md, decision 5)
-	CookieKey []byte        // signs the _interaction cookie
+	// AuthorizationURL is the provider's authorization endpoint
+	// (<issuer>/auth): the submit of an interaction it started answers
+	// <AuthorizationURL>/<uid>.
+	AuthorizationURL string
+	CookieKey        []byte // signs the _interaction cookie
 	// SecureCookie marks the cookie Secure (the server is reached over https).
 	SecureCookie bool
 	// TrustedProxies are the peers whose X-Forwarded-For names the client

@@ -57,7 +57,7 @@ func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, i
 		return Reply{}, inErr
 	}
 	now := h.clock.Now()
-	id := in.id
+	id, authorization := in.id, ""
 	if id != "" {
 		subject := eventstore.MustSubject(interaction.AggregateType, id)
 		envs, err := tx.Load(ctx, subject)
@@ -70,12 +70,14 @@ func (h *Handler) start(ctx context.Context, tx *eventstore.Tx, in startInput, i
 		}
 		if st := interaction.Fold(events); !st.Started || !now.Before(st.ExpiresAt) || st.Completed {
 			id = ""
+		} else {
+			authorization = st.Authorization
 		}
 	}
 	if id == "" {
 		id = h.ids.NewID()
 	}
-	tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(in.InteractionEvent, now, h.cfg.TTL, in.client)...)
+	tx.Append(eventstore.MustSubject(interaction.AggregateType, id), interaction.Start(in.InteractionEvent, now, h.cfg.TTL, in.client, authorization)...)
 	return Reply{Status: http.StatusNoContent, Header: http.Header{"Set-Cookie": {h.cookie(id).String()}}}, nil
 }
 

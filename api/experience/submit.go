@@ -45,12 +45,17 @@ func (h *Handler) submit(ctx context.Context, s *Step, _ struct{}) (Reply, error
 	if s.State.Event == settings.EventForgotPassword {
 		return Reply{Status: http.StatusNoContent}, nil
 	}
-	return Reply{Status: http.StatusOK, Body: map[string]string{"redirectTo": h.redirectTo(s.ID)}}, nil
+	return Reply{Status: http.StatusOK, Body: map[string]string{"redirectTo": h.redirectTo(s.ID, s.State.Authorization)}}, nil
 }
 
-// redirectTo is the configured return URL with the interaction id appended
-// (docs/experience.md, decision 5).
-func (h *Handler) redirectTo(interactionID string) string {
+// redirectTo is, for an interaction /oidc/auth started, the provider's
+// /oidc/auth/{uid} of its authorization request (docs/oidc.md, The flow);
+// for a standalone one, the configured return URL with the interaction id
+// appended (docs/experience.md, decision 5).
+func (h *Handler) redirectTo(interactionID, authorization string) string {
+	if authorization != "" && h.cfg.AuthorizationURL != "" {
+		return h.cfg.AuthorizationURL + "/" + authorization
+	}
 	u, err := url.Parse(h.cfg.ReturnURL)
 	if err != nil {
 		return h.cfg.ReturnURL

@@ -29,6 +29,7 @@ type Config struct {
 	Log              LogConfig                 `yaml:"log"`
 	Metrics          MetricsConfig             `yaml:"metrics"`
 	Webhooks         []WebhookConfig           `yaml:"webhooks"`
+	OIDC             OIDCConfig                `yaml:"oidc"`
 }
 
 // LimitsConfig: TrustedProxies are CIDRs (or single addresses) whose

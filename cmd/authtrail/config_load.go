@@ -70,6 +70,7 @@ func DefaultConfig() Config {
 			TokenRequestsPerIP:  RateConfig{Count: 60, Window: Duration{time.Minute}},
 		},
 		SignInExperience: sie,
+		OIDC:             defaultOIDC(),
 		Connectors: ConnectorsConfig{
 			Email: &EmailConnectorConfig{Type: "console"},
 			SMS:   &SMSConnectorConfig{Type: "console"},

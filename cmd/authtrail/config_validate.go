@@ -24,7 +24,7 @@ func (c *Config) Validate() error {
 	checks := []func(*problems){
 		c.validateHTTP, c.validateNATS, c.Secrets.validate, c.validateInteraction,
 		c.Connectors.validate, c.validateWebAuthn, c.MFAAPI.validate, c.validateSignInExperience, c.Limits.validate,
-		c.validateObservability, c.validateWebhooks,
+		c.validateObservability, c.validateWebhooks, c.validateOIDC,
 	}
 	for _, check := range checks {
 		check(&p)

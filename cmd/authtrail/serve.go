@@ -115,6 +115,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		MFAFactors: mfaFactors(cfg), ReadModelDB: filepath.Join(cfg.NATS.DataDir, projections.FileName),
 		PublicURL: cfg.HTTP.PublicURL, WebhookIDs: webhooks.IDs(cfg.hooks()),
 		Metrics: m, ServeMetrics: cfg.Metrics.Addr == "",
+		OIDC: cfg.OIDC.provider(cfg.HTTP.PublicURL, public != nil && public.Scheme == "https"),
 	})
 	if err != nil {
 		return err

@@ -37,6 +37,9 @@ type Started struct {
 	Event     string    `json:"interactionEvent"`
 	ExpiresAt time.Time `json:"expiresAt"`
 	Client
+	// Authorization is the OpenID Connect authorization request (grant id)
+	// the interaction answers, when /oidc/auth started it; a restart keeps it.
+	Authorization string `json:"authorization,omitempty"`
 }
 
 // Client is the sender of a request: its address (after trusted proxies)

@@ -66,8 +66,10 @@ type State struct {
 	Started   bool
 	Event     string
 	ExpiresAt time.Time
-	UserID    string
-	Profile   Profile
+	// Authorization is the OpenID Connect authorization request answered.
+	Authorization string
+	UserID        string
+	Profile       Profile
 	// Records in creation order; at most one per type.
 	Records []Record
 	MFA     MFAStaging
@@ -95,7 +97,7 @@ func (s *State) Apply(ev domain.Event) {
 	case *Started:
 		// A restart keeps the attempt counters: a new start must not reset
 		// attempt limits.
-		*s = State{Started: true, Event: e.Event, ExpiresAt: e.ExpiresAt, counts: s.counts}
+		*s = State{Started: true, Event: e.Event, ExpiresAt: e.ExpiresAt, Authorization: e.Authorization, counts: s.counts}
 	case *EventSwitched:
 		s.Event = e.To
 		s.Profile = Profile{Submitted: s.Profile.Submitted}

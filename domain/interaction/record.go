@@ -77,6 +77,28 @@ type MFAProof interface {
 	ProvesFactor() string
 }
 
+// An AuthMethod record names the authentication method it proves once
+// verified, as an RFC 8176 amr value ("pwd", "otp", "email", "sms", "hwk",
+// "fed"), or "" when it proves none (a factor being bound): what the ID
+// token's amr lists for the interaction.
+type AuthMethod interface {
+	Record
+	AMR() string
+}
+
+// AMR lists, once each and in record order, the amr values of the verified
+// records: how the user authenticated in this interaction.
+func (s State) AMR() []string {
+	var out []string
+	for _, r := range s.Records {
+		m, ok := r.(AuthMethod)
+		if ok && r.Base().Verified && m.AMR() != "" && !slices.Contains(out, m.AMR()) {
+			out = append(out, m.AMR())
+		}
+	}
+	return out
+}
+
 // A Bindable record holds a factor to bind: interaction.mfa.bound stages it
 // with StageBinding.
 type Bindable interface {

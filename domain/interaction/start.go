@@ -8,9 +8,11 @@ import (
 )
 
 // Start begins or restarts an interaction for client (docs/experience.md, Interactions). A restart
-// drops every record, the user and the profile, and gets a fresh lifetime.
-func Start(event string, now time.Time, ttl time.Duration, client Client) []domain.Event {
-	return []domain.Event{&Started{Event: event, ExpiresAt: now.Add(ttl), Client: client}}
+// drops every record, the user and the profile, and gets a fresh lifetime;
+// it keeps the authorization request the interaction answers (empty for a
+// standalone interaction).
+func Start(event string, now time.Time, ttl time.Duration, client Client, authorization string) []domain.Event {
+	return []domain.Event{&Started{Event: event, ExpiresAt: now.Add(ttl), Client: client, Authorization: authorization}}
 }
 
 // SwitchEvent changes the interaction event (docs/experience.md, Interactions).

@@ -30,7 +30,7 @@
 //
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
 // [-rebuild-events 1000000] [-admin-interactions 1000000]
-// [-only signin|start|mfa|code|rebuild|admin|downstream|lag|abuse] [-admin-clients 4]
+// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse] [-admin-clients 4]
 // [-cpuprofile FILE] [-phase-profiles DIR]
 package main
 
@@ -51,6 +51,7 @@ import (
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/oidcprovider"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/password"
@@ -64,7 +65,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, start, mfa, code, rebuild, admin, downstream, lag or abuse")
+	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag or abuse")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
@@ -162,14 +163,19 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		Hasher:   hasher, Clock: clock, EncryptionKey: make([]byte, 32), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		ReadModelDB: filepath.Join(dir, projections.FileName),
 	}
+	// The issuer is the server's own address, which the provider's redirects name.
+	ts := httptest.NewUnstartedServer(nil)
+	defer ts.Close()
+	options.PublicURL = "http://" + ts.Listener.Addr().String()
+	options.OIDC = oidcprovider.Config{Clients: []oidcprovider.ClientConfig{benchClient}}
 	srv, err := api.New(ctx, store, options)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	srv.SetReady(true)
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	ts.Config.Handler = srv
+	ts.Start()
 	r := &rig{options: options, clock: clock, ns: ns, store: store, hasher: hasher, url: ts.URL, smtp: smtp, events: srv.Catalogue(), srv: srv}
 	transport := &http.Transport{MaxIdleConns: 200, MaxIdleConnsPerHost: 200}
 
@@ -181,6 +187,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		run  func() (string, error)
 	}{
 		{"signin", func() (string, error) { return measureSignIns(ctx, r.url, transport, hasher, workers, d) }},
+		{"oidc", func() (string, error) { return measureAuthorizationCode(ctx, r.url, transport, workers, d) }},
 		{"start", func() (string, error) { return measureStarts(ctx, r.url, transport, store, clients, d) }},
 		{"mfa", func() (string, error) { return measureMFA(ctx, r, transport, workers, d) }},
 		{"code", func() (string, error) { return measureCodes(ctx, r, transport, workers, d) }},

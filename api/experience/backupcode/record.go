@@ -9,6 +9,15 @@ import (
 // RecordType is the wire type of the method's record.
 const RecordType = "BackupCode"
 
+// AMR: a backup code used is a one-time password; generated codes
+// authenticate no one.
+func (r Record) AMR() string {
+	if r.FactorID == "" {
+		return ""
+	}
+	return "otp"
+}
+
 // Record is a BackupCode record of the identified user: new codes to bind
 // (their keyed hashes), or a verification that used one of the user's codes
 // (FactorID set).

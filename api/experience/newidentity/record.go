@@ -9,6 +9,9 @@ import (
 // RecordType is the wire type of the method's record.
 const RecordType = "NewPasswordIdentity"
 
+// AMR: the new identity's password.
+func (Record) AMR() string { return "pwd" }
+
 // Record is a free username and the digest of an accepted password. It
 // cannot sign in; a Register identification creates the user from it.
 type Record struct {

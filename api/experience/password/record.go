@@ -9,6 +9,9 @@ import (
 // RecordType is the wire type of the method's record.
 const RecordType = "Password"
 
+// AMR: a password.
+func (Record) AMR() string { return "pwd" }
+
 // Record is a verified password: the identifier typed and the user it
 // belongs to.
 type Record struct {

@@ -9,6 +9,15 @@ import (
 // RecordType is the wire type of the method's record.
 const RecordType = "Totp"
 
+// AMR: a one-time password of the user's factor; a code of a secret being
+// bound authenticates no one.
+func (r Record) AMR() string {
+	if r.NewSecret != nil {
+		return ""
+	}
+	return "otp"
+}
+
 // Record is a TOTP record of the identified user: either a new secret being
 // bound (NewSecret set, verified once a code of it matched) or a
 // verification of the user's TOTP factor (FactorID set).

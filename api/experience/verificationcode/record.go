@@ -66,6 +66,22 @@ func (r Record) Identifies() interaction.Identity {
 	return interaction.Identity{Kind: r.Identifier.Type, Value: r.Identifier.Value}
 }
 
+// AMR: a code to the email ("email") or the phone ("sms").
+func (r Record) AMR() string {
+	if r.Type == RecordPhone {
+		return "sms"
+	}
+	return "email"
+}
+
+// AMR: a code to the user's email ("email") or phone ("sms").
+func (r MFARecord) AMR() string {
+	if r.Type == RecordMFAPhone {
+		return "sms"
+	}
+	return "email"
+}
+
 // ProfileType is POST /profile's "email" or "phone".
 func (r Record) ProfileType() string { return r.Identifier.Type }
 

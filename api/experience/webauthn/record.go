@@ -11,6 +11,15 @@ import (
 // RecordType is the wire type of the method's record.
 const RecordType = "WebAuthn"
 
+// AMR: an authentication with a key held by an authenticator (RFC 8176
+// hwk); registering a new key authenticates no one.
+func (r Record) AMR() string {
+	if r.Ceremony != CeremonyAuthentication {
+		return ""
+	}
+	return "hwk"
+}
+
 // Ceremonies of a WebAuthn record.
 const (
 	CeremonyRegistration   = "registration"

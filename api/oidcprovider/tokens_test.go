@@ -1,0 +1,90 @@
+package oidcprovider_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+func refresh(rp *relyingParty, refreshToken string) (*oauth2.Token, error) {
+	return rp.conf.TokenSource(context.Background(), &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)}).Token()
+}
+
+// Refresh tokens rotate; a spent one presented again revokes the grant:
+// the newest refresh token and the access tokens stop working too.
+func TestRefreshRotationAndReuse(t *testing.T) {
+	srv := bobServer(t)
+	rp := newRP(t, srv, "app", "", callbackURL, "openid", "offline_access")
+	_, first, _ := signedIn(t, srv, rp)
+	if first.RefreshToken == "" {
+		t.Fatal("no refresh token for offline_access")
+	}
+	second, err := refresh(rp, first.RefreshToken)
+	if err != nil || second.RefreshToken == "" || second.RefreshToken == first.RefreshToken {
+		t.Fatalf("rotation: %v %v", second, err)
+	}
+	if introspect(t, srv, second.AccessToken)["active"] != true {
+		t.Fatal("the rotated access token is not active")
+	}
+	if _, err := refresh(rp, first.RefreshToken); oauthError(err) != "invalid_grant" {
+		t.Fatalf("reuse: %v, want invalid_grant", err)
+	}
+	if _, err := refresh(rp, second.RefreshToken); oauthError(err) != "invalid_grant" {
+		t.Fatalf("after reuse, the newest refresh token: %v, want invalid_grant", err)
+	}
+	if introspect(t, srv, second.AccessToken)["active"] != false {
+		t.Fatal("after reuse, an access token of the grant is still active")
+	}
+	events := grantEvents(t, srv)
+	for want, n := range map[string]int{"grant oidc.refresh.rotated": 1, "grant oidc.refresh.reused": 1, "grant oidc.grant.revoked": 1, "grant oidc.request.refused": 2} {
+		if got := count(events, want); got != n {
+			t.Errorf("%s written %d times, want %d: %v", want, got, n, events)
+		}
+	}
+}
+
+// Revocation (RFC 7009) and introspection (RFC 7662).
+func TestRevocationAndIntrospection(t *testing.T) {
+	srv := bobServer(t)
+	rp := newRP(t, srv, "web", "web-secret", "http://localhost:4000/cb", "openid", "profile", "offline_access")
+	_, tok, _ := signedIn(t, srv, rp)
+	got := introspect(t, srv, tok.AccessToken)
+	if got["active"] != true || got["sub"] != "1" || got["client_id"] != "web" || got["username"] != "bob" {
+		t.Fatalf("introspection %v", got)
+	}
+	revoke := func(token, hint string) int {
+		form := url.Values{"token": {token}, "token_type_hint": {hint}}
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oidc/token/revocation", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("web", "web-secret")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if s := revoke(tok.AccessToken, "access_token"); s != http.StatusOK {
+		t.Fatalf("revoke access token: %d", s)
+	}
+	if introspect(t, srv, tok.AccessToken)["active"] != false {
+		t.Fatal("a revoked access token is active")
+	}
+	if s := revoke(tok.RefreshToken, "refresh_token"); s != http.StatusOK {
+		t.Fatalf("revoke refresh token: %d", s)
+	}
+	if _, err := refresh(rp, tok.RefreshToken); oauthError(err) != "invalid_grant" {
+		t.Fatalf("a revoked refresh token: %v", err)
+	}
+	if s := revoke("garbage", ""); s != http.StatusOK {
+		t.Fatalf("revoke an unknown token: %d, want 200", s)
+	}
+	if n := count(grantEvents(t, srv), "grant oidc.token.revoked"); n != 2 {
+		t.Fatalf("%d revocations recorded, want 2", n)
+	}
+}
