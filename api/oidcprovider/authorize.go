@@ -108,41 +108,65 @@ func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, req *oidc
 }
 
 // answerFromSession answers the request with the browser's live session:
-// the request, its authentication by the session and its code in one
-// append.
+// the request is recorded, then answered (two single-message appends,
+// cheaper than an atomic batch; a failure between them leaves a request
+// that nothing answered, which expires).
 func (p *Provider) answerFromSession(w http.ResponseWriter, r *http.Request, req *oidc.AuthRequest, sess session.State) {
 	ctx := r.Context()
-	id := p.ids.NewID()
+	recorded, err := p.storage.CreateAuthRequest(ctx, req, "")
+	if err != nil {
+		p.serverError(w, r, err)
+		return
+	}
+	p.answer(w, r, recorded.GetID(), grant.Authenticated{UserID: sess.UserID, SessionID: sess.ID, AuthTime: sess.AuthTime, AMR: sess.AMR})
+}
+
+// answer issues the code of a recorded request to the sign-in that
+// authenticated the user, and sends the browser back to the client with it.
+func (p *Provider) answer(w http.ResponseWriter, r *http.Request, id string, a grant.Authenticated) {
+	ctx := r.Context()
 	issued, err := p.op.Crypto().Encrypt(id)
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
 	digest := p.digests.Hash(id, issued)
-	requested := p.requested(req)
 	now := p.clock.Now()
+	var answered grant.State
 	err = p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
-		st := grant.Fold(id, []domain.Event{requested})
-		events, err := grant.Authenticate(st, grant.Authenticated{
-			UserID: sess.UserID, SessionID: sess.ID, AuthTime: sess.AuthTime, AMR: sess.AMR,
-		}, digest, now, codeTTL)
+		var err error
+		if answered, err = loadGrant(ctx, tx, id); err != nil {
+			return err
+		}
+		events, err := grant.Authenticate(answered, a, digest, now, codeTTL)
 		if err != nil {
 			return err
 		}
-		tx.Append(grantSubject(id), append([]domain.Event{requested}, events...)...)
+		tx.Append(grantSubject(id), events...)
 		return nil
 	})
+	if _, refused := domain.AsError(err); refused {
+		rf := refusal{endpoint: grant.EndpointCallback, grantID: id}
+		if answered.Request != nil {
+			rf.clientID = answered.Request.ClientID
+		}
+		p.refuseWithPage(w, r, rf, err)
+		return
+	}
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	p.redirectWithCode(w, r, newRequest(grant.Fold(id, []domain.Event{requested})), issued)
+	if a.InteractionID != "" {
+		http.SetCookie(w, p.sessionCookie(a.SessionID))
+	}
+	p.redirectWithCode(w, r, newRequest(answered), issued)
 }
 
 // callback serves /oidc/auth/{uid}, where the submit of the request's
 // interaction sends the browser: the interaction of this browser's cookie
 // must be the request's and submitted; then the sign-in starts a session
-// and the request gets its code, in one append.
+// and the request gets its code.
 func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	uid := mux.Vars(r)["uid"]
@@ -176,40 +200,19 @@ func (p *Provider) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sid := p.ids.NewID()
-	issued, err := p.op.Crypto().Encrypt(uid)
-	if err != nil {
-		p.serverError(w, r, err)
-		return
-	}
-	digest := p.digests.Hash(uid, issued)
 	started := &session.Started{UserID: in.UserID, InteractionID: interactionID, AuthTime: now, AMR: in.AMR(), ExpiresAt: now.Add(p.cfg.TTL.Session)}
-	var answered grant.State
+	// The session first: two single-message appends cost less than an
+	// atomic batch of both, and this order keeps every grant's session
+	// real. A failure between them leaves a session no cookie names.
 	err = p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
-		st, err := loadGrant(ctx, tx, uid)
-		if err != nil {
-			return err
-		}
-		events, err := grant.Authenticate(st, grant.Authenticated{
-			UserID: in.UserID, SessionID: sid, InteractionID: interactionID, AuthTime: now, AMR: started.AMR,
-		}, digest, now, codeTTL)
-		if err != nil {
-			return err
-		}
-		tx.Append(grantSubject(uid), events...)
 		tx.Append(sessionSubject(sid), started)
-		answered = st
 		return nil
 	})
-	if _, refused := domain.AsError(err); refused {
-		p.refuseWithPage(w, r, rf, err)
-		return
-	}
 	if err != nil {
 		p.serverError(w, r, err)
 		return
 	}
-	http.SetCookie(w, p.sessionCookie(sid))
-	p.redirectWithCode(w, r, newRequest(answered), issued)
+	p.answer(w, r, uid, grant.Authenticated{UserID: in.UserID, SessionID: sid, InteractionID: interactionID, AuthTime: now, AMR: started.AMR})
 }
 
 // redirectWithCode sends the browser back to the client with the code and

@@ -36,7 +36,7 @@ func TestPasswordSignIn(t *testing.T) {
 		t.Fatalf("userinfo %v", profile)
 	}
 	events := grantEvents(t, srv)
-	for _, want := range []string{"grant oidc.authorization.requested", "grant oidc.authorization.authenticated", "grant oidc.code.issued",
+	for _, want := range []string{"grant oidc.authorization.requested", "grant oidc.code.issued",
 		"grant oidc.code.exchanged", "session session.started"} {
 		if count(events, want) != 1 {
 			t.Errorf("%q written %d times, want once: %v", want, count(events, want), events)

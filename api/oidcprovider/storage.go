@@ -70,21 +70,25 @@ func (s *storage) AuthRequestByCode(ctx context.Context, presented string) (op.A
 	if err != nil || !domain.IsID(id) {
 		return nil, domain.E("oidc.invalid_grant")
 	}
-	var st grant.State
-	err = p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
-		var err error
-		if st, err = loadGrant(ctx, tx, id); err != nil {
-			return err
-		}
-		// Decided as the exchange will be, committing only a refusal's
-		// events: the exchange itself is recorded with its tokens.
-		_, events, err := s.exchange(st, presented, grant.Tokens{})
-		if err != nil {
-			tx.Failure(grantSubject(id), events...)
-		}
-		return err
-	})
+	// A read, then a transaction only when there is a reuse to record: the
+	// exchange itself is decided again, and recorded, with its tokens.
+	st, err := p.readGrant(ctx, id)
 	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.exchange(st, presented, grant.Tokens{}); err != nil {
+		err = p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
+			st, err := loadGrant(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			_, failure, err := s.exchange(st, presented, grant.Tokens{})
+			tx.Failure(grantSubject(id), failure...)
+			return err
+		})
+		if err == nil { // a spent code cannot come back to life
+			err = domain.E("oidc.invalid_grant")
+		}
 		return nil, oauthError(err)
 	}
 	r := newRequest(st)
@@ -92,21 +96,12 @@ func (s *storage) AuthRequestByCode(ctx context.Context, presented string) (op.A
 	return r, nil
 }
 
-// SaveAuthCode records a code the op library made for an answered request
-// (its own callback, which this provider does not serve: see request.Done).
-func (s *storage) SaveAuthCode(ctx context.Context, id, issued string) error {
-	p := s.p
-	return p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
-		st, err := loadGrant(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if st.Authenticated == nil || st.Code != nil {
-			return domain.E("oidc.authorization_not_found")
-		}
-		tx.Append(grantSubject(id), &grant.CodeIssued{Code: p.digests.Hash(id, issued), ExpiresAt: p.clock.Now().Add(codeTTL)})
-		return nil
-	})
+// SaveAuthCode is the op library's way to record a code made by its own
+// callback, which this provider does not serve (see request.Done): a code
+// is issued with the sign-in that answers its request, in one event, by
+// /oidc/auth/{uid} or from the session at /oidc/auth.
+func (s *storage) SaveAuthCode(context.Context, string, string) error {
+	return errors.New("oidcprovider: codes are issued at /oidc/auth/{uid}")
 }
 
 // DeleteAuthRequest has nothing to delete: the code's exchange, recorded

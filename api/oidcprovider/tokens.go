@@ -144,21 +144,27 @@ func (s *storage) TokenRequestByRefreshToken(ctx context.Context, token string) 
 	if !ok {
 		return nil, domain.E("oidc.invalid_grant")
 	}
-	var st grant.State
-	err := p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
-		var err error
-		if st, err = loadGrant(ctx, tx, grantID); err != nil {
-			return err
-		}
-		// Decided as the rotation will be, committing only a refusal's
-		// events: the rotation itself is recorded with its tokens.
-		events, err := grant.Rotate(st, tokenID, s.refreshMatches(st, tokenID, secret), grant.Tokens{}, s.now())
-		if err != nil {
-			tx.Failure(grantSubject(grantID), events...)
-		}
-		return err
-	})
+	// A read, then a transaction only when there is a reuse to record: the
+	// rotation itself is decided again, and recorded, with its tokens.
+	st, err := p.readGrant(ctx, grantID)
 	if err != nil {
+		return nil, err
+	}
+	if err := grant.RefreshCheck(st, tokenID, s.refreshMatches(st, tokenID, secret), s.now()); err != nil {
+		err = p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
+			st, err := loadGrant(ctx, tx, grantID)
+			if err != nil {
+				return err
+			}
+			events, err := grant.Rotate(st, tokenID, s.refreshMatches(st, tokenID, secret), grant.Tokens{}, s.now())
+			if err != nil {
+				tx.Failure(grantSubject(grantID), events...)
+			}
+			return err
+		})
+		if err == nil { // a refused refresh token cannot come back to life
+			err = domain.E("oidc.invalid_grant")
+		}
 		return nil, oauthError(err)
 	}
 	r := newRequest(st)

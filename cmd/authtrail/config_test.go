@@ -66,6 +66,8 @@ func TestDefaultConfig(t *testing.T) {
 		"password length.min":   {c.SignInExperience.PasswordPolicy.Length.Min, 8},
 		"forgotPasswordMethods": {c.SignInExperience.ForgotPasswordMethods == nil, true},
 		"mfaApi.factors":        {len(c.MFAAPI.Factors), 3},
+		"oidc.clients":          {len(c.OIDC.Clients), 1},
+		"oidc demo client":      {c.OIDC.Clients[0].ClientID + " " + c.OIDC.Clients[0].RedirectURIs[0], "demo http://localhost:3000/callback"},
 	}
 	for name, check := range checks {
 		if check[0] != check[1] {
@@ -196,6 +198,19 @@ func TestConfigErrors(t *testing.T) {
 		{"oauth2 endpoints", "connectors: {social: [{id: gh, type: oauth2, target: github, clientId: c, authorizationEndpoint: \"https://a\"}]}\n",
 			"config: connectors.social[0].tokenEndpoint: missing"},
 		{"sso type", "connectors: {sso: [{id: acme, type: ldap, connectorName: Acme}]}\n", `config: connectors.sso[0].type: unknown value "ldap" (want oidc, saml)`},
+		{"oidc client type", "oidc: {clients: [{clientId: a, type: web, redirectUris: [\"https://a/cb\"], scopes: [openid]}]}\n",
+			`config: oidc.clients[0].type: unknown value "web" (want spa, native or traditional)`},
+		{"oidc secret for a public client", "oidc: {clients: [{clientId: a, type: spa, clientSecret: s, redirectUris: [\"https://a/cb\"], scopes: [openid]}]}\n",
+			"config: oidc.clients[0].clientSecret: required for a traditional client, and only for one"},
+		{"oidc http redirect", "oidc: {clients: [{clientId: a, type: spa, redirectUris: [\"http://app.example.com/cb\"], scopes: [openid]}]}\n",
+			`config: oidc.clients[0].redirectUris[0]: "http://app.example.com/cb": http only for localhost`},
+		{"oidc duplicate client", "oidc: {clients: [{clientId: a, type: spa, redirectUris: [\"https://a/cb\"], scopes: [openid]}, {clientId: a, type: spa, redirectUris: [\"https://a/cb\"], scopes: [openid]}]}\n",
+			`config: oidc.clients[1].clientId: "a" is used twice`},
+		{"oidc scopes", "oidc: {clients: [{clientId: a, type: spa, redirectUris: [\"https://a/cb\"], scopes: [profile]}]}\n",
+			"config: oidc.clients[0].scopes: must include openid"},
+		{"oidc sign-in page elsewhere", "oidc: {signInUrl: \"https://login.example.com/\"}\n",
+			`config: oidc.signInUrl: "https://login.example.com/": its origin https://login.example.com must be http.publicUrl's or in http.allowedOrigins`},
+		{"oidc key rotation", "oidc: {signingKeyRotation: 30m}\n", "config: oidc.signingKeyRotation: 30m0s must be positive and at least oidc.ttl.idToken"},
 		{"sso saml source", "connectors: {sso: [{id: acme, type: saml, connectorName: Acme, saml: {entityId: x}}]}\n",
 			"config: connectors.sso[0].saml: set exactly one of idpMetadataUrl and idpMetadataXml"},
 		{"sso domain", "connectors: {sso: [{id: acme, type: oidc, connectorName: Acme, domains: [\"@acme.com\"], oidc: {issuer: \"https://a\", clientId: c}}]}\n",

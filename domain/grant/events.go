@@ -48,6 +48,7 @@ type Refused struct {
 
 // Authenticated is the sign-in that answers the request: the user, the
 // session it belongs to, when and how the user authenticated.
+// CodeIssued carries it.
 type Authenticated struct {
 	UserID        string    `json:"userId"`
 	SessionID     string    `json:"sessionId"`
@@ -56,8 +57,11 @@ type Authenticated struct {
 	AMR           []string  `json:"amr"`
 }
 
-// CodeIssued is the authorization code sent to the client, as a digest.
+// CodeIssued answers the request: the sign-in (or the session) that
+// authenticated the user, and the code sent to the client, as a digest.
+// One event, so that answering a request is one single-message append.
 type CodeIssued struct {
+	Authenticated
 	Code      code.Digest `json:"code"`
 	ExpiresAt time.Time   `json:"expiresAt"`
 }
@@ -113,7 +117,6 @@ const (
 
 func (Requested) EventType() string      { return "oidc.authorization.requested" }
 func (Refused) EventType() string        { return "oidc.request.refused" }
-func (Authenticated) EventType() string  { return "oidc.authorization.authenticated" }
 func (CodeIssued) EventType() string     { return "oidc.code.issued" }
 func (CodeExchanged) EventType() string  { return "oidc.code.exchanged" }
 func (CodeReused) EventType() string     { return "oidc.code.reused" }
@@ -132,14 +135,13 @@ func (Revoked) RecordsFailure() {}
 
 // Events decodes grant events.
 var Events = domain.Registry{
-	"oidc.authorization.requested":     func() domain.Event { return &Requested{} },
-	"oidc.request.refused":             func() domain.Event { return &Refused{} },
-	"oidc.authorization.authenticated": func() domain.Event { return &Authenticated{} },
-	"oidc.code.issued":                 func() domain.Event { return &CodeIssued{} },
-	"oidc.code.exchanged":              func() domain.Event { return &CodeExchanged{} },
-	"oidc.code.reused":                 func() domain.Event { return &CodeReused{} },
-	"oidc.refresh.rotated":             func() domain.Event { return &RefreshRotated{} },
-	"oidc.refresh.reused":              func() domain.Event { return &RefreshReused{} },
-	"oidc.token.revoked":               func() domain.Event { return &TokenRevoked{} },
-	"oidc.grant.revoked":               func() domain.Event { return &Revoked{} },
+	"oidc.authorization.requested": func() domain.Event { return &Requested{} },
+	"oidc.request.refused":         func() domain.Event { return &Refused{} },
+	"oidc.code.issued":             func() domain.Event { return &CodeIssued{} },
+	"oidc.code.exchanged":          func() domain.Event { return &CodeExchanged{} },
+	"oidc.code.reused":             func() domain.Event { return &CodeReused{} },
+	"oidc.refresh.rotated":         func() domain.Event { return &RefreshRotated{} },
+	"oidc.refresh.reused":          func() domain.Event { return &RefreshReused{} },
+	"oidc.token.revoked":           func() domain.Event { return &TokenRevoked{} },
+	"oidc.grant.revoked":           func() domain.Event { return &Revoked{} },
 }

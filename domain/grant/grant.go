@@ -47,10 +47,10 @@ func (s *State) Apply(ev domain.Event) {
 		s.Request = e
 	case *Refused:
 		s.Refused = s.Refused || e.Endpoint == EndpointAuthorization
-	case *Authenticated:
-		s.Authenticated = e
 	case *CodeIssued:
 		s.Code = e
+		a := e.Authenticated
+		s.Authenticated = &a
 	case *CodeExchanged:
 		s.Exchanged = true
 		s.issue(e.Tokens)
@@ -139,7 +139,7 @@ func Authenticate(s State, a Authenticated, code code.Digest, now time.Time, cod
 	if !s.Ready(now) {
 		return nil, domain.E("oidc.authorization_not_found")
 	}
-	return []domain.Event{&a, &CodeIssued{Code: code, ExpiresAt: now.Add(codeTTL)}}, nil
+	return []domain.Event{&CodeIssued{Authenticated: a, Code: code, ExpiresAt: now.Add(codeTTL)}}, nil
 }
 
 // CodeCheck says whether a presented code may be exchanged: matches

@@ -46,10 +46,10 @@ func TestAuthenticate(t *testing.T) {
 		want  []string
 		err   string
 	}{
-		{"live request", fold(requested()), t0, []string{"oidc.authorization.authenticated", "oidc.code.issued"}, ""},
+		{"live request", fold(requested()), t0, []string{"oidc.code.issued"}, ""},
 		{"no request", fold(), t0, nil, "invalid_request"},
 		{"expired", fold(requested()), t0.Add(2 * time.Hour), nil, "invalid_request"},
-		{"answered already", fold(requested(), &auth), t0, nil, "invalid_request"},
+		{"answered already", fold(requested(), &grant.CodeIssued{Authenticated: auth}), t0, nil, "invalid_request"},
 		{"refused", fold(requested(), &grant.Refused{Endpoint: grant.EndpointAuthorization}), t0, nil, "invalid_request"},
 	}
 	for _, c := range cases {
@@ -67,7 +67,7 @@ func TestAuthenticate(t *testing.T) {
 }
 
 func TestExchange(t *testing.T) {
-	issued := []domain.Event{requested(), &grant.Authenticated{UserID: "1"}, &grant.CodeIssued{ExpiresAt: t0.Add(time.Minute)}}
+	issued := []domain.Event{requested(), &grant.CodeIssued{Authenticated: grant.Authenticated{UserID: "1"}, ExpiresAt: t0.Add(time.Minute)}}
 	live := fold(issued...)
 	spent := fold(append(issued, &grant.CodeExchanged{Tokens: tokens(0, false)})...)
 	cases := []struct {
@@ -103,7 +103,7 @@ func TestExchange(t *testing.T) {
 }
 
 func TestRotate(t *testing.T) {
-	base := []domain.Event{requested(), &grant.Authenticated{UserID: "1"}, &grant.CodeIssued{ExpiresAt: t0.Add(time.Minute)},
+	base := []domain.Event{requested(), &grant.CodeIssued{Authenticated: grant.Authenticated{UserID: "1"}, ExpiresAt: t0.Add(time.Minute)},
 		&grant.CodeExchanged{Tokens: tokens(0, true)}}
 	st := fold(base...)
 	first := tokens(0, true).RefreshTokenID
@@ -132,7 +132,7 @@ func TestRotate(t *testing.T) {
 }
 
 func TestRevokeAndTokenIDs(t *testing.T) {
-	st := fold(requested(), &grant.Authenticated{UserID: "1"}, &grant.CodeIssued{ExpiresAt: t0.Add(time.Minute)},
+	st := fold(requested(), &grant.CodeIssued{Authenticated: grant.Authenticated{UserID: "1"}, ExpiresAt: t0.Add(time.Minute)},
 		&grant.CodeExchanged{Tokens: tokens(0, true)})
 	access, refresh := grant.TokenIDs(id, 0)
 	if grant.GrantOf(access) != id || grant.GrantOf(refresh) != id || grant.GrantOf("x.a1") != "" || grant.GrantOf(id+".q1") != "" {
@@ -144,7 +144,7 @@ func TestRevokeAndTokenIDs(t *testing.T) {
 	if got := grant.Revoke(st, id+".a9"); got != nil {
 		t.Fatalf("revoke an unknown token: %v, want nothing", got)
 	}
-	after := fold(requested(), &grant.Authenticated{UserID: "1"}, &grant.CodeIssued{ExpiresAt: t0.Add(time.Minute)},
+	after := fold(requested(), &grant.CodeIssued{Authenticated: grant.Authenticated{UserID: "1"}, ExpiresAt: t0.Add(time.Minute)},
 		&grant.CodeExchanged{Tokens: tokens(0, true)}, &grant.TokenRevoked{TokenID: refresh})
 	if !after.Revoked || after.AccessActive(access, t0) {
 		t.Fatal("revoking the refresh token did not end the grant")
