@@ -308,6 +308,7 @@ var registry = map[string]errorDef{
 	"oidc.invalid_request@pkce_required": oneLogin(s400, "invalid_request", "A public client must send a code_challenge with code_challenge_method S256"),
 	"oidc.invalid_request@pkce_plain":    oneLogin(s400, "invalid_request", "code_challenge_method plain is not accepted; use S256"),
 	"oidc.unsupported_response_type":     oneLogin(s400, "unsupported_response_type", "Only response_type code is supported"),
+	"oidc.invalid_target":                oneLogin(s400, "invalid_target", "The resource is not one of the provider's APIs (oidc.resources)"),
 	"oidc.login_required":                oneLogin(s400, "login_required", "The user is not signed in and prompt=none forbids asking"),
 	"oidc.authorization_not_found":       oneLogin(s400, "invalid_request", "The authorization request is unknown, expired or answered already"),
 	"oidc.interaction_required":          oneLogin(s400, "interaction_required", "The sign-in of this browser has not finished for this authorization request"),

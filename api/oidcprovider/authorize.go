@@ -1,6 +1,7 @@
 package oidcprovider
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,6 +48,15 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.refuseToClient(w, r, rf, req, err)
 		return
 	}
+	resources := r.Form["resource"]
+	for _, res := range resources {
+		if !slices.Contains(p.cfg.Resources, res) {
+			p.refuseToClient(w, r, rf, req, domain.E("oidc.invalid_target"))
+			return
+		}
+	}
+	ctx = context.WithValue(ctx, resourcesKey{}, resources)
+	r = r.WithContext(ctx)
 	sess, err := p.cookieSession(ctx, r)
 	if err != nil {
 		p.serverError(w, r, err)
@@ -228,10 +238,15 @@ func (p *Provider) redirectWithCode(w http.ResponseWriter, r *http.Request, req 
 	http.Redirect(w, r, target, http.StatusFound)
 }
 
+// resourcesKey holds, in the authorization request's context, the
+// resources it asked for (checked against oidc.resources).
+type resourcesKey struct{}
+
 // requested is the event recording an accepted request.
-func (p *Provider) requested(req *oidc.AuthRequest) *grant.Requested {
+func (p *Provider) requested(ctx context.Context, req *oidc.AuthRequest) *grant.Requested {
 	c := p.clients[req.ClientID]
-	return &grant.Requested{
+	resources, _ := ctx.Value(resourcesKey{}).([]string)
+	return &grant.Requested{Resources: slices.Clone(resources),
 		ClientID: req.ClientID, RedirectURI: req.RedirectURI, Scopes: c.grantedScopes(req.Scopes),
 		ResponseType: string(req.ResponseType), ResponseMode: string(req.ResponseMode), State: req.State, Nonce: req.Nonce,
 		CodeChallenge: req.CodeChallenge, CodeChallengeMethod: string(req.CodeChallengeMethod),

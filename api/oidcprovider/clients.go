@@ -36,6 +36,9 @@ type client struct {
 	secret     [sha256.Size]byte
 	idTokenTTL time.Duration
 	loginURL   string
+	// jwt: this token request's access token is a JWT (its grant names
+	// resources); see forToken.
+	jwt bool
 }
 
 var _ op.Client = (*client)(nil)
@@ -93,10 +96,15 @@ func (c *client) GrantTypes() []oidc.GrantType {
 // served here (authorize.go), which starts the interaction first.
 func (c *client) LoginURL(string) string { return c.loginURL }
 
-// AccessTokenType: opaque access tokens, introspected and read at
-// userinfo.
-func (c *client) AccessTokenType() op.AccessTokenType { return op.AccessTokenTypeBearer }
-func (c *client) IDTokenLifetime() time.Duration      { return c.idTokenTTL }
+// AccessTokenType: a JWT (RFC 9068) for a grant with resources, else
+// opaque; both are introspected and read at userinfo.
+func (c *client) AccessTokenType() op.AccessTokenType {
+	if c.jwt {
+		return op.AccessTokenTypeJWT
+	}
+	return op.AccessTokenTypeBearer
+}
+func (c *client) IDTokenLifetime() time.Duration { return c.idTokenTTL }
 
 // DevMode lets an http redirect URI through only when every http one is
 // on this machine (localhost or a loopback address): the default demo

@@ -28,6 +28,8 @@ func oauthError(err error) *oidc.Error {
 		out = oidc.ErrInteractionRequired()
 	case "unsupported_response_type":
 		out = &oidc.Error{ErrorType: "unsupported_response_type"}
+	case "invalid_target":
+		out = &oidc.Error{ErrorType: oidc.InvalidTarget}
 	default:
 		out = oidc.ErrInvalidRequest()
 	}

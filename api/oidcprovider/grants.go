@@ -46,6 +46,9 @@ type request struct {
 	scopes    []string
 	code      string // the code presented at the token endpoint
 	refreshID string // the refresh token presented
+	// accessToken: the op library is making this request's JWT access
+	// token, whose audience is the grant's resources; see GetAudience.
+	accessToken bool
 }
 
 var (
@@ -65,7 +68,17 @@ func (r *request) GetAMR() []string {
 	}
 	return r.st.Authenticated.AMR
 }
-func (r *request) GetAudience() []string { return []string{r.st.Request.ClientID} }
+
+// GetAudience is the client, for the ID token; while the op library makes
+// a JWT access token (between the token creation the storage records and
+// the private claims it asks for next, GetPrivateClaimsFromRequest) the
+// grant's resources (RFC 9068 §3).
+func (r *request) GetAudience() []string {
+	if r.accessToken && len(r.st.Request.Resources) > 0 {
+		return r.st.Request.Resources
+	}
+	return []string{r.st.Request.ClientID}
+}
 func (r *request) GetAuthTime() time.Time {
 	if r.st.Authenticated == nil {
 		return time.Time{}

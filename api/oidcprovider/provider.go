@@ -47,6 +47,9 @@ type Config struct {
 	PublicURL string // http.publicUrl: the issuer is PublicURL + Path
 	SignInURL string // where /oidc/auth sends the browser (default: PublicURL + /sign-in)
 	Clients   []ClientConfig
+	// Resources are the APIs (RFC 8707 resource indicators) an
+	// authorization may ask access tokens for; those tokens are JWTs.
+	Resources []string
 	TTL       TTL
 	// KeyRotation is how long a signing key signs (default 30 days).
 	KeyRotation time.Duration

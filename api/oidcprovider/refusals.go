@@ -103,7 +103,8 @@ func (p *Provider) recordRefusals(next http.Handler) http.Handler {
 		_ = r.ParseForm() // before the op library's copy of r reads the body
 		rec := &statusRecorder{ResponseWriter: w}
 		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(rec, r)
+		presented := p.presentedGrant(r.Context(), r)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), tokenKey{}, &tokenContext{resources: presented.resources()})))
 		if rec.status < 400 {
 			return
 		}
@@ -120,14 +121,28 @@ func (p *Provider) recordRefusals(next http.Handler) http.Handler {
 			clientID = r.PostForm.Get("client_id")
 		}
 		rf := refusal{endpoint: grant.EndpointToken, clientID: clientID, grantType: r.PostForm.Get("grant_type"),
-			redirectURI: r.PostForm.Get("redirect_uri"), grantID: p.presentedGrant(r.Context(), r)}
+			redirectURI: r.PostForm.Get("redirect_uri"), grantID: presented.ID}
 		p.record(r.Context(), rf, body.Error, body.Description)
 	})
 }
 
-// presentedGrant is the recorded grant a token request's code or refresh
-// token names, or "".
-func (p *Provider) presentedGrant(ctx context.Context, r *http.Request) string {
+// presented is the grant a token request's code or refresh token names,
+// before anything is verified: what a refusal is recorded on, and whether
+// the access token will be a JWT (the op library asks for the client,
+// whose token type says it, before it checks a refresh token).
+type presented struct {
+	ID      string // "" when the request names no recorded grant
+	request *grant.Requested
+}
+
+func (g presented) resources() []string {
+	if g.request == nil {
+		return nil
+	}
+	return g.request.Resources
+}
+
+func (p *Provider) presentedGrant(ctx context.Context, r *http.Request) presented {
 	var id string
 	switch r.PostForm.Get("grant_type") {
 	case string(oidc.GrantTypeCode):
@@ -136,12 +151,13 @@ func (p *Provider) presentedGrant(ctx context.Context, r *http.Request) string {
 		id, _, _, _ = splitRefresh(r.PostForm.Get("refresh_token"))
 	}
 	if !domain.IsID(id) {
-		return ""
+		return presented{}
 	}
-	if st, err := p.readGrant(ctx, id); err != nil || st.Request == nil {
-		return ""
+	st, err := p.readGrant(ctx, id)
+	if err != nil || st.Request == nil {
+		return presented{}
 	}
-	return id
+	return presented{ID: id, request: st.Request}
 }
 
 // statusRecorder keeps the status, and the body of an error answer.

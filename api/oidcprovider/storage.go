@@ -24,8 +24,9 @@ import (
 type storage struct{ p *Provider }
 
 var (
-	_ op.Storage                   = (*storage)(nil)
-	_ op.CanSetUserinfoFromRequest = (*storage)(nil)
+	_ op.Storage                        = (*storage)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
 )
 
 var errUnknownClient = errors.New("oidcprovider: unknown client")
@@ -38,7 +39,7 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		return nil, errUnknownClient
 	}
 	id := p.ids.NewID()
-	ev := p.requested(req)
+	ev := p.requested(ctx, req)
 	err := p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
 		tx.Append(grantSubject(id), ev)
 		return nil
@@ -108,14 +109,27 @@ func (s *storage) SaveAuthCode(context.Context, string, string) error {
 // with the tokens, is what ends the request.
 func (s *storage) DeleteAuthRequest(context.Context, string) error { return nil }
 
-// GetClientByClientID is a configured client.
-func (s *storage) GetClientByClientID(_ context.Context, id string) (op.Client, error) {
+// GetClientByClientID is a configured client; within a token request
+// for a grant with resources, one whose access tokens are JWTs.
+func (s *storage) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
 	c, ok := s.p.clients[id]
 	if !ok {
 		return nil, errUnknownClient
 	}
+	if tc, _ := ctx.Value(tokenKey{}).(*tokenContext); tc != nil && len(tc.resources) > 0 {
+		jwt := *c
+		jwt.jwt = true
+		return &jwt, nil
+	}
 	return c, nil
 }
+
+// tokenContext is what the token endpoint learnt of the request's grant
+// before the op library asks for the client: its resources, which make
+// the access token a JWT.
+type tokenContext struct{ resources []string }
+
+type tokenKey struct{}
 
 // AuthorizeClientIDSecret checks a confidential client's secret.
 func (s *storage) AuthorizeClientIDSecret(_ context.Context, id, secret string) error {

@@ -83,6 +83,14 @@ func (s *storage) spend(ctx context.Context, grantID string, refresh *code.Diges
 	return tokens, refreshID, nil
 }
 
+// jwtNext marks the request whose tokens were just recorded: if its grant
+// names resources, the op library makes its access token, a JWT, next.
+func jwtNext(req op.TokenRequest) {
+	if r, ok := req.(*request); ok && len(r.st.Request.Resources) > 0 {
+		r.accessToken = true
+	}
+}
+
 // CreateAccessToken exchanges a code for an access token (no
 // offline_access).
 func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
@@ -93,6 +101,7 @@ func (s *storage) CreateAccessToken(ctx context.Context, req op.TokenRequest) (s
 	tokens, _, err := s.spend(ctx, r.st.ID, nil, func(st grant.State, t grant.Tokens) ([]domain.Event, []domain.Event, error) {
 		return s.exchange(st, r.code, t)
 	})
+	jwtNext(req)
 	return tokens.AccessTokenID, tokens.AccessExpiresAt, err
 }
 
@@ -127,6 +136,7 @@ func (s *storage) CreateAccessAndRefreshTokens(ctx context.Context, req op.Token
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	jwtNext(req)
 	return tokens.AccessTokenID, refreshID + "." + secret, tokens.AccessExpiresAt, nil
 }
 
@@ -276,9 +286,20 @@ func (s *storage) SetIntrospectionFromToken(ctx context.Context, resp *oidc.Intr
 	return nil
 }
 
-// GetPrivateClaimsFromScopes: access tokens are opaque, with no claims.
+// GetPrivateClaimsFromScopes: the op library asks GetPrivateClaimsFromRequest instead.
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest gives a JWT access token its scope (RFC 9068
+// §2.2.3). The op library asks for it once the token's audience is read,
+// so the request answers the client as its audience again from here (the
+// ID token's, made next).
+func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	if r, ok := req.(*request); ok {
+		r.accessToken = false
+	}
+	return map[string]any{"scope": strings.Join(req.GetScopes(), " ")}, nil
 }
 
 // userClaims sets the user's claims the scopes grant (docs/oidc.md,

@@ -2,11 +2,17 @@ package oidcprovider_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authtrail/authtrail/api/apitest"
+	"github.com/authtrail/authtrail/api/oidcprovider"
+	"github.com/coreos/go-oidc/v3/oidc"
 
 	"golang.org/x/oauth2"
 )
@@ -86,5 +92,64 @@ func TestRevocationAndIntrospection(t *testing.T) {
 	}
 	if n := count(grantEvents(t, srv), "grant oidc.token.revoked"); n != 2 {
 		t.Fatalf("%d revocations recorded, want 2", n)
+	}
+}
+
+// An authorization naming a configured resource (RFC 8707) gets a JWT
+// access token for it (RFC 9068), verified against the JWKS; its ID token
+// stays the client's; an unknown resource answers invalid_target.
+func TestResourceAccessTokens(t *testing.T) {
+	srv := apitest.NewServer(t, apitest.Options{
+		Clock: apitest.NewClock(time.Now().UTC().Truncate(time.Second)),
+		OIDC:  &oidcprovider.Config{Clients: testClients, Resources: []string{"https://api.example.com"}},
+	})
+	apitest.Register(t, srv, "bob")
+	rp := newRP(t, srv, "app", "", callbackURL, "openid", "offline_access")
+	b := browser(t, srv)
+	a := newAuthorization()
+	withResource := oauth2.SetAuthURLParam("resource", "https://api.example.com")
+	signInPage(t, b, rp, a, withResource)
+	tok, idt, _ := rp.exchange(codeFrom(t, b, passwordSignIn(t, b, "bob"), a), a)
+	if !slices.Equal(idt.Audience, []string{"app"}) {
+		t.Fatalf("ID token audience %v, want [app]", idt.Audience)
+	}
+	checkAccessJWT := func(token string) {
+		t.Helper()
+		keys := oidc.NewRemoteKeySet(t.Context(), srv.URL+"/oidc/jwks")
+		payload, err := keys.VerifySignature(t.Context(), token)
+		if err != nil {
+			t.Fatalf("access token is not a JWT of the provider: %v", err)
+		}
+		var claims struct {
+			Aud      []string `json:"aud"`
+			Sub      string   `json:"sub"`
+			ClientID string   `json:"client_id"`
+			Scope    string   `json:"scope"`
+		}
+		_ = json.Unmarshal(payload, &claims)
+		if !slices.Equal(claims.Aud, []string{"https://api.example.com"}) || claims.Sub != "1" || claims.ClientID != "app" || claims.Scope == "" {
+			t.Fatalf("access token claims %+v", claims)
+		}
+		if introspect(t, srv, token)["active"] != true {
+			t.Fatal("the JWT access token is not active at introspection")
+		}
+	}
+	checkAccessJWT(tok.AccessToken)
+	rotated, err := refresh(rp, tok.RefreshToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAccessJWT(rotated.AccessToken)
+
+	// Without a resource the access token is opaque.
+	_, plain, _ := signedIn(t, srv, rp)
+	if strings.Count(plain.AccessToken, ".") == 2 {
+		if _, err := oidc.NewRemoteKeySet(t.Context(), srv.URL+"/oidc/jwks").VerifySignature(t.Context(), plain.AccessToken); err == nil {
+			t.Fatal("an access token without a resource is a JWT")
+		}
+	}
+	status, loc, _ := get(t, browser(t, srv), rp.authURL(newAuthorization(), oauth2.SetAuthURLParam("resource", "https://other.example.com")))
+	if status != http.StatusFound || loc.Query().Get("error") != "invalid_target" {
+		t.Fatalf("unknown resource: %d %v, want invalid_target", status, loc)
 	}
 }

@@ -13,6 +13,7 @@ import (
 type OIDCConfig struct {
 	SignInURL          string             `yaml:"signInUrl"`
 	Clients            []OIDCClientConfig `yaml:"clients"`
+	Resources          []string           `yaml:"resources"`
 	TTL                OIDCTTLConfig      `yaml:"ttl"`
 	SigningKeyRotation Duration           `yaml:"signingKeyRotation"`
 }
@@ -71,6 +72,11 @@ func (c *Config) validateOIDC(p *problems) {
 	if o.SigningKeyRotation.Duration < o.TTL.IDToken.Duration || o.SigningKeyRotation.Duration <= 0 {
 		p.addf("oidc.signingKeyRotation", "%s must be positive and at least oidc.ttl.idToken (%s): the previous key must outlive its tokens",
 			o.SigningKeyRotation.Duration, o.TTL.IDToken.Duration)
+	}
+	for i, res := range o.Resources {
+		if u, err := url.Parse(res); err != nil || !u.IsAbs() || u.Fragment != "" {
+			p.addf(fmt.Sprintf("oidc.resources[%d]", i), "%q is not an absolute URI without a fragment (RFC 8707)", res)
+		}
 	}
 	seen := map[string]bool{}
 	for i, cl := range o.Clients {
@@ -135,7 +141,7 @@ func origin(raw string) string {
 
 // provider is the provider's configuration.
 func (o OIDCConfig) provider(publicURL string, secure bool) oidcprovider.Config {
-	cfg := oidcprovider.Config{PublicURL: publicURL, SignInURL: o.SignInURL, SecureCookie: secure,
+	cfg := oidcprovider.Config{PublicURL: publicURL, SignInURL: o.SignInURL, SecureCookie: secure, Resources: o.Resources,
 		KeyRotation: o.SigningKeyRotation.Duration,
 		TTL: oidcprovider.TTL{IDToken: o.TTL.IDToken.Duration, AccessToken: o.TTL.AccessToken.Duration,
 			RefreshToken: o.TTL.RefreshToken.Duration, Session: o.TTL.Session.Duration}}

@@ -20,19 +20,22 @@ const AggregateType = "grant"
 // Requested is an authorization request the provider accepted
 // (GET /oidc/auth): what the client asked for, kept to answer it.
 type Requested struct {
-	ClientID            string    `json:"clientId"`
-	RedirectURI         string    `json:"redirectUri"`
-	Scopes              []string  `json:"scopes"`
-	ResponseType        string    `json:"responseType"`
-	ResponseMode        string    `json:"responseMode,omitempty"`
-	State               string    `json:"state,omitempty"`
-	Nonce               string    `json:"nonce,omitempty"`
-	CodeChallenge       string    `json:"codeChallenge,omitempty"`
-	CodeChallengeMethod string    `json:"codeChallengeMethod,omitempty"`
-	Prompt              []string  `json:"prompt,omitempty"`
-	MaxAge              *uint     `json:"maxAge,omitempty"`
-	LoginHint           string    `json:"loginHint,omitempty"`
-	ExpiresAt           time.Time `json:"expiresAt"`
+	ClientID            string   `json:"clientId"`
+	RedirectURI         string   `json:"redirectUri"`
+	Scopes              []string `json:"scopes"`
+	ResponseType        string   `json:"responseType"`
+	ResponseMode        string   `json:"responseMode,omitempty"`
+	State               string   `json:"state,omitempty"`
+	Nonce               string   `json:"nonce,omitempty"`
+	CodeChallenge       string   `json:"codeChallenge,omitempty"`
+	CodeChallengeMethod string   `json:"codeChallengeMethod,omitempty"`
+	Prompt              []string `json:"prompt,omitempty"`
+	MaxAge              *uint    `json:"maxAge,omitempty"`
+	LoginHint           string   `json:"loginHint,omitempty"`
+	// Resources are the APIs the access tokens are for (RFC 8707): JWT
+	// access tokens with them as audience (RFC 9068).
+	Resources []string  `json:"resources,omitempty"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // Refused is a request of the provider it refused (an authorization or a
