@@ -93,12 +93,20 @@ func checkRequest(c *client, req *oidc.AuthRequest) error {
 // browser to the sign-in page.
 func (p *Provider) startSignIn(w http.ResponseWriter, r *http.Request, req *oidc.AuthRequest) {
 	ctx := r.Context()
-	recorded, err := p.storage.CreateAuthRequest(ctx, req, "")
-	if err != nil {
-		p.serverError(w, r, err)
-		return
+	// The request and its interaction are two aggregates: appended side by
+	// side, the browser waits for one fsync, not two. Should one fail, the
+	// other is an orphan that expires: a request nobody signs in to, or an
+	// interaction whose return finds no request.
+	id := p.ids.NewID()
+	recorded := make(chan error, 1)
+	go func() {
+		_, err := p.storage.record(ctx, id, req)
+		recorded <- err
+	}()
+	cookie, err := p.exp.StartAuthorization(ctx, r, id)
+	if recErr := <-recorded; err == nil {
+		err = recErr
 	}
-	cookie, err := p.exp.StartAuthorization(ctx, r, recorded.GetID())
 	if err != nil {
 		p.serverError(w, r, err)
 		return

@@ -34,11 +34,16 @@ var errUnknownClient = errors.New("oidcprovider: unknown client")
 // CreateAuthRequest records an accepted authorization request (the
 // authorization endpoint has validated it) under a new grant id.
 func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	id := s.p.ids.NewID()
+	return s.record(ctx, id, req)
+}
+
+// record records an accepted request under the grant id.
+func (s *storage) record(ctx context.Context, id string, req *oidc.AuthRequest) (*request, error) {
 	p := s.p
 	if _, ok := p.clients[req.ClientID]; !ok {
 		return nil, errUnknownClient
 	}
-	id := p.ids.NewID()
 	ev := p.requested(ctx, req)
 	err := p.store.Run(ctx, p.meta(ctx), func(tx *eventstore.Tx) error {
 		tx.Append(grantSubject(id), ev)
