@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,5 +152,62 @@ func TestResourceAccessTokens(t *testing.T) {
 	status, loc, _ := get(t, browser(t, srv), rp.authURL(newAuthorization(), oauth2.SetAuthURLParam("resource", "https://other.example.com")))
 	if status != http.StatusFound || loc.Query().Get("error") != "invalid_target" {
 		t.Fatalf("unknown resource: %d %v, want invalid_target", status, loc)
+	}
+}
+
+// Concurrent exchanges of one code: one gets tokens, the others
+// invalid_grant, and the reuse revokes the grant (the winner's tokens too);
+// concurrent refreshes of one refresh token likewise.
+func TestConcurrentSpendsOfOneCodeOrRefreshToken(t *testing.T) {
+	srv := bobServer(t)
+	rp := newRP(t, srv, "app", "", callbackURL, "openid", "offline_access")
+	race := func(n int, spend func() (*oauth2.Token, error)) (won []*oauth2.Token, lost int) {
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tok, err := spend()
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					won = append(won, tok)
+				case oauthError(err) == "invalid_grant":
+					lost++
+				default:
+					t.Errorf("spend: %v", err)
+				}
+			}()
+		}
+		wg.Wait()
+		return won, lost
+	}
+	b := browser(t, srv)
+	a := newAuthorization()
+	signInPage(t, b, rp, a)
+	code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
+	won, lost := race(4, func() (*oauth2.Token, error) {
+		return rp.conf.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier))
+	})
+	if len(won) != 1 || lost != 3 {
+		t.Fatalf("code: %d exchanges won, %d lost; want 1 and 3", len(won), lost)
+	}
+	if introspect(t, srv, won[0].AccessToken)["active"] != false {
+		t.Fatal("the reuse left the winner's access token active")
+	}
+
+	_, tok, _ := signedIn(t, srv, rp)
+	won, lost = race(4, func() (*oauth2.Token, error) { return refresh(rp, tok.RefreshToken) })
+	if len(won) != 1 || lost != 3 {
+		t.Fatalf("refresh: %d rotations won, %d lost; want 1 and 3", len(won), lost)
+	}
+	if _, err := refresh(rp, won[0].RefreshToken); oauthError(err) != "invalid_grant" {
+		t.Fatalf("after the reuse, the winner's refresh token: %v, want invalid_grant", err)
+	}
+	events := grantEvents(t, srv)
+	if count(events, "grant oidc.code.exchanged") != 1+1 || count(events, "grant oidc.refresh.rotated") != 1 {
+		t.Fatalf("events %v", events)
 	}
 }
