@@ -55,6 +55,11 @@ type ConsumerConfig struct {
 	// recreates the consumer right after it, so those messages come again.
 	// The handler must pass over messages it has already done.
 	ResumeAfter func(ctx context.Context) (seq uint64, known bool, err error)
+	// Concurrency is how many messages may be in the handler at once. The
+	// default, 1, handles events strictly in stream order; more suits a
+	// handler whose messages are independent (each code delivery is its
+	// own send), and gives up that order.
+	Concurrency int
 }
 
 // namePattern keeps names usable as a consumer name and a subject token.
@@ -63,6 +68,9 @@ var namePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 func (c ConsumerConfig) withDefaults() ConsumerConfig {
 	if c.Stream == "" {
 		c.Stream = eventstore.DefaultStream
+	}
+	if c.Concurrency < 1 {
+		c.Concurrency = 1
 	}
 	if c.MaxDeliver == 0 {
 		c.MaxDeliver = DefaultMaxDeliver
@@ -94,10 +102,12 @@ func (c ConsumerConfig) validate() error {
 	return nil
 }
 
-// jetStreamConfig is the server-side consumer. MaxAckPending 1 makes the
-// server hand out the next message only once the current one is settled,
-// so events are handled strictly in stream order, even across a Nak, and
-// nothing waits in a client buffer while its AckWait runs out.
+// jetStreamConfig is the server-side consumer. MaxAckPending 1 (the
+// default Concurrency) makes the server hand out the next message only once
+// the current one is settled, so events are handled strictly in stream
+// order, even across a Nak, and nothing waits in a client buffer while its
+// AckWait runs out; with more, as many are handed out as may be in the
+// handler.
 func (c ConsumerConfig) jetStreamConfig() jetstream.ConsumerConfig {
 	return jetstream.ConsumerConfig{
 		Durable:        c.Durable,
@@ -106,7 +116,7 @@ func (c ConsumerConfig) jetStreamConfig() jetstream.ConsumerConfig {
 		AckPolicy:      jetstream.AckExplicitPolicy,
 		AckWait:        c.AckWait,
 		MaxDeliver:     c.MaxDeliver,
-		MaxAckPending:  1,
+		MaxAckPending:  c.Concurrency,
 	}
 }
 

@@ -145,11 +145,11 @@ func (s *Subscriber) open(ctx context.Context) (jetstream.MessagesContext, error
 	if err != nil {
 		return nil, fmt.Errorf("workers: create or update consumer %s on %s: %w", s.cfg.Durable, s.cfg.Stream, err)
 	}
-	// The server sends one message at a time anyway (MaxAckPending 1). A
-	// short pull expiry (with its heartbeat at half of it) notices a pull
-	// that went quiet within seconds and reopens it, rather than after the
-	// 30 s default.
-	iter, err := cons.Messages(jetstream.PullMaxMessages(1), jetstream.PullExpiry(pullExpiry))
+	// The server sends no more than may be in the handler (MaxAckPending
+	// is Concurrency). A short pull expiry (with its heartbeat at half of
+	// it) notices a pull that went quiet within seconds and reopens it,
+	// rather than after the 30 s default.
+	iter, err := cons.Messages(jetstream.PullMaxMessages(s.cfg.Concurrency), jetstream.PullExpiry(pullExpiry))
 	if err != nil {
 		return nil, fmt.Errorf("workers: consume %s: %w", s.cfg.Durable, err)
 	}
@@ -190,19 +190,38 @@ func (s *Subscriber) rewind(ctx context.Context, cfg *jetstream.ConsumerConfig) 
 	return nil
 }
 
-// consume hands messages to out until ctx ends. When the iterator fails
+// consume hands messages to out until ctx ends, Concurrency at a time
+// (one: each settled before the next is read). When the iterator fails
 // (consumer deleted, connection trouble) it reopens it after a pause; a
-// closed connection ends the subscription.
+// closed connection ends the subscription. It returns once every message
+// it handed out is settled.
 func (s *Subscriber) consume(ctx context.Context, topic string, iter jetstream.MessagesContext, out chan<- *message.Message) {
+	slots := make(chan struct{}, s.cfg.Concurrency)
+	var inFlight sync.WaitGroup
 	defer func() {
 		if iter != nil {
 			iter.Stop()
 		}
+		inFlight.Wait()
 	}()
 	for {
 		m, err := iter.Next(jetstream.NextContext(ctx))
-		if err == nil {
+		if err == nil && s.cfg.Concurrency == 1 {
 			s.deliver(ctx, topic, m, out)
+			continue
+		}
+		if err == nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				_ = m.Nak() // stopping: hand it back at once
+				return
+			}
+			inFlight.Add(1)
+			go func() {
+				defer func() { <-slots; inFlight.Done() }()
+				s.deliver(ctx, topic, m, out)
+			}()
 			continue
 		}
 		if ctx.Err() != nil {

@@ -2,6 +2,7 @@ package workers_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -169,4 +170,54 @@ func TestCloseGivesUpOnAStuckHandler(t *testing.T) {
 		t.Errorf("got %s (delivery %s), want %s redelivered", msg.UUID, msg.Metadata.Get(workers.MetadataNumDelivered), env.ID)
 	}
 	msg.Ack()
+}
+
+// With Concurrency 3 the handler holds three messages at once (and no
+// more); each is handled and acknowledged once.
+func TestConcurrencyHandsOutThatManyAtOnce(t *testing.T) {
+	e := newEnv(t)
+	agg := newAggregate()
+	e.append(t, agg, "c", "1", "2", "3", "4", "5", "6")
+	var mu sync.Mutex
+	inFlight, most := 0, 0
+	release := make(chan struct{})
+	got := newReceived()
+	cfg := consumerConfig("wrk_parallel")
+	cfg.Concurrency = 3
+	e.start(t, fastOptions(), func(r *workers.Router) {
+		if err := r.AddHandler("parallel", cfg, func(msg *message.Message) error {
+			mu.Lock()
+			inFlight++
+			most = max(most, inFlight)
+			mu.Unlock()
+			got.add(msg)
+			<-release
+			mu.Lock()
+			inFlight--
+			mu.Unlock()
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+	got.wait(t, 3)
+	time.Sleep(200 * time.Millisecond) // a fourth would have come by now
+	mu.Lock()
+	if inFlight != 3 {
+		t.Errorf("%d messages in the handler, want 3", inFlight)
+	}
+	mu.Unlock()
+	close(release)
+	msgs := got.wait(t, 6)
+	info := settled(t, natsConn(t, e), "wrk_parallel")
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if seen[m.UUID] {
+			t.Errorf("message %s handled twice", m.UUID)
+		}
+		seen[m.UUID] = true
+	}
+	if most != 3 || len(msgs) != 6 || info.AckFloor.Consumer != 6 || info.NumRedelivered != 0 {
+		t.Fatalf("most in flight %d, handled %d, ack floor %d, redelivered %d; want 3, 6, 6, 0", most, len(msgs), info.AckFloor.Consumer, info.NumRedelivered)
+	}
 }

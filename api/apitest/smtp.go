@@ -24,10 +24,13 @@ type Mail struct {
 type SMTPServer struct {
 	Host string
 	Port int
-	mu   sync.Mutex
-	mail []Mail
-	got  chan struct{}
-	srv  *smtp.Server
+	// BeforeData, when set before the first mail, runs in each session
+	// before its message is accepted (a test holds or counts sends there).
+	BeforeData func()
+	mu         sync.Mutex
+	mail       []Mail
+	got        chan struct{}
+	srv        *smtp.Server
 }
 
 // NewSMTPServer starts an SMTP server (no TLS, no auth) for the test.
@@ -124,6 +127,9 @@ func (ss *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 func (ss *smtpSession) Data(r io.Reader) error {
 	data, err := io.ReadAll(r)
+	if ss.srv.BeforeData != nil {
+		ss.srv.BeforeData()
+	}
 	if err != nil {
 		return err
 	}

@@ -32,10 +32,16 @@ import (
 // Name is the worker's handler name (poison subject poison.<Name>).
 const Name = "code_delivery"
 
-// Consumer is the worker's durable consumer on the delivery outbox.
+// PerConnector is how many sends one connector (email, SMS) makes at once.
+const PerConnector = 4
+
+// Consumer is the worker's durable consumer on the delivery outbox. Sends
+// are independent of each other, so it hands out as many at once as both
+// connectors together may make; each connector is bounded by PerConnector.
 func Consumer() workers.ConsumerConfig {
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: "wrk_" + Name,
-		FilterSubjects: []string{eventstore.SubjectPrefix + "." + code.DeliveryAggregateType + ".>"}}
+		FilterSubjects: []string{eventstore.SubjectPrefix + "." + code.DeliveryAggregateType + ".>"},
+		Concurrency:    2 * PerConnector}
 }
 
 // Options configure the worker. A nil sender means no connector of that kind.
@@ -55,7 +61,11 @@ type Options struct {
 }
 
 // Worker delivers codes.
-type Worker struct{ o Options }
+type Worker struct {
+	o Options
+	// slots bound each connector's sends in flight, by channel.
+	slots map[string]chan struct{}
+}
 
 // New builds the worker.
 func New(o Options) *Worker {
@@ -68,7 +78,8 @@ func New(o Options) *Worker {
 	if o.Backoff == nil {
 		o.Backoff = []time.Duration{200 * time.Millisecond, time.Second, 5 * time.Second}
 	}
-	return &Worker{o: o}
+	return &Worker{o: o, slots: map[string]chan struct{}{
+		code.ChannelEmail: make(chan struct{}, PerConnector), code.ChannelSMS: make(chan struct{}, PerConnector)}}
 }
 
 // codeRequest is a code request event the worker can send: implemented by
@@ -208,6 +219,14 @@ func (w *Worker) send(ctx context.Context, ev code.Delivery, plain string) strin
 		Template: ev.Template, ExpiresIn: ev.ExpiresAt.Sub(w.o.Clock.Now()).Round(time.Minute)}
 	if ev.CustomMessage != "" {
 		m.Text = code.FillTemplate(ev.CustomMessage, plain, m.ExpiresIn)
+	}
+	if slots := w.slots[ev.Channel]; slots != nil {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		case <-ctx.Done():
+			return domain.E("delivery.cancelled").Code
+		}
 	}
 	var err error
 	for attempt := 0; ; attempt++ {
