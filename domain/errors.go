@@ -181,6 +181,7 @@ var registry = map[string]errorDef{
 	"request.too_many_new_recipients":  {status: s429, message: "Too many codes sent to new recipients from this address. Try again later."},
 	"request.conflict":                 {status: s409, message: "The interaction changed while this request ran. Retry."},
 	"request.unavailable":              {status: s503, message: "The service is not ready yet. Retry shortly."},
+	"request.aggregate_full":           {status: s503, message: "This record reached the event store's limit of events per aggregate; an operator must act (authtrail_aggregate_full_total)."},
 	"unexpected":                       {status: s500, message: "Internal server error.", bare: true},
 	"request.route_not_found":          {status: s404, message: "Not Found", bare: true},
 	"auth.forbidden":                   {status: s403, message: "This action is disabled by the sign-in experience."},

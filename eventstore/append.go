@@ -66,6 +66,16 @@ func (s *Store) Append(ctx context.Context, meta Metadata, writes ...Write) ([]E
 		if errors.Is(err, ErrConflict) {
 			s.metrics.AppendConflict()
 		}
+		if errors.Is(err, ErrAggregateFull) {
+			// The server does not say which subject of a batch is full.
+			seen := map[string]bool{}
+			for _, pw := range plan {
+				if t := pw.envs[0].AggType; !seen[t] {
+					seen[t] = true
+					s.metrics.AggregateFull(t)
+				}
+			}
+		}
 		return nil, err
 	}
 	// Events stored by an earlier try may not directly follow ExpectedSeq,

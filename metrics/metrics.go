@@ -40,6 +40,7 @@ type Metrics struct {
 	httpDuration      *prometheus.HistogramVec
 	eventsAppended    *prometheus.CounterVec
 	appendConflicts   prometheus.Counter
+	aggregatesFull    *prometheus.CounterVec
 	workerMessages    *prometheus.CounterVec
 	webhookDeliveries *prometheus.CounterVec
 	projectionLag     *lagCollector
@@ -67,6 +68,10 @@ func New() *Metrics {
 			Name: "authtrail_append_conflicts_total",
 			Help: "Appends refused because an aggregate changed since it was loaded (the command is decided again).",
 		}),
+		aggregatesFull: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authtrail_aggregate_full_total",
+			Help: "Appends refused because an aggregate reached the per-aggregate event limit, by aggregate type: alert on any; the aggregate needs an operator.",
+		}, []string{"aggregate"}),
 		workerMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authtrail_worker_messages_total",
 			Help: "Messages a worker finished, by worker and outcome (ok, or failed after its retries: poisoned).",
@@ -80,7 +85,7 @@ func New() *Metrics {
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.httpRequests, m.httpDuration, m.eventsAppended, m.appendConflicts,
+		m.httpRequests, m.httpDuration, m.eventsAppended, m.appendConflicts, m.aggregatesFull,
 		m.workerMessages, m.webhookDeliveries, m.projectionLag,
 	)
 	return m
@@ -119,6 +124,15 @@ func (m *Metrics) AppendConflict() {
 		return
 	}
 	m.appendConflicts.Inc()
+}
+
+// AggregateFull counts one append refused because an aggregate of the
+// type is at its event limit.
+func (m *Metrics) AggregateFull(aggregateType string) {
+	if m == nil {
+		return
+	}
+	m.aggregatesFull.WithLabelValues(aggregateType).Inc()
 }
 
 // WorkerMessage counts one message a worker finished with outcome

@@ -10,6 +10,7 @@ import (
 	"net/http"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/eventstore"
 )
 
 // MaxBody is the largest request body accepted (64 KiB).
@@ -64,6 +65,12 @@ type errorBody struct {
 // but never shown.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	e, ok := domain.AsError(err)
+	if !ok && errors.Is(err, eventstore.ErrAggregateFull) {
+		// Not a bug to hide behind a bare 500: an operator must raise the
+		// limit or retire the aggregate (the metric alerts).
+		log.ErrorContext(r.Context(), "request refused: an aggregate is full", "method", r.Method, "path", r.URL.Path, "err", err)
+		e, ok = domain.E("request.aggregate_full"), true
+	}
 	if !ok {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		e = domain.E("unexpected")
