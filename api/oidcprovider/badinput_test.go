@@ -39,9 +39,14 @@ func TestAuthorizationRefusals(t *testing.T) {
 	}
 	for name, q := range pages {
 		t.Run(name, func(t *testing.T) {
-			status, loc, _ := get(t, browser(t, srv), base+q.Encode())
-			if status != http.StatusBadRequest || loc != nil {
-				t.Fatalf("%d %v, want the error page", status, loc)
+			n := written(t, srv, func() {
+				status, loc, _ := get(t, browser(t, srv), base+q.Encode())
+				if status != http.StatusBadRequest || loc != nil {
+					t.Fatalf("%d %v, want the error page", status, loc)
+				}
+			}, "grant oidc.request.refused", "grant oidc.authorization.requested")
+			if n[0] != 1 || n[1] != 0 {
+				t.Fatalf("wrote %d refusals and %d accepted requests, want 1 and 0", n[0], n[1])
 			}
 		})
 	}
@@ -57,20 +62,19 @@ func TestAuthorizationRefusals(t *testing.T) {
 	}
 	for name, c := range redirects {
 		t.Run(name, func(t *testing.T) {
-			status, loc, body := get(t, browser(t, srv), base+c.q.Encode())
-			if status != http.StatusFound || loc == nil || !strings.HasPrefix(loc.String(), callbackURL+"?") {
-				t.Fatalf("%d %v %s, want a redirect to the client", status, loc, body)
-			}
-			if loc.Query().Get("error") != c.want || loc.Query().Get("state") != "st" {
-				t.Fatalf("redirect %v, want error %s and the state", loc, c.want)
+			n := written(t, srv, func() {
+				status, loc, body := get(t, browser(t, srv), base+c.q.Encode())
+				if status != http.StatusFound || loc == nil || !strings.HasPrefix(loc.String(), callbackURL+"?") {
+					t.Fatalf("%d %v %s, want a redirect to the client", status, loc, body)
+				}
+				if loc.Query().Get("error") != c.want || loc.Query().Get("state") != "st" {
+					t.Fatalf("redirect %v, want error %s and the state", loc, c.want)
+				}
+			}, "grant oidc.request.refused", "grant oidc.authorization.requested")
+			if n[0] != 1 || n[1] != 0 {
+				t.Fatalf("wrote %d refusals and %d accepted requests, want 1 and 0", n[0], n[1])
 			}
 		})
-	}
-	if n := count(grantEvents(t, srv), "grant oidc.request.refused"); n != len(pages)+len(redirects) {
-		t.Fatalf("%d refusals recorded, want %d", n, len(pages)+len(redirects))
-	}
-	if n := count(grantEvents(t, srv), "grant oidc.authorization.requested"); n != 0 {
-		t.Fatalf("a refused request was recorded as accepted %d times", n)
 	}
 }
 
@@ -86,9 +90,7 @@ func TestCodeRefusals(t *testing.T) {
 		signInPage(t, b, rp, a)
 		code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
 		tok, _, _ := rp.exchange(code, a)
-		if _, err := rp.conf.Exchange(t.Context(), code, oauth2.VerifierOption(a.verifier)); oauthError(err) != "invalid_grant" {
-			t.Fatalf("second exchange: %v, want invalid_grant", err)
-		}
+		refusedExchange(t, srv, rp, code, a.verifier, "grant oidc.code.reused", "grant oidc.grant.revoked")
 		if introspect(t, srv, tok.AccessToken)["active"] != false {
 			t.Fatal("the first exchange's access token survived the reuse")
 		}
@@ -98,9 +100,7 @@ func TestCodeRefusals(t *testing.T) {
 		a := newAuthorization()
 		signInPage(t, b, rp, a)
 		code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
-		if _, err := rp.conf.Exchange(t.Context(), code, oauth2.VerifierOption(oauth2.GenerateVerifier())); oauthError(err) != "invalid_grant" {
-			t.Fatalf("wrong code_verifier: %v, want invalid_grant", err)
-		}
+		refusedExchange(t, srv, rp, code, oauth2.GenerateVerifier())
 	})
 	t.Run("expired", func(t *testing.T) {
 		b := browser(t, srv)
@@ -108,18 +108,24 @@ func TestCodeRefusals(t *testing.T) {
 		signInPage(t, b, rp, a)
 		code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
 		srv.Clock.Advance(61e9)
-		if _, err := rp.conf.Exchange(t.Context(), code, oauth2.VerifierOption(a.verifier)); oauthError(err) != "invalid_grant" {
-			t.Fatalf("expired code: %v, want invalid_grant", err)
-		}
+		refusedExchange(t, srv, rp, code, a.verifier)
 	})
-	t.Run("garbage", func(t *testing.T) {
-		if _, err := rp.conf.Exchange(t.Context(), "not-a-code", oauth2.VerifierOption("x")); oauthError(err) != "invalid_grant" {
-			t.Fatalf("garbage code: %v, want invalid_grant", err)
+	t.Run("garbage", func(t *testing.T) { refusedExchange(t, srv, rp, "not-a-code", "x") })
+}
+
+// refusedExchange exchanges a code that must be refused with invalid_grant,
+// writing one refusal and one each of also.
+func refusedExchange(t *testing.T, srv *apitest.Server, rp *relyingParty, code, verifier string, also ...string) {
+	t.Helper()
+	n := written(t, srv, func() {
+		if _, err := rp.conf.Exchange(t.Context(), code, oauth2.VerifierOption(verifier)); oauthError(err) != "invalid_grant" {
+			t.Fatalf("exchange: %v, want invalid_grant", err)
 		}
-	})
-	events := grantEvents(t, srv)
-	if count(events, "grant oidc.code.reused") != 1 || count(events, "grant oidc.grant.revoked") != 1 || count(events, "grant oidc.request.refused") != 4 {
-		t.Fatalf("events %v", events)
+	}, append([]string{"grant oidc.request.refused"}, also...)...)
+	for _, got := range n {
+		if got != 1 {
+			t.Fatalf("wrote %v of %v, want one each", n, append([]string{"grant oidc.request.refused"}, also...))
+		}
 	}
 }
 

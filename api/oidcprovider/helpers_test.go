@@ -54,9 +54,16 @@ func newRP(t *testing.T, srv *apitest.Server, clientID, secret, redirect string,
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
+	// One client authentication style, so a refused token request is sent
+	// once (x/oauth2's auto-detection tries again in the other style).
+	endpoint := provider.Endpoint()
+	endpoint.AuthStyle = oauth2.AuthStyleInParams
+	if secret != "" {
+		endpoint.AuthStyle = oauth2.AuthStyleInHeader
+	}
 	return &relyingParty{
 		t: t, srv: srv, provider: provider,
-		conf:     oauth2.Config{ClientID: clientID, ClientSecret: secret, Endpoint: provider.Endpoint(), RedirectURL: redirect, Scopes: scopes},
+		conf:     oauth2.Config{ClientID: clientID, ClientSecret: secret, Endpoint: endpoint, RedirectURL: redirect, Scopes: scopes},
 		verifier: provider.Verifier(&oidc.Config{ClientID: clientID}),
 	}
 }
@@ -235,4 +242,17 @@ func signedIn(t *testing.T, srv *apitest.Server, rp *relyingParty) (*apitest.Cli
 	signInPage(t, b, rp, a)
 	tok, _, claims := rp.exchange(codeFrom(t, b, passwordSignIn(t, b, "bob"), a), a)
 	return b, tok, claims
+}
+
+// written runs f and returns how many events of each given line it wrote.
+func written(t *testing.T, srv *apitest.Server, f func(), lines ...string) []int {
+	t.Helper()
+	before := grantEvents(t, srv)
+	f()
+	after := grantEvents(t, srv)
+	out := make([]int, len(lines))
+	for i, l := range lines {
+		out[i] = count(after, l) - count(before, l)
+	}
+	return out
 }
