@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/grant"
 	"github.com/authtrail/authtrail/domain/session"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -81,7 +82,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	p.refuse(ctx, refusal{endpoint: "logout", clientID: r.FormValue("client_id"), redirectURI: r.FormValue("post_logout_redirect_uri")}, err)
+	p.refuse(ctx, refusal{endpoint: grant.EndpointLogout, clientID: r.FormValue("client_id"), redirectURI: r.FormValue("post_logout_redirect_uri")}, err)
 	op.RequestError(w, r, err, p.log)
 }
 

@@ -92,8 +92,12 @@ func TestLogout(t *testing.T) {
 	hint := tok.Extra("id_token").(string)
 
 	bad := srv.URL + "/oidc/session/end?" + url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"https://evil.example/"}}.Encode()
-	if status, loc, _ := get(t, b, bad); status != http.StatusBadRequest || loc != nil {
-		t.Fatalf("unregistered post_logout_redirect_uri: %d %v, want 400", status, loc)
+	if n := written(t, srv, func() {
+		if status, loc, _ := get(t, b, bad); status != http.StatusBadRequest || loc != nil {
+			t.Fatalf("unregistered post_logout_redirect_uri: %d %v, want 400", status, loc)
+		}
+	}, "grant oidc.request.refused", "session session.ended"); n[0] != 1 || n[1] != 0 {
+		t.Fatalf("refused logout wrote %v refusals and endings, want 1 and 0", n)
 	}
 	end := srv.URL + "/oidc/session/end?" + url.Values{"id_token_hint": {hint}, "post_logout_redirect_uri": {"http://localhost:3000/"}, "state": {"s1"}}.Encode()
 	status, loc, _ := get(t, b, end)

@@ -100,6 +100,7 @@ const (
 	EndpointAuthorization = "authorization"
 	EndpointCallback      = "callback"
 	EndpointToken         = "token"
+	EndpointLogout        = "logout"
 )
 
 // Ready reports whether the request waits for its sign-in at now.
