@@ -174,3 +174,15 @@ func (s *Server) Token(t testing.TB, clientID, secret string) string {
 	}
 	return body.AccessToken
 }
+
+// Count is how many of lines are line: events written, by type or by
+// "aggregate type" lines (Server.Log).
+func Count(lines []string, line string) int {
+	n := 0
+	for _, l := range lines {
+		if l == line {
+			n++
+		}
+	}
+	return n
+}

@@ -75,12 +75,4 @@ func TestCodeGoesOutOnceWhileTheInteractionIsBusy(t *testing.T) {
 	}
 }
 
-func count(events []string, typ string) int {
-	n := 0
-	for _, e := range events {
-		if e == typ {
-			n++
-		}
-	}
-	return n
-}
+var count = apitest.Count

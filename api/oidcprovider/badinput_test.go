@@ -85,9 +85,7 @@ func TestCodeRefusals(t *testing.T) {
 	rp := newRP(t, srv, "app", "", callbackURL, "openid")
 
 	t.Run("reused", func(t *testing.T) {
-		b := browser(t, srv)
-		a := newAuthorization()
-		signInPage(t, b, rp, a)
+		b, a := atSignInPage(t, srv, rp)
 		code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
 		tok, _, _ := rp.exchange(code, a)
 		refusedExchange(t, srv, rp, code, a.verifier, "grant oidc.code.reused", "grant oidc.grant.revoked")
@@ -96,16 +94,12 @@ func TestCodeRefusals(t *testing.T) {
 		}
 	})
 	t.Run("wrong verifier", func(t *testing.T) {
-		b := browser(t, srv)
-		a := newAuthorization()
-		signInPage(t, b, rp, a)
+		b, a := atSignInPage(t, srv, rp)
 		code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
 		refusedExchange(t, srv, rp, code, oauth2.GenerateVerifier())
 	})
 	t.Run("expired", func(t *testing.T) {
-		b := browser(t, srv)
-		a := newAuthorization()
-		signInPage(t, b, rp, a)
+		b, a := atSignInPage(t, srv, rp)
 		code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
 		srv.Clock.Advance(61e9)
 		refusedExchange(t, srv, rp, code, a.verifier)
@@ -134,9 +128,7 @@ func refusedExchange(t *testing.T, srv *apitest.Server, rp *relyingParty, code, 
 func TestCallbackRefusals(t *testing.T) {
 	srv := bobServer(t)
 	rp := newRP(t, srv, "app", "", callbackURL, "openid")
-	b := browser(t, srv)
-	a := newAuthorization()
-	signInPage(t, b, rp, a)
+	b, a := atSignInPage(t, srv, rp)
 	identify(t, b, "bob")
 	// Not submitted yet: back to the sign-in page, no code.
 	grantID := lastGrant(t, srv)

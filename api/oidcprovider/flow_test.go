@@ -15,9 +15,7 @@ import (
 func TestPasswordSignIn(t *testing.T) {
 	srv := bobServer(t)
 	rp := newRP(t, srv, "app", "", callbackURL, "openid", "profile")
-	b := browser(t, srv)
-	a := newAuthorization()
-	signInPage(t, b, rp, a)
+	b, a := atSignInPage(t, srv, rp)
 	redirectTo := passwordSignIn(t, b, "bob")
 	if !strings.HasPrefix(redirectTo, srv.URL+"/oidc/auth/") {
 		t.Fatalf("submit redirectTo %q, want the provider's /oidc/auth/{uid}", redirectTo)
@@ -49,9 +47,7 @@ func TestPasswordSignIn(t *testing.T) {
 func TestRegistration(t *testing.T) {
 	srv := newServer(t, nil)
 	rp := newRP(t, srv, "app", "", callbackURL, "openid")
-	b := browser(t, srv)
-	a := newAuthorization()
-	signInPage(t, b, rp, a)
+	b, a := atSignInPage(t, srv, rp)
 	b.Expect(http.MethodPut, "/interaction-event", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
 	vid := b.Expect(http.MethodPost, "/verification/new-password-identity", map[string]any{
 		"identifier": map[string]string{"type": "username", "value": "carol"}, "password": apitest.ScriptPassword,
@@ -69,9 +65,7 @@ func TestRegistration(t *testing.T) {
 func TestPageRestartKeepsTheRequest(t *testing.T) {
 	srv := bobServer(t)
 	rp := newRP(t, srv, "app", "", callbackURL, "openid")
-	b := browser(t, srv)
-	a := newAuthorization()
-	signInPage(t, b, rp, a)
+	b, a := atSignInPage(t, srv, rp)
 	b.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
 	rp.exchange(codeFrom(t, b, passwordSignIn(t, b, "bob"), a), a)
 }

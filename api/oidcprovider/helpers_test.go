@@ -114,6 +114,16 @@ func signInPage(t *testing.T, b *apitest.Client, rp *relyingParty, a authorizati
 	}
 }
 
+// atSignInPage is a new browser sent by rp's authorization request to the
+// sign-in page, and that request.
+func atSignInPage(t *testing.T, srv *apitest.Server, rp *relyingParty, extra ...oauth2.AuthCodeOption) (*apitest.Client, authorization) {
+	t.Helper()
+	b := browser(t, srv)
+	a := newAuthorization()
+	signInPage(t, b, rp, a, extra...)
+	return b, a
+}
+
 // passwordSignIn is the sign-in page's work: a password, identification,
 // submit; it returns the submit's redirectTo.
 func passwordSignIn(t *testing.T, b *apitest.Client, name string) string {
@@ -185,17 +195,23 @@ func oauthError(err error) string {
 	return re.ErrorCode
 }
 
-// introspect asks, as the confidential client, whether a token is active.
-func introspect(t *testing.T, srv *apitest.Server, token string) map[string]any {
+// asWeb posts a form to the provider as the confidential client web.
+func asWeb(t *testing.T, srv *apitest.Server, path string, form url.Values) *http.Response {
 	t.Helper()
-	form := url.Values{"token": {token}}
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oidc/token/introspection", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("web", "web-secret")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// introspect asks, as the confidential client, whether a token is active.
+func introspect(t *testing.T, srv *apitest.Server, token string) map[string]any {
+	t.Helper()
+	resp := asWeb(t, srv, "/oidc/token/introspection", url.Values{"token": {token}})
 	defer resp.Body.Close()
 	var out map[string]any
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
@@ -215,15 +231,7 @@ func grantEvents(t *testing.T, srv *apitest.Server) []string {
 	return out
 }
 
-func count(lines []string, line string) int {
-	n := 0
-	for _, l := range lines {
-		if l == line {
-			n++
-		}
-	}
-	return n
-}
+var count = apitest.Count
 
 // bobServer is a test server where bob has registered.
 func bobServer(t *testing.T) *apitest.Server {
@@ -237,9 +245,7 @@ func bobServer(t *testing.T) *apitest.Server {
 // the browser, the tokens and the ID token's claims.
 func signedIn(t *testing.T, srv *apitest.Server, rp *relyingParty) (*apitest.Client, *oauth2.Token, map[string]any) {
 	t.Helper()
-	b := browser(t, srv)
-	a := newAuthorization()
-	signInPage(t, b, rp, a)
+	b, a := atSignInPage(t, srv, rp)
 	tok, _, claims := rp.exchange(codeFrom(t, b, passwordSignIn(t, b, "bob"), a), a)
 	return b, tok, claims
 }

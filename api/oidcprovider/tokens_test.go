@@ -65,14 +65,7 @@ func TestRevocationAndIntrospection(t *testing.T) {
 		t.Fatalf("introspection %v", got)
 	}
 	revoke := func(token, hint string) int {
-		form := url.Values{"token": {token}, "token_type_hint": {hint}}
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/oidc/token/revocation", strings.NewReader(form.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth("web", "web-secret")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := asWeb(t, srv, "/oidc/token/revocation", url.Values{"token": {token}, "token_type_hint": {hint}})
 		resp.Body.Close()
 		return resp.StatusCode
 	}
@@ -106,10 +99,7 @@ func TestResourceAccessTokens(t *testing.T) {
 	})
 	apitest.Register(t, srv, "bob")
 	rp := newRP(t, srv, "app", "", callbackURL, "openid", "offline_access")
-	b := browser(t, srv)
-	a := newAuthorization()
-	withResource := oauth2.SetAuthURLParam("resource", "https://api.example.com")
-	signInPage(t, b, rp, a, withResource)
+	b, a := atSignInPage(t, srv, rp, oauth2.SetAuthURLParam("resource", "https://api.example.com"))
 	tok, idt, _ := rp.exchange(codeFrom(t, b, passwordSignIn(t, b, "bob"), a), a)
 	if !slices.Equal(idt.Audience, []string{"app"}) {
 		t.Fatalf("ID token audience %v, want [app]", idt.Audience)
@@ -184,9 +174,7 @@ func TestConcurrentSpendsOfOneCodeOrRefreshToken(t *testing.T) {
 		wg.Wait()
 		return won, lost
 	}
-	b := browser(t, srv)
-	a := newAuthorization()
-	signInPage(t, b, rp, a)
+	b, a := atSignInPage(t, srv, rp)
 	code := codeFrom(t, b, passwordSignIn(t, b, "bob"), a)
 	won, lost := race(4, func() (*oauth2.Token, error) {
 		return rp.conf.Exchange(context.Background(), code, oauth2.VerifierOption(a.verifier))

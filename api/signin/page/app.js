@@ -161,35 +161,34 @@ function credentialJSON(cred) {
   };
 }
 
-async function webauthnAuthenticate() {
+// webauthn runs one ceremony: "authentication" (navigator.credentials.get)
+// or "registration" (create); it returns the verified record's id, or ""
+// with the error shown.
+async function webauthn(ceremony) {
   clearError();
-  const start = ok(await api("POST", "/verification/web-authn/authentication"), 200);
-  if (!start) return;
+  const path = "/verification/web-authn/" + ceremony;
+  const start = ok(await api("POST", path), 200);
+  if (!start) return "";
   let cred;
   try {
-    cred = await navigator.credentials.get({ publicKey: publicKeyOptions(start.authenticationOptions) });
+    cred = ceremony === "registration"
+      ? await navigator.credentials.create({ publicKey: publicKeyOptions(start.registrationOptions) })
+      : await navigator.credentials.get({ publicKey: publicKeyOptions(start.authenticationOptions) });
   } catch (e) {
-    return showError({ message: "The security key did not answer: " + e.message });
+    showError({ message: "The security key did not answer: " + e.message });
+    return "";
   }
-  const verified = await api("POST", "/verification/web-authn/authentication/verify",
-    { verificationId: start.verificationId, payload: credentialJSON(cred) });
-  if (ok(verified, 200)) await submit();
+  const verified = await api("POST", path + "/verify", { verificationId: start.verificationId, payload: credentialJSON(cred) });
+  return ok(verified, 200) ? start.verificationId : "";
+}
+
+async function webauthnAuthenticate() {
+  if (await webauthn("authentication")) await submit();
 }
 
 async function webauthnBind() {
-  clearError();
-  const start = ok(await api("POST", "/verification/web-authn/registration"), 200);
-  if (!start) return;
-  let cred;
-  try {
-    cred = await navigator.credentials.create({ publicKey: publicKeyOptions(start.registrationOptions) });
-  } catch (e) {
-    return showError({ message: "The security key did not answer: " + e.message });
-  }
-  const verified = await api("POST", "/verification/web-authn/registration/verify",
-    { verificationId: start.verificationId, payload: credentialJSON(cred) });
-  if (!ok(verified, 200)) return;
-  if (ok(await api("POST", "/profile/mfa", { type: "WebAuthn", verificationId: start.verificationId }), 204)) await submit();
+  const verificationId = await webauthn("registration");
+  if (verificationId && ok(await api("POST", "/profile/mfa", { type: "WebAuthn", verificationId }), 204)) await submit();
 }
 
 function on(id, event, fn) {
