@@ -272,6 +272,19 @@ var registry = map[string]errorDef{
 	"connector.invalid_response":    {status: s400, message: "The connector's provider answered with an error."},
 	"connector.rate_limit_exceeded": {status: s429, message: "The connector's provider is rate limiting."},
 
+	// Social sign-in (docs/connectors.md).
+	"connector.unexpected_type":                      {status: s400, message: "The connector is not of the type this route takes."},
+	"connector.social_auth_code_invalid":             {status: s401, message: "The provider refused the authorization code."},
+	"connector.social_invalid_id_token":              {status: s401, message: "The provider's ID token failed its checks."},
+	"connector.social_invalid_access_token":          {status: s401, message: "The provider refused the access token."},
+	"connector.authorization_failed":                 {status: s401, message: "The provider did not authorize the sign-in."},
+	"entity.not_found":                               {status: s404, message: "No connector has this id."},
+	"entity.not_exists_with_id":                      {status: s404, message: "No SSO connector has this id."},
+	"session.insufficient_info":                      {status: s400, message: "Both state and redirectUri are required."},
+	"session.invalid_connector_id":                   {status: s422, message: "No social connector has this id."},
+	"session.connector_validation_session_not_found": {status: s400, message: "No authorization is pending for this verification: start again."},
+	"session.csrf_token_mismatch":                    {status: s400, message: "The state does not match the one given at authorization."},
+
 	// Reasons of the delivery worker (never answered to a client).
 	"delivery.key_unavailable": {status: s503, message: "The code's data key could not be read."},
 	"delivery.code_unreadable": {status: s500, message: "The sealed code could not be opened."},

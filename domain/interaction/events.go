@@ -77,6 +77,13 @@ type ProfileStaged struct {
 	Profile        map[string]any `json:"profile,omitempty"`
 	CustomData     map[string]any `json:"customData,omitempty"`
 	Submitted      bool           `json:"submitted,omitempty"`
+	// Identity is a social or SSO identity to link to the user (at
+	// registration, or at submit).
+	Identity *user.Identity `json:"identity,omitempty"`
+	// Offered marks the email and phone as offered by a provider rather
+	// than asked for: a registration drops one another user owns instead
+	// of refusing it (docs/experience.md, Registration).
+	Offered bool `json:"offered,omitempty"`
 }
 
 // Submitted ends the interaction: a sign-in or registration completed, or a

@@ -28,6 +28,11 @@ func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID st
 	if u == nil || !u.Exists {
 		return nil, domain.E("user.user_not_exist").WithData(map[string]any{"identifier": rec.Base().Identifier})
 	}
+	return bind(s, u, rec.Base().ID)
+}
+
+// bind identifies u, unless suspended or another user is identified.
+func bind(s State, u *user.State, verificationID string) ([]domain.Event, error) {
 	if u.Suspended {
 		return nil, domain.E("user.suspended")
 	}
@@ -37,7 +42,94 @@ func IdentifyExisting(s State, sie *settings.SignInExperience, verificationID st
 		}
 		return nil, domain.E("session.identity_conflict")
 	}
-	return []domain.Event{&Identified{UserID: u.ID, VerificationID: rec.Base().ID}}, nil
+	return []domain.Event{&Identified{UserID: u.ID, VerificationID: verificationID}}, nil
+}
+
+// Related is an existing user whose email or phone a provider verified for
+// an identity no user has linked yet.
+type Related struct {
+	User *user.State
+	Type string // "email" | "phone"
+	// Value is the email or phone the provider gave.
+	Value string
+}
+
+// FederatedInput holds the facts a federated identification decides on.
+type FederatedInput struct {
+	VerificationID string
+	// Owner is the user the record's identity is linked to (nil: none).
+	Owner *user.State
+	// Related is the user the provider's verified email or phone names,
+	// when no user owns the identity (nil: none).
+	Related *Related
+	// Link asks to link a social identity to Related (linkSocialIdentity).
+	Link bool
+}
+
+// IdentifyFederated binds a SignIn interaction to the user of a social or
+// SSO identity (docs/experience.md, Identification): its owner; else, for
+// SSO, the user with the verified email, with the identity staged to link
+// at submit; else, for social, the related user only when asked to link.
+func IdentifyFederated(s State, sie *settings.SignInExperience, in FederatedInput) ([]domain.Event, error) {
+	rec, ok := s.Record(in.VerificationID)
+	if !ok {
+		return nil, domain.E("session.verification_session_not_found")
+	}
+	f, ok := rec.(Federated)
+	if !ok {
+		return IdentifyExisting(s, sie, in.VerificationID, in.Owner)
+	}
+	if err := methodGate(s.Event, sie, rec); err != nil {
+		return nil, err
+	}
+	if !rec.Base().Verified {
+		return nil, domain.E("session.verification_failed")
+	}
+	if in.Owner != nil && in.Owner.Exists {
+		events, err := bind(s, in.Owner, rec.Base().ID)
+		if err != nil || len(events) == 0 {
+			return events, err
+		}
+		if sync := synced(rec); sync != nil {
+			events = append(events, sync)
+		}
+		return events, nil
+	}
+	id := f.FederatedIdentity()
+	sso := id.Kind == user.KindSSO
+	if in.Related == nil || !sso && !in.Link {
+		if sso {
+			return nil, domain.E("user.sso_identity_not_exist")
+		}
+		err := domain.E("user.identity_not_exist")
+		if in.Related != nil {
+			err = err.WithData(map[string]any{"relatedUser": map[string]string{"type": in.Related.Type, "value": in.Related.Value}})
+		}
+		return nil, err
+	}
+	events, err := bind(s, in.Related.User, rec.Base().ID)
+	if err != nil {
+		return nil, err
+	}
+	staged := &ProfileStaged{Identity: &id}
+	if sync := synced(rec); sync != nil {
+		staged.Name, staged.Avatar = sync.Name, sync.Avatar
+	}
+	return append(events, staged), nil
+}
+
+// synced stages the name and avatar a record's connector syncs at each
+// sign-in (syncProfile: its Profile carries them only then), or nil.
+func synced(rec Record) *ProfileStaged {
+	src, ok := rec.(ProfileSource)
+	if !ok {
+		return nil
+	}
+	p := src.Profile()
+	if p.Name == nil && p.Avatar == nil {
+		return nil
+	}
+	return &ProfileStaged{Name: p.Name, Avatar: p.Avatar}
 }
 
 // methodGate checks that the event and the sign-in experience allow a record
@@ -63,7 +155,9 @@ func methodGate(event string, sie *settings.SignInExperience, rec Record) error 
 type Registration struct {
 	Interaction []domain.Event
 	User        *user.Registered
-	Err         error
+	// Linked links the identity the user registered with, when it did.
+	Linked *user.IdentityLinked
+	Err    error
 }
 
 // RegisterInput holds the facts a Register identification decides on.
@@ -124,6 +218,9 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		if err != nil {
 			return Registration{Err: err}
 		}
+		if staged.Offered {
+			staged = withoutTaken(staged, in.Taken)
+		}
 		if staged.Username != nil {
 			if err := checkUsername(sie, *staged.Username, in.Taken[user.KindUsername]); err != nil {
 				return Registration{Err: err}
@@ -139,7 +236,7 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		out.Err = domain.E("auth.forbidden")
 		return out
 	}
-	if missing := MissingProfile(sie, nil, &profile, true); len(missing) > 0 {
+	if missing := MissingProfile(sie, nil, &profile, true); len(missing) > 0 && !profileExempt(s, sie, &profile) {
 		out.Err = domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
 		return out
 	}
@@ -154,8 +251,23 @@ func IdentifyNewUser(s State, sie *settings.SignInExperience, in RegisterInput) 
 		return out
 	}
 	out.User = created
+	if profile.Identity != nil {
+		out.Linked = &user.IdentityLinked{Identity: *profile.Identity, InteractionID: in.InteractionID}
+	}
 	out.Interaction = append(out.Interaction, &UserRegistered{UserID: created.UserID})
 	return out
+}
+
+// withoutTaken drops the offered email and phone another user owns.
+func withoutTaken(p *ProfileStaged, taken map[string]bool) *ProfileStaged {
+	out := *p
+	if taken[user.KindEmail] {
+		out.PrimaryEmail = nil
+	}
+	if taken[user.KindPhone] {
+		out.PrimaryPhone = nil
+	}
+	return &out
 }
 
 // checkTaken refuses identifiers another user owns.
@@ -167,6 +279,8 @@ func checkTaken(p *ProfileStaged, taken map[string]bool) error {
 		return domain.E("user.email_already_in_use")
 	case p.PrimaryPhone != nil && taken[user.KindPhone]:
 		return domain.E("user.phone_already_in_use")
+	case p.Identity != nil && taken[p.Identity.Kind]:
+		return domain.E("user.identity_already_in_use")
 	}
 	return nil
 }

@@ -59,6 +59,8 @@ type Profile struct {
 	Profile        map[string]any
 	CustomData     map[string]any
 	Submitted      bool
+	// Identity is the social or SSO identity to link at submit.
+	Identity *user.Identity
 }
 
 // State is an interaction as of its last event.
@@ -154,6 +156,10 @@ func (p *Profile) merge(e *ProfileStaged) {
 	p.Profile = mergeMap(p.Profile, e.Profile)
 	p.CustomData = mergeMap(p.CustomData, e.CustomData)
 	p.Submitted = p.Submitted || e.Submitted
+	if e.Identity != nil {
+		id := *e.Identity
+		p.Identity = &id
+	}
 }
 
 func mergeMap(dst, src map[string]any) map[string]any {

@@ -22,7 +22,7 @@ func MissingProfile(sie *settings.SignInExperience, u *user.State, p *Profile, r
 		case settings.IdentifierEmailOrPhone:
 			return has2(u, p)
 		case "password":
-			return u != nil && u.HasPassword() || p.PasswordDigest != nil
+			return u != nil && (u.HasPassword() || hasIdentity(u, user.KindSocial)) || p.PasswordDigest != nil || p.Identity != nil
 		}
 		return true
 	}
@@ -54,6 +54,32 @@ func MissingProfile(sie *settings.SignInExperience, u *user.State, p *Profile, r
 		missing = append(missing, "extraProfile")
 	}
 	return missing
+}
+
+// profileExempt reports that the mandatory profile is not asked for
+// (docs/experience.md, Profile): never with an enterprise SSO identity, and
+// not with a social one when socialSignIn.skipRequiredIdentifiers is set;
+// the identity staged, or proved by a verified record of the interaction.
+func profileExempt(s State, sie *settings.SignInExperience, p *Profile) bool {
+	kinds := map[string]bool{}
+	if p.Identity != nil {
+		kinds[p.Identity.Kind] = true
+	}
+	for _, r := range s.Records {
+		if f, ok := r.(Federated); ok && r.Base().Verified {
+			kinds[f.FederatedIdentity().Kind] = true
+		}
+	}
+	return kinds[user.KindSSO] || kinds[user.KindSocial] && sie.SocialSignIn.SkipRequiredIdentifiers
+}
+
+func hasIdentity(u *user.State, kind string) bool {
+	for _, id := range u.Identities {
+		if id.Kind == kind {
+			return true
+		}
+	}
+	return false
 }
 
 func has2(u *user.State, p *Profile) bool {

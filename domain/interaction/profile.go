@@ -101,6 +101,33 @@ func StageVerifiedIdentifier(s State, u *user.State, profileType, verificationID
 	return StageIdentifier(s, u, profileType, verificationID, emailViolation, taken)
 }
 
+// StageFederatedIdentity stages a verified Social record's identity to
+// link to the user at submit (docs/experience.md, Profile: type social),
+// with the synced name and avatar; the provider's email and phone are
+// offers of a registration only. owner is the user who has the identity
+// linked ("" when none): another user answers
+// user.identity_already_in_use, the user itself stages nothing.
+func StageFederatedIdentity(s State, u *user.State, verificationID, owner string) ([]domain.Event, error) {
+	if err := guardProfile(s); err != nil {
+		return nil, err
+	}
+	src, ok := RecordOf[ProfileSource](s, verificationID)
+	if _, federated := src.(Federated); !ok || !federated || src.ProfileType() != "social" {
+		return nil, domain.E("session.verification_session_not_found")
+	}
+	staged, err := profileFromRecord(src)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case owner != "" && (u == nil || owner != u.ID):
+		return nil, domain.E("user.identity_already_in_use")
+	case owner != "":
+		return nil, nil
+	}
+	return []domain.Event{&ProfileStaged{Identity: staged.Identity, Name: staged.Name, Avatar: staged.Avatar}}, nil
+}
+
 // StageIdentifier stages an email or phone from a verified record whose
 // ProfileType is profileType; the MFA binding of an email or phone uses it
 // too. emailViolation is the blocklist's refusal of the record's email,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/settings"
+	"github.com/authtrail/authtrail/domain/user"
 )
 
 // A Record is a verification record (docs/experience-api.md, "Verification
@@ -56,6 +57,17 @@ type Identifying interface {
 type Identity struct {
 	UserID      string
 	Kind, Value string
+}
+
+// A Federated record proves an identity at a social provider or an
+// enterprise IdP once verified (IdentifyFederated).
+type Federated interface {
+	Identifying
+	FederatedIdentity() user.Identity
+	// VerifiedContacts are the email and phone the provider verified
+	// ("" when it did not, or gave none): only these relate or link an
+	// existing user.
+	VerifiedContacts() (email, phone string)
 }
 
 // A ProfileSource stages profile data: when a Register identification
@@ -148,6 +160,18 @@ func (s *State) UpdateRecord(id string, fn func(Record) Record) bool {
 		}
 	}
 	return false
+}
+
+// UpdateRecordOf changes the record id when it is an R (a method's own
+// record type), in place of UpdateRecord's type switch in every method.
+func UpdateRecordOf[R Record](s *State, id string, fn func(*R)) {
+	s.UpdateRecord(id, func(r Record) Record {
+		if rec, ok := r.(R); ok {
+			fn(&rec)
+			return rec
+		}
+		return r
+	})
 }
 
 // Count is an attempt counter of a method (code mismatches per

@@ -66,13 +66,13 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 	case p.PrimaryPhone != nil && u.PrimaryPhone != "":
 		return SubmitOutcome{}, domain.E("user.phone_exists_in_profile")
 	}
-	if err := checkTaken(&ProfileStaged{Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone}, in.Taken); err != nil {
+	if err := checkTaken(&ProfileStaged{Username: p.Username, PrimaryEmail: p.PrimaryEmail, PrimaryPhone: p.PrimaryPhone, Identity: p.Identity}, in.Taken); err != nil {
 		return SubmitOutcome{}, err
 	}
 	if p.PasswordDigest != nil && u.HasPassword() {
 		return SubmitOutcome{}, domain.E("user.password_exists_in_profile")
 	}
-	if missing := MissingProfile(sie, u, p, s.Event == settings.EventRegister); len(missing) > 0 {
+	if missing := MissingProfile(sie, u, p, s.Event == settings.EventRegister); len(missing) > 0 && !profileExempt(s, sie, p) {
 		return SubmitOutcome{}, domain.E("user.missing_profile").WithData(map[string]any{"missingProfile": missing})
 	}
 	for _, f := range s.MFA.Bound {
@@ -96,8 +96,11 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 	out.User = append(out.User, mfaUpdates(s, in)...)
 	if update := profileUpdate(p, in.InteractionID); update != nil {
 		out.User = append(out.User, update)
-		out.Claims = StagedIdentifiers(p)
 	}
+	if p.Identity != nil {
+		out.User = append(out.User, &user.IdentityLinked{Identity: *p.Identity, InteractionID: in.InteractionID})
+	}
+	out.Claims = StagedIdentifiers(p)
 	if p.PasswordDigest != nil {
 		out.User = append(out.User, &user.PasswordChanged{
 			Digest: *p.PasswordDigest, Reason: user.PasswordSet, At: in.Now, InteractionID: in.InteractionID,
@@ -136,6 +139,9 @@ func StagedIdentifiers(p *Profile) map[string]string {
 		if v != nil && *v != "" {
 			out[kind] = *v
 		}
+	}
+	if p.Identity != nil {
+		out[p.Identity.Kind] = p.Identity.Key()
 	}
 	return out
 }

@@ -80,6 +80,7 @@ var Events = domain.Registry{
 	"user.mfa_config.updated": func() domain.Event { return &MFAConfigUpdated{} },
 	"user.suspended":          func() domain.Event { return &Suspended{} },
 	"user.reinstated":         func() domain.Event { return &Reinstated{} },
+	"user.identity.linked":    func() domain.Event { return &IdentityLinked{} },
 
 	"user.mfa.factor_added":               func() domain.Event { return &MFAFactorAdded{} },
 	"user.mfa.factor_removed":             func() domain.Event { return &MFAFactorRemoved{} },

@@ -26,6 +26,8 @@ type State struct {
 	CreatedAt         time.Time
 	MFA               MFAConfig
 	Factors           []Factor
+	// Identities are the linked social and enterprise SSO identities.
+	Identities []Identity
 }
 
 // MFAConfig mirrors Logto's logtoConfig.mfa.
@@ -72,6 +74,8 @@ func (s *State) Apply(ev domain.Event) {
 		setIf(&s.Avatar, e.Avatar)
 		s.Profile = mergeMaps(s.Profile, e.Profile)
 		s.CustomData = mergeMaps(s.CustomData, e.CustomData)
+	case *IdentityLinked:
+		s.linkIdentity(e.Identity)
 	case *PasswordChanged:
 		s.PasswordDigest = e.Digest
 		if e.Reason != PasswordRehash {
