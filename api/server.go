@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/logging"
@@ -21,6 +22,9 @@ import (
 type Server struct {
 	// ReadModels are the projections the server started; Close stops them.
 	ReadModels *ReadModels
+	// Social is the social sign-in method, whose connector worker
+	// StartWorkers runs (WorkerOptions.Social).
+	Social     *social.Method
 	router     *mux.Router
 	log        *slog.Logger
 	ready      atomic.Bool

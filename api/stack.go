@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/admin"
@@ -17,6 +18,7 @@ import (
 	"github.com/authtrail/authtrail/api/experience/backupcode"
 	"github.com/authtrail/authtrail/api/experience/newidentity"
 	"github.com/authtrail/authtrail/api/experience/password"
+	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/api/experience/totp"
 	"github.com/authtrail/authtrail/api/experience/verificationcode"
 	"github.com/authtrail/authtrail/api/experience/webauthn"
@@ -86,6 +88,14 @@ type Options struct {
 	// router (metrics.addr empty; else the binary serves it elsewhere).
 	Metrics      *metrics.Metrics
 	ServeMetrics bool
+	// SocialConnectors are the social connectors (config
+	// connectors.social); SSOConnectorIDs the enterprise SSO connectors'
+	// ids, which the social routes refuse as of the other kind.
+	SocialConnectors []social.Connector
+	SSOConnectorIDs  []string
+	// ConnectorTimeout bounds each provider call and verify's wait for its
+	// outcome (config connectors.timeout; default social.DefaultTimeout).
+	ConnectorTimeout time.Duration
 }
 
 // New builds the server over store; the same wiring serves the binary, the
@@ -139,6 +149,8 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		codes: CodeHasher(o.EncryptionKey), keys: keys, emailConnector: o.EmailConnector, smsConnector: o.SMSConnector,
 		secrets: secrets, rp: rp, rpID: o.WebAuthn.RPID, issuer: public.Hostname(),
 		backupCodes: backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
+		social: social.Deps{Connectors: o.SocialConnectors, SSOConnectorIDs: o.SSOConnectorIDs, Secrets: secrets,
+			Store: store, Timeout: o.ConnectorTimeout},
 	})
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
@@ -173,6 +185,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	}
 	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI, provider, signin.New())
 	srv.ReadModels = readModels
+	for _, m := range methods {
+		if s, ok := m.(*social.Method); ok {
+			srv.Social = s
+		}
+	}
 	srv.trustedProxies = o.Experience.TrustedProxies
 	srv.observe(o.Metrics, o.ServeMetrics)
 	return srv, nil
@@ -188,6 +205,7 @@ type methodDeps struct {
 	rpID                         string
 	issuer                       string // the TOTP issuer: http.publicUrl's host
 	backupCodes                  *backupcodes.Hasher
+	social                       social.Deps
 }
 
 // builtinMethods are the authentication methods, one line each
@@ -200,6 +218,7 @@ func builtinMethods(d methodDeps) []experience.Method {
 		totp.New(d.secrets, d.issuer),
 		webauthn.New(d.rp, d.rpID),
 		backupcode.New(d.backupCodes),
+		social.New(d.social),
 	}
 }
 

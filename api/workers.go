@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
@@ -45,6 +46,9 @@ type WorkerOptions struct {
 	// WebhookOutcome is told each delivery's outcome, for metrics.
 	WebhookOutcome func(outcome string)
 	Router         workers.RouterOptions
+	// Social is the server's social sign-in method (Server.Social), whose
+	// connector worker exchanges the providers' codes; nil: none runs.
+	Social *social.Method
 }
 
 // StartWorkers runs every worker on nc, which must be the workers' own
@@ -74,6 +78,10 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 		return nil, err
 	}
 	public := publicstream.New(js, publicStream, o.PublicURL)
+	if o.Social != nil {
+		// An exchange may take the whole connector timeout.
+		o.Router.HandlerTimeout = max(o.Router.HandlerTimeout, workers.DefaultHandlerTimeout, o.Social.Timeout()+5*time.Second)
+	}
 	router, err := workers.NewRouter(nc, o.Log, o.Router)
 	if err != nil {
 		return nil, err
@@ -86,6 +94,14 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 		{delivery.Name, delivery.Consumer(), delivery.New(delivery.Options{Store: o.Store, Events: o.Catalogue, Keys: keys,
 			Email: o.Email, SMS: o.SMS, Clock: o.Clock, Log: o.Log, Backoff: o.DeliveryBackoff}).Handle},
 		{publicstream.Name, public.Consumer(), public.Handle},
+	}
+	if o.Social != nil {
+		w := o.Social.Worker()
+		handlers = append(handlers, struct {
+			name     string
+			consumer workers.ConsumerConfig
+			handle   func(*message.Message) error
+		}{social.WorkerName, w.Consumer(), w.Handle})
 	}
 	for _, h := range handlers {
 		if err := router.AddHandler(h.name, h.consumer, h.handle); err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
+	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/api/oidcprovider"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -99,6 +100,12 @@ type Options struct {
 	// public URL (and so the issuer) is its own address, which relying
 	// parties check; without it, PublicURL.
 	OIDC *oidcprovider.Config
+	// SocialConnectors are the social connectors (config connectors.social),
+	// SSOConnectorIDs the SSO connectors' ids, ConnectorTimeout
+	// connectors.timeout.
+	SocialConnectors []social.Connector
+	SSOConnectorIDs  []string
+	ConnectorTimeout time.Duration
 }
 
 // The relying party of test servers, for software authenticators.
@@ -235,7 +242,8 @@ func NewServer(t testing.TB, o Options) *Server {
 		Metrics: m, ServeMetrics: true,
 		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
 		PublicURL:   publicURL, WebhookIDs: webhooks.IDs(o.Webhooks),
-		OIDC: provider,
+		OIDC: provider, SocialConnectors: o.SocialConnectors, SSOConnectorIDs: o.SSOConnectorIDs,
+		ConnectorTimeout: o.ConnectorTimeout,
 	})
 	if err != nil {
 		t.Fatalf("apitest: %v", err)

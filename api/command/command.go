@@ -20,6 +20,10 @@ type Reply struct {
 	Status int
 	Body   any         // nil: no body
 	Header http.Header // added to the response's headers
+	// Then, when set, is the answer's second half: the Handler calls it
+	// once the command committed, and answers what it returns. A reply
+	// that waits for what the commit set off (a worker's outcome) uses it.
+	Then func(ctx context.Context) (Reply, error)
 }
 
 // API is how one HTTP API answers: the metadata of the events its
@@ -59,6 +63,9 @@ func Handler[In any](api *API, parse func(r *http.Request) (In, error), decide D
 			return err
 		})
 		fx.run(r.Context(), err)
+		if err == nil && out.Then != nil {
+			out, err = out.Then(r.Context())
+		}
 		if err != nil {
 			api.Error(w, r, err)
 			return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/httpx"
+	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/user"
@@ -35,11 +36,16 @@ func (h *Handler) identify(ctx context.Context, s *Step, body identification) (R
 	if s.State.Event == settings.EventRegister {
 		return h.register(ctx, s, body.VerificationID, body.newUser)
 	}
-	u, err := h.recordUser(ctx, s, body.VerificationID)
-	if err != nil {
-		return Reply{}, err
+	var events []domain.Event
+	var err error
+	if f, ok := interaction.RecordOf[interaction.Federated](s.State, body.VerificationID); ok {
+		events, err = h.identifyFederated(ctx, s, f, body)
+	} else {
+		var u *user.State
+		if u, err = h.recordUser(ctx, s, body.VerificationID); err == nil {
+			events, err = interaction.IdentifyExisting(s.State, h.Settings(), body.VerificationID, u)
+		}
 	}
-	events, err := interaction.IdentifyExisting(s.State, h.Settings(), body.VerificationID, u)
 	if err != nil {
 		return Reply{}, err
 	}
@@ -60,6 +66,48 @@ func (h *Handler) recordUser(ctx context.Context, s *Step, verificationID string
 	}
 	kind, key := h.users.Identifier(id.Kind, id.Value)
 	return accounts.Lookup(ctx, s.Tx, kind, key)
+}
+
+// identifyFederated identifies by a social or SSO identity: its owner,
+// else the user a verified email or phone of the provider's names.
+func (h *Handler) identifyFederated(ctx context.Context, s *Step, f interaction.Federated, body identification) ([]domain.Event, error) {
+	in := interaction.FederatedInput{VerificationID: body.VerificationID, Link: body.LinkSocialIdentity}
+	id := f.FederatedIdentity()
+	var err error
+	if id.ID != "" {
+		if in.Owner, err = accounts.Lookup(ctx, s.Tx, id.Kind, id.Key()); err != nil {
+			return nil, err
+		}
+	}
+	if in.Owner == nil {
+		if in.Related, err = h.relatedUser(ctx, s, f); err != nil {
+			return nil, err
+		}
+	}
+	return interaction.IdentifyFederated(s.State, h.Settings(), in)
+}
+
+// relatedUser is the user owning the provider's verified phone, else its
+// verified email (an enterprise IdP relates by email only).
+func (h *Handler) relatedUser(ctx context.Context, s *Step, f interaction.Federated) (*interaction.Related, error) {
+	email, phone := f.VerifiedContacts()
+	if f.FederatedIdentity().Kind == user.KindSSO {
+		phone = ""
+	}
+	for _, c := range []struct{ typ, value string }{{user.KindPhone, phone}, {user.KindEmail, email}} {
+		if c.value == "" {
+			continue
+		}
+		kind, key := h.users.Identifier(c.typ, c.value)
+		u, err := accounts.Lookup(ctx, s.Tx, kind, key)
+		if err != nil {
+			return nil, err
+		}
+		if u != nil && u.Exists {
+			return &interaction.Related{User: u, Type: c.typ, Value: c.value}, nil
+		}
+	}
+	return nil, nil
 }
 
 // register creates the user in one atomic append: the user's first event,
@@ -93,5 +141,9 @@ func (h *Handler) register(ctx context.Context, s *Step, verificationID string, 
 	}
 	s.Append(out.Interaction...)
 	h.users.Create(s.Tx, out.User)
+	if l := out.Linked; l != nil {
+		s.Tx.Append(accounts.Subject(out.User.UserID), l)
+		accounts.Claim(s.Tx, l.Identity.Kind, l.Identity.Key(), out.User.UserID)
+	}
 	return Reply{Status: http.StatusCreated, Body: struct{}{}}, nil
 }

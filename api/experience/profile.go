@@ -102,6 +102,15 @@ func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging
 		events, err = interaction.StagePassword(s.State, u, *body.Value, body.pws)
 	case "extraProfile":
 		events, err = interaction.StageExtraProfile(s.State, body.values)
+	case "social":
+		var owner string
+		if f, ok := interaction.RecordOf[interaction.Federated](s.State, *body.VerificationID); ok {
+			id := f.FederatedIdentity()
+			if owner, err = accounts.Owner(ctx, s.Tx, id.Kind, id.Key()); err != nil {
+				return Reply{}, err
+			}
+		}
+		events, err = interaction.StageFederatedIdentity(s.State, u, *body.VerificationID, owner)
 	default:
 		var violation *domain.Error
 		var taken bool

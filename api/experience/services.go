@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/authtrail/authtrail/api/accounts"
@@ -35,6 +36,12 @@ func (h *Handler) Random() io.Reader { return h.random }
 
 // Users is the user repository.
 func (h *Handler) Users() *accounts.Users { return h.users }
+
+// RequestMeta is the metadata of the events a request writes, for a step
+// that writes again after its command committed (a wait that gives up).
+func (h *Handler) RequestMeta(r *http.Request) eventstore.Metadata {
+	return h.meta(r, h.interactionID(r))
+}
 
 // Log is the server's logger.
 func (h *Handler) Log() *slog.Logger { return h.log }

@@ -129,6 +129,9 @@ type ConnectorsConfig struct {
 	SMS    *SMSConnectorConfig     `yaml:"sms"`
 	Social []SocialConnectorConfig `yaml:"social"`
 	SSO    []SSOConnectorConfig    `yaml:"sso"`
+	// Timeout bounds each social or SSO provider call and verify's wait
+	// for its outcome (default 10s).
+	Timeout Duration `yaml:"timeout"`
 }
 
 type EmailConnectorConfig struct {
@@ -167,7 +170,13 @@ type SocialConnectorConfig struct {
 	AuthorizationEndpoint string   `yaml:"authorizationEndpoint"`
 	TokenEndpoint         string   `yaml:"tokenEndpoint"`
 	UserinfoEndpoint      string   `yaml:"userinfoEndpoint"`
-	SyncProfile           bool     `yaml:"syncProfile"`
+	// TokenEndpointAuthMethod: client_secret_basic | client_secret_post;
+	// empty tries basic, then post.
+	TokenEndpointAuthMethod string `yaml:"tokenEndpointAuthMethod"`
+	// UserInfoMapping names the oauth2 user info fields (id, email,
+	// emailVerified, name, avatar).
+	UserInfoMapping map[string]string `yaml:"userInfoMapping"`
+	SyncProfile     bool              `yaml:"syncProfile"`
 }
 
 type SSOConnectorConfig struct {

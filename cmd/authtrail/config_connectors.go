@@ -2,19 +2,25 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/authtrail/authtrail/api/experience/social"
+	"github.com/authtrail/authtrail/workers/connectors/oidc"
 )
 
 func (cc ConnectorsConfig) validate(p *problems) {
 	cc.Email.validate(p)
 	cc.SMS.validate(p)
+	// One id space: a route of one kind tells an id of the other apart.
 	ids, targets := map[string]string{}, map[string]string{}
 	for i, social := range cc.Social {
 		p.add(social.validate(fmt.Sprintf("connectors.social[%d]", i), ids, targets))
 	}
-	ids = map[string]string{}
 	for i, sso := range cc.SSO {
 		p.add(sso.validate(fmt.Sprintf("connectors.sso[%d]", i), ids))
 	}
@@ -81,7 +87,8 @@ func (s *SMSConnectorConfig) validate(p *problems) {
 // connectorIDPattern keeps ids safe inside API paths (/social/{connectorId}).
 var connectorIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
-// checkConnectorID requires a path-safe id not used earlier in the same list.
+// checkConnectorID requires a path-safe id no connector listed earlier
+// (social or SSO) has.
 func checkConnectorID(key, id string, ids map[string]string) error {
 	if !connectorIDPattern.MatchString(id) {
 		return configErrorf(key+".id", "%q is not an id of letters, digits, - and _", id)
@@ -112,6 +119,19 @@ func (s SocialConnectorConfig) validate(key string, ids, targets map[string]stri
 	if s.ClientID == "" {
 		return configErrorf(key+".clientId", "missing")
 	}
+	if s.TokenEndpointAuthMethod != "" {
+		if err := checkConfigEnum(key+".tokenEndpointAuthMethod", s.TokenEndpointAuthMethod, oidc.TokenAuthBasic, oidc.TokenAuthPost); err != nil {
+			return err
+		}
+	}
+	for field := range s.UserInfoMapping {
+		if !slices.Contains(userInfoFields, field) {
+			return configErrorf(key+".userInfoMapping", "%q is not one of %s", field, strings.Join(userInfoFields, ", "))
+		}
+	}
+	if len(s.UserInfoMapping) > 0 && s.Type != "oauth2" {
+		return configErrorf(key+".userInfoMapping", "only used with type oauth2 (oidc reads the ID token)")
+	}
 	endpoints := []struct{ name, value string }{
 		{"issuer", s.Issuer}, {"authorizationEndpoint", s.AuthorizationEndpoint},
 		{"tokenEndpoint", s.TokenEndpoint}, {"userinfoEndpoint", s.UserinfoEndpoint},
@@ -128,6 +148,9 @@ func (s SocialConnectorConfig) validate(key string, ids, targets map[string]stri
 	}
 	return nil
 }
+
+// userInfoFields are the keys of userInfoMapping.
+var userInfoFields = []string{"id", "email", "emailVerified", "name", "avatar"}
 
 func (s SSOConnectorConfig) validate(key string, ids map[string]string) error {
 	if err := checkConnectorID(key, s.ID, ids); err != nil {
@@ -179,4 +202,38 @@ func isConfigDomain(domain string) bool {
 		}
 	}
 	return true
+}
+
+// socialConnectors builds the configured social connectors.
+func (cc ConnectorsConfig) socialConnectors() []social.Connector {
+	out := make([]social.Connector, 0, len(cc.Social))
+	for _, s := range cc.Social {
+		cfg := oidc.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes,
+			AuthorizationEndpoint: s.AuthorizationEndpoint, TokenEndpoint: s.TokenEndpoint, UserinfoEndpoint: s.UserinfoEndpoint,
+			TokenAuth: s.TokenEndpointAuthMethod, HTTPClient: &http.Client{Timeout: cc.timeout()},
+			Mapping: oidc.Mapping{ID: s.UserInfoMapping["id"], Email: s.UserInfoMapping["email"],
+				EmailVerified: s.UserInfoMapping["emailVerified"], Name: s.UserInfoMapping["name"], Avatar: s.UserInfoMapping["avatar"]}}
+		if s.Type == "oidc" {
+			cfg.Issuer = s.Issuer
+		}
+		out = append(out, social.Connector{ID: s.ID, Target: s.Target, SyncProfile: s.SyncProfile, Provider: oidc.New(cfg)})
+	}
+	return out
+}
+
+// ssoConnectorIDs are the SSO connectors' ids, which the social routes
+// refuse as of the other kind.
+func (cc ConnectorsConfig) ssoConnectorIDs() []string {
+	ids := make([]string, 0, len(cc.SSO))
+	for _, s := range cc.SSO {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
+func (cc ConnectorsConfig) timeout() time.Duration {
+	if cc.Timeout.Duration > 0 {
+		return cc.Timeout.Duration
+	}
+	return social.DefaultTimeout
 }

@@ -115,7 +115,9 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		MFAFactors: mfaFactors(cfg), ReadModelDB: filepath.Join(cfg.NATS.DataDir, projections.FileName),
 		PublicURL: cfg.HTTP.PublicURL, WebhookIDs: webhooks.IDs(cfg.hooks()),
 		Metrics: m, ServeMetrics: cfg.Metrics.Addr == "",
-		OIDC: cfg.OIDC.provider(cfg.HTTP.PublicURL, public != nil && public.Scheme == "https"),
+		OIDC:             cfg.OIDC.provider(cfg.HTTP.PublicURL, public != nil && public.Scheme == "https"),
+		SocialConnectors: cfg.Connectors.socialConnectors(), SSOConnectorIDs: cfg.Connectors.ssoConnectorIDs(),
+		ConnectorTimeout: cfg.Connectors.timeout(),
 	})
 	if err != nil {
 		return err
@@ -136,7 +138,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if err != nil {
 		return err
 	}
-	stopWorkers, err := startWorkers(openCtx, cfg, workerConn, store, srv.Catalogue(), log)
+	stopWorkers, err := startWorkers(openCtx, cfg, workerConn, store, srv, log)
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api"
-	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/workers/connectors"
 	"github.com/nats-io/nats.go"
@@ -16,9 +15,9 @@ import (
 // startWorkers runs the workers (api.StartWorkers) on their own NATS
 // connection (Watermill closes what it is given). The returned stop drains
 // them.
-func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, events map[string]domain.Registry, log *slog.Logger) (func(), error) {
-	o := api.WorkerOptions{Store: store, Catalogue: events, Log: log, PublicURL: cfg.HTTP.PublicURL,
-		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration, Webhooks: cfg.hooks()}
+func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, srv *api.Server, log *slog.Logger) (func(), error) {
+	o := api.WorkerOptions{Store: store, Catalogue: srv.Catalogue(), Log: log, PublicURL: cfg.HTTP.PublicURL,
+		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration, Webhooks: cfg.hooks(), Social: srv.Social}
 	var err error
 	if o.Email, err = emailSender(cfg.Connectors.Email, log); err != nil {
 		return nil, err

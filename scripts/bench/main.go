@@ -21,6 +21,9 @@
 //     from append to the CloudEvent in AUTH_EVENTS;
 //   - the projections' lag behind the log during password sign-ins, and
 //     the sign-in rate with the projections running against without;
+//   - whole social sign-ins against an OpenID provider on loopback,
+//     against the same provider calls made directly, and verify's latency
+//     against the code exchange's;
 //   - password sign-ins while one client sprays bad passwords and unknown
 //     usernames, against the same sign-ins undisturbed (and against the
 //     attacker at a server without the per-address limit).
@@ -30,7 +33,7 @@
 //
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
 // [-rebuild-events 1000000] [-admin-interactions 1000000]
-// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse] [-admin-clients 4]
+// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse|social] [-admin-clients 4]
 // [-cpuprofile FILE] [-phase-profiles DIR]
 package main
 
@@ -65,7 +68,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag or abuse")
+	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag, abuse or social")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
@@ -196,6 +199,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		{"downstream", func() (string, error) { return measureDownstream(ctx, r, transport, workers, d) }},
 		{"lag", func() (string, error) { return measureLag(ctx, r, transport, workers, d) }},
 		{"abuse", func() (string, error) { return measureAbuse(ctx, r, transport, workers, d) }},
+		{"social", func() (string, error) { return measureSocial(ctx, r, transport, workers, d) }},
 	}
 	known := false
 	for _, m := range measurements {

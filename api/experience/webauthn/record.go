@@ -93,23 +93,13 @@ func (e *Challenged) ApplyTo(s *interaction.State) {
 // ApplyTo verifies the record with its credential; the session is consumed.
 func (e *Registered) ApplyTo(s *interaction.State) {
 	cred := e.Credential
-	update(s, e.VerificationID, func(r *Record) { r.Verified, r.Credential, r.Session = true, &cred, nil })
+	interaction.UpdateRecordOf(s, e.VerificationID, func(r *Record) { r.Verified, r.Credential, r.Session = true, &cred, nil })
 }
 
 // ApplyTo verifies the record with the factor it proved; the session is
 // consumed.
 func (e *Authenticated) ApplyTo(s *interaction.State) {
-	update(s, e.VerificationID, func(r *Record) { r.Verified, r.FactorID, r.Session = true, e.FactorID, nil })
-}
-
-func update(s *interaction.State, id string, fn func(*Record)) {
-	s.UpdateRecord(id, func(r interaction.Record) interaction.Record {
-		if rec, ok := r.(Record); ok {
-			fn(&rec)
-			return rec
-		}
-		return r
-	})
+	interaction.UpdateRecordOf(s, e.VerificationID, func(r *Record) { r.Verified, r.FactorID, r.Session = true, e.FactorID, nil })
 }
 
 // Events decodes the method's events.

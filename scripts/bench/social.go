@@ -1,0 +1,214 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/oauth2-proxy/mockoidc"
+
+	"github.com/authtrail/authtrail/api"
+	"github.com/authtrail/authtrail/api/experience/social"
+	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/authtrail/authtrail/projections"
+	"github.com/authtrail/authtrail/workers/connectors/oidc"
+)
+
+const socialRedirect = "http://localhost:3000/callback/google"
+
+// latencies collects one call's latencies from every worker.
+type latencies struct {
+	mu  sync.Mutex
+	all []time.Duration
+}
+
+func (l *latencies) since(t time.Time) {
+	d := time.Since(t)
+	l.mu.Lock()
+	l.all = append(l.all, d)
+	l.mu.Unlock()
+}
+
+func (l *latencies) result() result {
+	return result{ops: len(l.all), elapsed: time.Second, latencies: l.all}
+}
+
+// measureSocial compares whole social sign-ins (authorization-uri, the
+// provider's authorize, verify, identification, submit) with the same
+// provider calls made directly by a Go client (the authorization URL, the
+// authorize, the code exchange with the ID token's checks), in alternating
+// rounds at the same concurrency, and verify's latency with the exchange's:
+// the worker hop must cost little. The provider is oauth2-proxy/mockoidc
+// on loopback, signing its ID tokens with RSA; every sign-in is of its
+// default user, registered first.
+func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, workers int, d time.Duration) (string, error) {
+	idp, err := startProvider()
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = idp.Shutdown() }()
+	connector := oidc.New(oidc.Config{Issuer: idp.Issuer(), ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
+		TokenAuth: oidc.TokenAuthPost, HTTPClient: &http.Client{Transport: transport}})
+	options := r.options
+	options.SocialConnectors = []social.Connector{{ID: "google", Target: "google", Provider: connector}}
+	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), "social-"+projections.FileName)
+	sie := options.Experience.Settings
+	sie.SocialSignIn.SkipRequiredIdentifiers = true // the default sign-up asks for a username
+	options.Experience.Settings = sie
+	srv, err := api.New(ctx, r.store, options)
+	if err != nil {
+		return "", err
+	}
+	defer srv.Close()
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	nc, err := embedded.Connect(r.ns, "bench-social")
+	if err != nil {
+		return "", err
+	}
+	stopWorkers, err := api.StartWorkers(ctx, nc, api.WorkerOptions{Store: r.store, Catalogue: srv.Catalogue(),
+		Log: options.Log, Social: srv.Social})
+	if err != nil {
+		return "", err
+	}
+	defer stopWorkers()
+	browser := &http.Client{Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	first := newClient(ts.URL, transport, true)
+	if err := first.socialSignIn(ctx, browser, "Register", nil); err != nil {
+		return "", fmt.Errorf("registering the provider's user: %w", err)
+	}
+	clients := make([]*client, workers)
+	for w := range clients {
+		clients[w] = newClient(ts.URL, transport, true)
+	}
+	var verifies, exchanges latencies
+	signIn := func(ctx context.Context, w int) error {
+		return clients[w].socialSignIn(ctx, browser, "SignIn", &verifies)
+	}
+	direct := func(ctx context.Context, w int) error {
+		raw, err := connector.AuthorizationURL(ctx, socialRedirect, "state", "nonce", benchVerifier)
+		if err != nil {
+			return err
+		}
+		back, err := providerRedirect(ctx, browser, raw)
+		if err != nil {
+			return err
+		}
+		t := time.Now()
+		if _, err := connector.Exchange(ctx, back.Query().Get("code"), socialRedirect, benchVerifier, "nonce"); err != nil {
+			return err
+		}
+		exchanges.since(t)
+		return nil
+	}
+	rounds := max(4, int(d/signInRound))
+	all, perRound, err := alternate(ctx, workers, d, rounds, signIn, direct)
+	if err != nil {
+		return "", err
+	}
+	ratios := roundRatios(perRound, 0, 1)
+	v, x := verifies.result(), exchanges.result()
+	return fmt.Sprintf("social sign-ins at %d concurrent clients (authorization-uri, the provider's authorize, verify through the "+
+		"connector worker, identification, submit; %d rounds of %v each, order rotating):\n"+
+		"  social sign-ins         %s\n  provider calls directly %s\n"+
+		"  ratio                   %6.2f over all rounds, median round %.2f, middle half %s\n"+
+		"  verify                  p50 %-10v p99 %v\n  the exchange directly   p50 %-10v p99 %v  (target: verify p99 <= this + 20ms: %v)\n",
+		workers, rounds, d/time.Duration(rounds), all[0], all[1],
+		all[0].perSecond()/all[1].perSecond(), median(ratios), middleHalf(ratios),
+		v.percentile(0.5).Round(10*time.Microsecond), v.percentile(0.99).Round(10*time.Microsecond),
+		x.percentile(0.5).Round(10*time.Microsecond), x.percentile(0.99).Round(10*time.Microsecond),
+		v.percentile(0.99) <= x.percentile(0.99)+20*time.Millisecond), nil
+}
+
+// startProvider starts mockoidc on loopback, one request at a time: its
+// session store is not safe for concurrent use.
+func startProvider() (*mockoidc.MockOIDC, error) {
+	m, err := mockoidc.NewServer(nil)
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	if err := m.AddMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	return m, m.Start(ln, nil)
+}
+
+// benchVerifier is the direct client's PKCE verifier (43 characters or more).
+const benchVerifier = "bench-verifier-0123456789-0123456789-0123456789"
+
+// socialSignIn is one social sign-in, or, with event Register, the
+// registration of the provider's user; verify's latency goes to l.
+func (c *client) socialSignIn(ctx context.Context, browser *http.Client, event string, l *latencies) error {
+	var auth struct{ AuthorizationURI, VerificationID string }
+	var back *url.URL
+	identified := 204
+	if event == "Register" {
+		identified = 201
+	}
+	return runSteps([]func() error{
+		func() error {
+			return c.call(ctx, "PUT", "/api/experience", map[string]string{"interactionEvent": event}, 204, nil)
+		},
+		func() error {
+			return c.call(ctx, "POST", "/api/experience/verification/social/google/authorization-uri",
+				map[string]string{"state": "bench-state", "redirectUri": socialRedirect}, 200, &auth)
+		},
+		func() error {
+			var err error
+			back, err = providerRedirect(ctx, browser, auth.AuthorizationURI)
+			return err
+		},
+		func() error {
+			t := time.Now()
+			err := c.call(ctx, "POST", "/api/experience/verification/social/google/verify", map[string]any{
+				"verificationId": auth.VerificationID,
+				"connectorData":  map[string]string{"code": back.Query().Get("code"), "state": back.Query().Get("state")},
+			}, 200, nil)
+			if err == nil && l != nil {
+				l.since(t)
+			}
+			return err
+		},
+		func() error {
+			return c.call(ctx, "POST", "/api/experience/identification", map[string]string{"verificationId": auth.VerificationID}, identified, nil)
+		},
+		func() error { return c.call(ctx, "POST", "/api/experience/submit", nil, 200, nil) },
+	})
+}
+
+// providerRedirect follows an authorization URL at the provider, as the
+// browser does, and returns where it sends the browser back.
+func providerRedirect(ctx context.Context, browser *http.Client, authorizationURL string) (*url.URL, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, authorizationURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := browser.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if resp.StatusCode != http.StatusFound || err != nil || loc.Query().Get("code") == "" {
+		return nil, fmt.Errorf("provider authorize: %d %v", resp.StatusCode, err)
+	}
+	return loc, nil
+}
