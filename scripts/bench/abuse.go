@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -18,7 +17,6 @@ import (
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/throttle"
-	"github.com/authtrail/authtrail/projections"
 )
 
 // attackerIP is the one address the attacker sends from (X-Forwarded-For
@@ -36,12 +34,12 @@ var defaultFailedAttempts = throttle.Rate{Count: 30, Window: time.Minute}
 // Both servers share the store and the wall clock, so the limit refills
 // as it would in production.
 func measureAbuse(ctx context.Context, r *rig, transport http.RoundTripper, workers int, d time.Duration) (string, error) {
-	limited, closeLimited, err := abuseServer(ctx, r, "abuse-limited-", defaultFailedAttempts)
+	limited, closeLimited, err := abuseServer(ctx, r, "abuse-limited", defaultFailedAttempts)
 	if err != nil {
 		return "", err
 	}
 	defer closeLimited()
-	unlimited, closeUnlimited, err := abuseServer(ctx, r, "abuse-unlimited-", throttle.Rate{})
+	unlimited, closeUnlimited, err := abuseServer(ctx, r, "abuse-unlimited", throttle.Rate{})
 	if err != nil {
 		return "", err
 	}
@@ -114,18 +112,12 @@ func measureAbuse(ctx context.Context, r *rig, transport http.RoundTripper, work
 // abuseServer is a server like the rig's on its store, trusting the
 // loopback's X-Forwarded-For, on the wall clock, with failedAttempts.
 func abuseServer(ctx context.Context, r *rig, name string, failedAttempts throttle.Rate) (*httptest.Server, func(), error) {
-	options := r.options
-	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), name+projections.FileName)
-	options.Clock = domain.SystemClock{}
-	options.Experience.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	options.Experience.Limits = experience.Limits{FailedAttempts: failedAttempts}
-	srv, err := api.New(ctx, r.store, options)
-	if err != nil {
-		return nil, nil, err
-	}
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv)
-	return ts, func() { ts.Close(); srv.Close() }, nil
+	_, ts, stop, err := r.server(ctx, name, func(o *api.Options) {
+		o.Clock = domain.SystemClock{}
+		o.Experience.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		o.Experience.Limits = experience.Limits{FailedAttempts: failedAttempts}
+	})
+	return ts, stop, err
 }
 
 // sprayer is the attacker: one client sending wrong passwords for known

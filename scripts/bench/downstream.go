@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +18,6 @@ import (
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/webhook"
 	"github.com/authtrail/authtrail/eventstore/embedded"
-	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/workers/publicstream"
 	"github.com/authtrail/authtrail/workers/webhooks"
 )
@@ -50,17 +48,13 @@ func measureDownstream(ctx context.Context, r *rig, transport http.RoundTripper,
 	defer sleepy.Close()
 	// A server of its own serves the event streams (they read the log, not
 	// a read model), with a read_all client.
-	options := r.options
-	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), "downstream-"+projections.FileName)
-	options.APIClients = []onelogin.Client{{ID: "auditor", Secret: "auditor-secret-1234", Scope: onelogin.ScopeReadAll}}
-	sseSrv, err := api.New(ctx, r.store, options)
+	_, sseTS, stopSSE, err := r.server(ctx, "downstream", func(o *api.Options) {
+		o.APIClients = []onelogin.Client{{ID: "auditor", Secret: "auditor-secret-1234", Scope: onelogin.ScopeReadAll}}
+	})
 	if err != nil {
 		return "", err
 	}
-	defer sseSrv.Close()
-	sseSrv.SetReady(true)
-	sseTS := httptest.NewServer(sseSrv)
-	defer sseTS.Close()
+	defer stopSSE()
 	token, err := clientToken(ctx, sseTS.URL)
 	if err != nil {
 		return "", err

@@ -6,8 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -130,16 +128,11 @@ func measureLag(ctx context.Context, r *rig, transport http.RoundTripper, worker
 // starts its counter after every user in the log. Same options, so the
 // same password hashing: sign-ins verify the digests they would.
 func registerThroughNewServer(ctx context.Context, r *rig, transport http.RoundTripper, workers int) ([]*client, []string, error) {
-	options := r.options
-	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), "lag-setup-"+projections.FileName)
-	srv, err := api.New(ctx, r.store, options)
+	_, ts, stop, err := r.server(ctx, "lag-setup", nil)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer srv.Close()
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	defer stop()
 	clients, names, err := registerSignInUsers(ctx, ts.URL, transport, workers)
 	if err != nil {
 		return nil, nil, err

@@ -220,3 +220,22 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 	}
 	return nil
 }
+
+// server starts another server like the rig's on its store, over HTTP,
+// with the options change makes and read models of its own, in a file
+// named after it (a database belongs to one server). stop closes both;
+// until then its projections read the log.
+func (r *rig) server(ctx context.Context, name string, change func(*api.Options)) (*api.Server, *httptest.Server, func(), error) {
+	options := r.options
+	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), name+"-"+projections.FileName)
+	if change != nil {
+		change(&options)
+	}
+	srv, err := api.New(ctx, r.store, options)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	srv.SetReady(true)
+	ts := httptest.NewServer(srv)
+	return srv, ts, func() { ts.Close(); srv.Close() }, nil
+}

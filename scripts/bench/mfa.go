@@ -5,13 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"time"
 
 	"github.com/authtrail/authtrail/api"
-	"github.com/authtrail/authtrail/projections"
-
 	"github.com/authtrail/authtrail/api/apitest"
 	"github.com/authtrail/authtrail/domain/passkey/passkeytest"
 	"github.com/authtrail/authtrail/domain/totp"
@@ -34,19 +30,12 @@ const usersPerClient = 40
 // users are set up through a second server on the same store with cheap
 // password hashing: passwords are not what is measured here.
 func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, clients int, d time.Duration) (string, error) {
-	options := r.options
-	options.Hasher = apitest.CheapHasher()
-	// Its own read models: a database belongs to one server.
-	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), "setup-"+projections.FileName)
-	srv, err := api.New(ctx, r.store, options)
+	_, ts, stop, err := r.server(ctx, "setup", func(o *api.Options) { o.Hasher = apitest.CheapHasher() })
 	if err != nil {
 		return "", err
 	}
 	// Its projections would otherwise read the log for the rest of the run.
-	defer srv.Close()
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	defer stop()
 	users := make([][]*mfaClient, clients)
 	for w := range users {
 		for i := 0; i < usersPerClient; i++ {

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -16,7 +14,6 @@ import (
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/eventstore/embedded"
-	"github.com/authtrail/authtrail/projections"
 	"github.com/authtrail/authtrail/workers/connectors/oidc"
 )
 
@@ -55,26 +52,21 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 	defer func() { _ = idp.Shutdown() }()
 	connector := oidc.New(oidc.Config{Issuer: idp.Issuer(), ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
 		TokenAuth: oidc.TokenAuthPost, HTTPClient: &http.Client{Transport: transport}})
-	options := r.options
-	options.SocialConnectors = []social.Connector{{ID: "google", Target: "google", Provider: connector}}
-	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), "social-"+projections.FileName)
-	sie := options.Experience.Settings
-	sie.SocialSignIn.SkipRequiredIdentifiers = true // the default sign-up asks for a username
-	options.Experience.Settings = sie
-	srv, err := api.New(ctx, r.store, options)
+	srv, ts, stop, err := r.server(ctx, "social", func(o *api.Options) {
+		o.SocialConnectors = []social.Connector{{ID: "google", Target: "google", Provider: connector}}
+		// The default sign-up asks for a username, which a provider does not give.
+		o.Experience.Settings.SocialSignIn.SkipRequiredIdentifiers = true
+	})
 	if err != nil {
 		return "", err
 	}
-	defer srv.Close()
-	srv.SetReady(true)
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	defer stop()
 	nc, err := embedded.Connect(r.ns, "bench-social")
 	if err != nil {
 		return "", err
 	}
 	stopWorkers, err := api.StartWorkers(ctx, nc, api.WorkerOptions{Store: r.store, Catalogue: srv.Catalogue(),
-		Log: options.Log, Social: srv.Social})
+		Log: r.options.Log, Social: srv.Social})
 	if err != nil {
 		return "", err
 	}
