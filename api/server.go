@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/experience"
-	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/logging"
@@ -22,9 +21,9 @@ import (
 type Server struct {
 	// ReadModels are the projections the server started; Close stops them.
 	ReadModels *ReadModels
-	// Social is the social sign-in method, whose connector worker
-	// StartWorkers runs (WorkerOptions.Social).
-	Social     *social.Method
+	// Connectors are the methods whose connector workers StartWorkers
+	// runs (WorkerOptions.Connectors): social sign-in and enterprise SSO.
+	Connectors []ConnectorMethod
 	router     *mux.Router
 	log        *slog.Logger
 	ready      atomic.Bool

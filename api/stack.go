@@ -16,6 +16,8 @@ import (
 	"github.com/authtrail/authtrail/api/admin"
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/experience/backupcode"
+	"github.com/authtrail/authtrail/api/experience/enterprisesso"
+	"github.com/authtrail/authtrail/api/experience/federated"
 	"github.com/authtrail/authtrail/api/experience/newidentity"
 	"github.com/authtrail/authtrail/api/experience/password"
 	"github.com/authtrail/authtrail/api/experience/social"
@@ -28,6 +30,7 @@ import (
 	"github.com/authtrail/authtrail/domain"
 	backupcodes "github.com/authtrail/authtrail/domain/backupcode"
 	"github.com/authtrail/authtrail/domain/code"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/mfaapi"
 	"github.com/authtrail/authtrail/domain/passkey"
 	passwords "github.com/authtrail/authtrail/domain/password"
@@ -89,12 +92,12 @@ type Options struct {
 	Metrics      *metrics.Metrics
 	ServeMetrics bool
 	// SocialConnectors are the social connectors (config
-	// connectors.social); SSOConnectorIDs the enterprise SSO connectors'
-	// ids, which the social routes refuse as of the other kind.
-	SocialConnectors []social.Connector
-	SSOConnectorIDs  []string
+	// connectors.social), SSOConnectors the enterprise SSO connectors
+	// (connectors.sso); their ids are one space.
+	SocialConnectors []federated.Connector
+	SSOConnectors    []enterprisesso.Connector
 	// ConnectorTimeout bounds each provider call and verify's wait for its
-	// outcome (config connectors.timeout; default social.DefaultTimeout).
+	// outcome (config connectors.timeout; default federated.DefaultTimeout).
 	ConnectorTimeout time.Duration
 }
 
@@ -145,13 +148,17 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 		return nil, err
 	}
 	secrets := secretbox.NewKeyring(keyID(o.EncryptionKey, "secrets"), code.DeriveKey(o.EncryptionKey, "authtrail secretbox v1"))
+	federatedDeps := federated.Deps{Secrets: secrets, Store: store, Timeout: o.ConnectorTimeout}
 	methods := builtinMethods(methodDeps{
 		codes: CodeHasher(o.EncryptionKey), keys: keys, emailConnector: o.EmailConnector, smsConnector: o.SMSConnector,
 		secrets: secrets, rp: rp, rpID: o.WebAuthn.RPID, issuer: public.Hostname(),
 		backupCodes: backupcodes.NewHasher(keyID(o.EncryptionKey, "backup"), code.DeriveKey(o.EncryptionKey, "authtrail backup code hmac v1")),
-		social: social.Deps{Connectors: o.SocialConnectors, SSOConnectorIDs: o.SSOConnectorIDs, Secrets: secrets,
-			Store: store, Timeout: o.ConnectorTimeout},
+		social:      social.Deps{Connectors: o.SocialConnectors, SSOConnectorIDs: ssoIDs(o.SSOConnectors), Deps: federatedDeps},
+		sso:         enterprisesso.Deps{Connectors: o.SSOConnectors, Deps: federatedDeps},
 	})
+	for _, c := range o.SSOConnectors {
+		o.Experience.SSOConnectors = append(o.Experience.SSOConnectors, interaction.SSOConnector{ID: c.ID, Name: c.Name, Domains: c.Domains})
+	}
 	exp := experience.New(o.Experience, experience.Deps{
 		Store: store, Users: users, Hasher: o.Hasher, Breached: o.Breached, Clock: o.Clock, IDs: o.IDs, Log: o.Log,
 		Random: o.Random, Limiter: limits,
@@ -183,11 +190,11 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	if err != nil {
 		return nil, err
 	}
-	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI, provider, signin.New())
+	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI, provider, signin.New(signInOffers(o)))
 	srv.ReadModels = readModels
 	for _, m := range methods {
-		if s, ok := m.(*social.Method); ok {
-			srv.Social = s
+		if c, ok := m.(ConnectorMethod); ok {
+			srv.Connectors = append(srv.Connectors, c)
 		}
 	}
 	srv.trustedProxies = o.Experience.TrustedProxies
@@ -206,6 +213,7 @@ type methodDeps struct {
 	issuer                       string // the TOTP issuer: http.publicUrl's host
 	backupCodes                  *backupcodes.Hasher
 	social                       social.Deps
+	sso                          enterprisesso.Deps
 }
 
 // builtinMethods are the authentication methods, one line each
@@ -219,7 +227,42 @@ func builtinMethods(d methodDeps) []experience.Method {
 		webauthn.New(d.rp, d.rpID),
 		backupcode.New(d.backupCodes),
 		social.New(d.social),
+		enterprisesso.New(d.sso),
 	}
+}
+
+// ConnectorMethod is a method with a connector worker (social sign-in,
+// enterprise SSO).
+type ConnectorMethod interface {
+	experience.Method
+	Worker() *federated.Worker
+	// Timeout bounds a provider call (the worker's handler timeout must
+	// outlast it).
+	Timeout() time.Duration
+}
+
+// signInOffers are the sign-in page's social buttons (by
+// socialSignInConnectorTargets) and whether it sends SSO domains to SSO.
+func signInOffers(o Options) signin.Options {
+	sie := o.Experience.Settings
+	out := signin.Options{SSO: sie.SingleSignOnEnabled && len(o.SSOConnectors) > 0}
+	for _, target := range sie.SocialSignInConnectorTargets {
+		for _, c := range o.SocialConnectors {
+			if c.Target == target {
+				out.Social = append(out.Social, signin.Social{ID: c.ID, Target: c.Target})
+				break
+			}
+		}
+	}
+	return out
+}
+
+func ssoIDs(cs []enterprisesso.Connector) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.ID)
+	}
+	return out
 }
 
 // BuiltinCatalogue is the catalogue of a server with the built-in methods

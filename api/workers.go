@@ -12,7 +12,6 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/authtrail/authtrail/api/experience/social"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/codekeys"
@@ -46,9 +45,9 @@ type WorkerOptions struct {
 	// WebhookOutcome is told each delivery's outcome, for metrics.
 	WebhookOutcome func(outcome string)
 	Router         workers.RouterOptions
-	// Social is the server's social sign-in method (Server.Social), whose
-	// connector worker exchanges the providers' codes; nil: none runs.
-	Social *social.Method
+	// Connectors are the server's methods with connector workers
+	// (Server.Connectors), which exchange the providers' answers.
+	Connectors []ConnectorMethod
 }
 
 // StartWorkers runs every worker on nc, which must be the workers' own
@@ -78,9 +77,9 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 		return nil, err
 	}
 	public := publicstream.New(js, publicStream, o.PublicURL)
-	if o.Social != nil {
+	for _, c := range o.Connectors {
 		// An exchange may take the whole connector timeout.
-		o.Router.HandlerTimeout = max(o.Router.HandlerTimeout, workers.DefaultHandlerTimeout, o.Social.Timeout()+5*time.Second)
+		o.Router.HandlerTimeout = max(o.Router.HandlerTimeout, workers.DefaultHandlerTimeout, c.Timeout()+5*time.Second)
 	}
 	router, err := workers.NewRouter(nc, o.Log, o.Router)
 	if err != nil {
@@ -95,13 +94,13 @@ func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop fun
 			Email: o.Email, SMS: o.SMS, Clock: o.Clock, Log: o.Log, Backoff: o.DeliveryBackoff}).Handle},
 		{publicstream.Name, public.Consumer(), public.Handle},
 	}
-	if o.Social != nil {
-		w := o.Social.Worker()
+	for _, c := range o.Connectors {
+		w := c.Worker()
 		handlers = append(handlers, struct {
 			name     string
 			consumer workers.ConsumerConfig
 			handle   func(*message.Message) error
-		}{social.WorkerName, w.Consumer(), w.Handle})
+		}{w.Name(), w.Consumer(), w.Handle})
 	}
 	for _, h := range handlers {
 		if err := router.AddHandler(h.name, h.consumer, h.handle); err != nil {

@@ -22,7 +22,8 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience"
-	"github.com/authtrail/authtrail/api/experience/social"
+	"github.com/authtrail/authtrail/api/experience/enterprisesso"
+	"github.com/authtrail/authtrail/api/experience/federated"
 	"github.com/authtrail/authtrail/api/oidcprovider"
 	"github.com/authtrail/authtrail/api/onelogin"
 	"github.com/authtrail/authtrail/domain/mfaapi"
@@ -101,10 +102,10 @@ type Options struct {
 	// parties check; without it, PublicURL.
 	OIDC *oidcprovider.Config
 	// SocialConnectors are the social connectors (config connectors.social),
-	// SSOConnectorIDs the SSO connectors' ids, ConnectorTimeout
+	// SSOConnectors the SSO connectors (connectors.sso), ConnectorTimeout
 	// connectors.timeout.
-	SocialConnectors []social.Connector
-	SSOConnectorIDs  []string
+	SocialConnectors []federated.Connector
+	SSOConnectors    []enterprisesso.Connector
 	ConnectorTimeout time.Duration
 }
 
@@ -242,7 +243,7 @@ func NewServer(t testing.TB, o Options) *Server {
 		Metrics: m, ServeMetrics: true,
 		ReadModelDB: filepath.Join(t.TempDir(), projections.FileName),
 		PublicURL:   publicURL, WebhookIDs: webhooks.IDs(o.Webhooks),
-		OIDC: provider, SocialConnectors: o.SocialConnectors, SSOConnectorIDs: o.SSOConnectorIDs,
+		OIDC: provider, SocialConnectors: o.SocialConnectors, SSOConnectors: o.SSOConnectors,
 		ConnectorTimeout: o.ConnectorTimeout,
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ func (s *Server) StartWorkers(t testing.TB) {
 	o := api.WorkerOptions{Store: s.Store, Catalogue: s.api.Catalogue(), Clock: s.Clock,
 		Log: s.log, PublicURL: PublicURL,
 		DeliveryBackoff: []time.Duration{10 * time.Millisecond, 20 * time.Millisecond}, Webhooks: s.opts.Webhooks,
-		Social: s.api.Social}
+		Connectors: s.api.Connectors}
 	var err error
 	if s.opts.SMTP != nil {
 		if o.Email, err = connectors.NewSMTP(connectors.SMTPConfig{Host: s.opts.SMTP.Host, Port: s.opts.SMTP.Port,

@@ -52,3 +52,8 @@ func (h *Handler) cookie(id string) *http.Cookie {
 		Secure: h.cfg.SecureCookie, MaxAge: int(h.cfg.TTL.Seconds()),
 	}
 }
+
+// InteractionIDOf is the interaction the request's cookie names, or "":
+// what a method hands to a provider to find the interaction again without
+// the cookie (a SAML RelayState).
+func (h *Handler) InteractionIDOf(r *http.Request) string { return h.interactionID(r) }

@@ -48,6 +48,9 @@ type Config struct {
 	AllowedOrigins []string
 	// Limits are the per-client limits (config limits.*).
 	Limits Limits
+	// SSOConnectors are the enterprise SSO connectors' domains (config
+	// connectors.sso), for GET /sso-connectors and the SSO-only guard.
+	SSOConnectors []interaction.SSOConnector
 }
 
 // Handler serves the Experience API.
@@ -135,6 +138,7 @@ func (h *Handler) Register(r *mux.Router) {
 	s.HandleFunc("", command.Handler(h.api, h.parseStart, h.start)).Methods(http.MethodPut)
 	Route(s, h, http.MethodPut, "/interaction-event", decodeEvent, h.switchEvent)
 	s.HandleFunc("/interaction", h.getInteraction).Methods(http.MethodGet)
+	s.HandleFunc("/sso-connectors", h.ssoConnectors).Methods(http.MethodGet)
 	Route(s, h, http.MethodPost, "/identification", h.parseIdentification, h.identify)
 	Route(s, h, http.MethodPost, "/submit", NoBody, h.submit)
 	Route(s, h, http.MethodPost, "/profile", h.parseProfile, h.stageProfile)
@@ -144,5 +148,8 @@ func (h *Handler) Register(r *mux.Router) {
 	Route(s, h, http.MethodPost, "/profile/mfa/mfa-suggestion-skipped", NoBody, h.skipMFA(interaction.SkipMFASuggestion))
 	for _, m := range h.methods {
 		m.Mount(h, s)
+		if rm, ok := m.(RootMounter); ok {
+			rm.MountRoot(h, r)
+		}
 	}
 }

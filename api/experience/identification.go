@@ -33,6 +33,11 @@ func (h *Handler) parseIdentification(r *http.Request) (identification, error) {
 // identify serves POST /identification: SignIn and
 // ForgotPassword bind an existing user; Register creates the user.
 func (h *Handler) identify(ctx context.Context, s *Step, body identification) (Reply, error) {
+	if s.State.Event != settings.EventForgotPassword {
+		if err := h.guardRecordEmail(s, body.VerificationID); err != nil {
+			return Reply{}, err
+		}
+	}
 	if s.State.Event == settings.EventRegister {
 		return h.register(ctx, s, body.VerificationID, body.newUser)
 	}

@@ -36,3 +36,12 @@ type Binder interface {
 	// interaction.Bound.
 	Bind(ctx context.Context, s *Step, u *user.State, factor, verificationID string) ([]domain.Event, error)
 }
+
+// A RootMounter is a Method that also serves routes outside
+// /api/experience (the SAML assertion consumer service and metadata of
+// enterprise SSO, under /api/authn).
+type RootMounter interface {
+	Method
+	// MountRoot adds them to r, the server's root router.
+	MountRoot(h *Handler, r *mux.Router)
+}

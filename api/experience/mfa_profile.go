@@ -37,6 +37,11 @@ func (h *Handler) bindMFA(ctx context.Context, s *Step, body bindBody) (Reply, e
 	if err := interaction.GuardBinding(s.State, h.Settings(), u); err != nil {
 		return Reply{}, err
 	}
+	if body.Type == user.FactorEmail {
+		if err := h.guardRecordEmail(s, body.VerificationID); err != nil {
+			return Reply{}, err
+		}
+	}
 	events, err := h.binders[body.Type].Bind(ctx, s, u, body.Type, body.VerificationID)
 	if err != nil {
 		return Reply{}, err

@@ -89,6 +89,11 @@ func (h *Handler) stageProfile(ctx context.Context, s *Step, body profileStaging
 			return Reply{}, err
 		}
 	}
+	if body.Type == "email" || body.Type == "social" {
+		if err := h.guardRecordEmail(s, *body.VerificationID); err != nil {
+			return Reply{}, err
+		}
+	}
 	var events []domain.Event
 	switch body.Type {
 	case "username":

@@ -71,18 +71,33 @@ func VerifyRoute[In any](r *mux.Router, h *Handler, method, path string, parse f
 
 func mount[In any](r *mux.Router, h *Handler, method, path string, parse func(*http.Request) (In, error), decide Decide[In], verifies bool) {
 	name := strings.ReplaceAll(strings.TrimPrefix(path, "/"), "/", ".")
-	r.HandleFunc(path, handle(h, name, parse, decide, verifies)).Methods(method)
+	r.HandleFunc(path, handle(h, name, parse, decide, verifies, h.interactionID)).Methods(method)
 }
+
+// RouteWithout mounts a step reached without the interaction cookie (a
+// SAML assertion consumer service, which an IdP's cross-site POST reaches
+// without it): interactionOf names the interaction from the request, and
+// the step is named name. r is the root router.
+func RouteWithout[In any](r *mux.Router, h *Handler, method, path, name string, interactionOf func(*http.Request) string,
+	parse func(*http.Request) (In, error), decide Decide[In]) {
+	r.HandleFunc(path, handle(h, name, parse, decide, false, interactionOf)).Methods(method)
+}
+
+// Unrecorded answers err without recording it on the interaction, like a
+// refusal found before the interaction is usable: for a request that does
+// not prove it belongs to the interaction it names.
+func Unrecorded(err error) error { return sessionError{err} }
 
 // handle serves a step against the request's interaction. parse reads the
 // request once; decide runs in each attempt on the freshly loaded
 // interaction. Every refusal is recorded on the interaction: decide's own
 // failure events, else interaction.request.failed naming the step (name)
 // and the code; nothing decide appended for success commits with it.
-func handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In], verifies bool) http.HandlerFunc {
+func handle[In any](h *Handler, name string, parse func(*http.Request) (In, error), decide Decide[In], verifies bool,
+	interactionOf func(*http.Request) string) http.HandlerFunc {
 	return command.Handler(h.api, func(r *http.Request) (stepInput[In], error) {
 		in, err := parse(r)
-		return stepInput[In]{id: h.interactionID(r), client: httpx.ClientIP(r, h.cfg.TrustedProxies), in: in}, err
+		return stepInput[In]{id: interactionOf(r), client: httpx.ClientIP(r, h.cfg.TrustedProxies), in: in}, err
 	}, func(ctx context.Context, tx *eventstore.Tx, in stepInput[In], inErr error) (Reply, error) {
 		if in.id == "" {
 			return Reply{}, sessionError{domain.E("session.not_found")}

@@ -11,12 +11,16 @@ import (
 	"time"
 
 	"github.com/authtrail/authtrail/api/apitest"
+	"github.com/authtrail/authtrail/api/experience/enterprisesso"
+	"github.com/authtrail/authtrail/api/experience/federated"
 	"github.com/authtrail/authtrail/api/oidcprovider"
 	"github.com/authtrail/authtrail/domain/settings"
 	"github.com/authtrail/authtrail/domain/totp"
+	"github.com/authtrail/authtrail/workers/connectors/oidc/oidctest"
 	"github.com/chromedp/cdproto/webauthn"
 	"github.com/chromedp/chromedp"
 	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/oauth2-proxy/mockoidc"
 	"golang.org/x/oauth2"
 )
 
@@ -184,5 +188,41 @@ func TestWebAuthnInChromium(t *testing.T) {
 	amr = a.signIn(t, ctx, append(password, press("mfa-webauthn"))...)
 	if !slices.Equal(amr, []string{"pwd", "hwk"}) {
 		t.Fatalf("WebAuthn sign-in: amr %v, want [pwd hwk]", amr)
+	}
+}
+
+// The page's social button and SSO by email domain, in Chromium against a
+// real OpenID provider on loopback: a first sign-in of each registers the
+// user, and the ID token says the sign-in was federated.
+func TestSocialAndSSOInChromium(t *testing.T) {
+	a := newApp(t)
+	idp := oidctest.Start(t)
+	sie := settings.Default()
+	sie.SocialSignIn.SkipRequiredIdentifiers = true
+	sie.SocialSignInConnectorTargets = []string{"google"}
+	sie.SingleSignOnEnabled = true
+	srv := apitest.NewServer(t, apitest.Options{Settings: &sie,
+		Clock: apitest.NewClock(time.Now().UTC().Truncate(time.Second)), OIDC: &oidcprovider.Config{Clients: []oidcprovider.ClientConfig{a.client()}},
+		SocialConnectors: []federated.Connector{{ID: "google", Target: "google", Provider: idp.Client()}},
+		SSOConnectors: []enterprisesso.Connector{{Connector: federated.Connector{ID: "acme", Provider: idp.Client()},
+			Name: "Acme", Domains: []string{"acme.com"}}}})
+	a.connect(t, srv)
+	ctx := browser(t)
+
+	idp.QueueUser(&mockoidc.MockUser{Subject: "g-1", Email: "gina@example.com", EmailVerified: true})
+	if amr := a.signIn(t, ctx, press("social-google")); !slices.Equal(amr, []string{"fed"}) {
+		t.Fatalf("social sign-in: amr %v, want [fed]", amr)
+	}
+	if u := srv.UserByEmail(t, "gina@example.com"); len(u.Identities) != 1 || u.Identities[0].Target != "google" {
+		t.Fatalf("user %+v, want gina with her google identity", u)
+	}
+
+	a.prompt = "login"
+	idp.QueueUser(&mockoidc.MockUser{Subject: "a-1", Email: "sam@acme.com", EmailVerified: true})
+	if amr := a.signIn(t, ctx, typeInto("identifier", "sam@acme.com\r")); !slices.Equal(amr, []string{"fed"}) {
+		t.Fatalf("SSO sign-in: amr %v, want [fed]", amr)
+	}
+	if u := srv.UserByEmail(t, "sam@acme.com"); len(u.Identities) != 1 || u.Identities[0].ConnectorID != "acme" {
+		t.Fatalf("user %+v, want sam with the acme identity", u)
 	}
 }

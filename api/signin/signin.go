@@ -2,13 +2,15 @@
 // page): plain HTML, CSS and a little JavaScript embedded in the binary,
 // no build step and no external assets. The page drives the Experience
 // API like any Logto sign-in page: identifier and password or a
-// verification code, then the MFA the sign-in experience asks for (TOTP,
-// a backup code, WebAuthn), registration with a password; the submit's
-// redirectTo takes the browser back to the OpenID Connect provider.
+// verification code, a social provider or the company's SSO, then the MFA
+// the sign-in experience asks for (TOTP, a backup code, WebAuthn),
+// registration with a password; the submit's redirectTo takes the browser
+// back to the OpenID Connect provider.
 package signin
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 
@@ -21,13 +23,36 @@ const Path = "/sign-in"
 //go:embed page
 var page embed.FS
 
-// Page serves the sign-in page and its two assets.
-type Page struct{ files fs.FS }
+// Page serves the sign-in page, its two assets and what it offers.
+type Page struct {
+	files  fs.FS
+	offers []byte
+}
+
+// Options are what the page offers besides passwords and codes.
+type Options struct {
+	// Social are the social connectors of its buttons, in order
+	// (signInExperience.socialSignInConnectorTargets).
+	Social []Social
+	// SSO: an email of an SSO connector's domain signs in there
+	// (signInExperience.singleSignOnEnabled).
+	SSO bool
+}
+
+// Social is a social sign-in button.
+type Social struct {
+	ID     string `json:"id"`
+	Target string `json:"target"`
+}
 
 // New is the page.
-func New() *Page {
+func New(o Options) *Page {
 	files, _ := fs.Sub(page, "page")
-	return &Page{files: files}
+	if o.Social == nil {
+		o.Social = []Social{}
+	}
+	offers, _ := json.Marshal(map[string]any{"social": o.Social, "sso": o.SSO})
+	return &Page{files: files, offers: offers}
 }
 
 // Register mounts the page.
@@ -35,6 +60,7 @@ func (p *Page) Register(r *mux.Router) {
 	r.HandleFunc(Path, p.serve("index.html", "text/html; charset=utf-8")).Methods(http.MethodGet)
 	r.HandleFunc(Path+"/app.js", p.serve("app.js", "text/javascript; charset=utf-8")).Methods(http.MethodGet)
 	r.HandleFunc(Path+"/style.css", p.serve("style.css", "text/css; charset=utf-8")).Methods(http.MethodGet)
+	r.HandleFunc(Path+"/offers.json", p.serveBytes(p.offers, "application/json")).Methods(http.MethodGet)
 }
 
 // csp allows the page its own script and style only, no framing, and
@@ -47,6 +73,10 @@ func (p *Page) serve(name, contentType string) http.HandlerFunc {
 	if err != nil {
 		panic("signin: " + name + " is not embedded")
 	}
+	return p.serveBytes(body, contentType)
+}
+
+func (p *Page) serveBytes(body []byte, contentType string) http.HandlerFunc {
 	return func(w http.ResponseWriter, _ *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", contentType)

@@ -186,7 +186,10 @@ type SSOConnectorConfig struct {
 	Domains       []string       `yaml:"domains"`
 	OIDC          *SSOOIDCConfig `yaml:"oidc"`
 	SAML          *SSOSAMLConfig `yaml:"saml"`
-	SyncProfile   bool           `yaml:"syncProfile"`
+	// TrustUnverifiedEmail: the IdP's email links an existing user even
+	// when the IdP does not mark it verified (a SAML email never is).
+	TrustUnverifiedEmail bool `yaml:"trustUnverifiedEmail"`
+	SyncProfile          bool `yaml:"syncProfile"`
 }
 
 type SSOOIDCConfig struct {
@@ -199,7 +202,10 @@ type SSOOIDCConfig struct {
 type SSOSAMLConfig struct {
 	IDPMetadataURL string `yaml:"idpMetadataUrl"`
 	IDPMetadataXML string `yaml:"idpMetadataXml"`
-	EntityID       string `yaml:"entityId"`
+	// EntityID is our SP entity id (default: the SP metadata URL).
+	EntityID string `yaml:"entityId"`
+	// AttributeMapping names the attributes of email, name and avatar.
+	AttributeMapping map[string]string `yaml:"attributeMapping"`
 }
 
 // WebAuthnConfig: empty fields are derived from http.publicUrl.

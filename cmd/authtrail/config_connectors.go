@@ -9,8 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authtrail/authtrail/api/experience/social"
+	"github.com/authtrail/authtrail/api/experience/enterprisesso"
+	"github.com/authtrail/authtrail/api/experience/federated"
 	"github.com/authtrail/authtrail/workers/connectors/oidc"
+	"github.com/authtrail/authtrail/workers/connectors/saml"
 )
 
 func (cc ConnectorsConfig) validate(p *problems) {
@@ -185,11 +187,24 @@ func (s SSOConnectorConfig) validate(key string, ids map[string]string) error {
 	if (s.SAML.IDPMetadataURL == "") == (s.SAML.IDPMetadataXML == "") {
 		return configErrorf(key+".saml", "set exactly one of idpMetadataUrl and idpMetadataXml")
 	}
+	for k := range s.SAML.AttributeMapping {
+		if !slices.Contains(samlAttributeFields, k) {
+			return configErrorf(key+".saml.attributeMapping."+k, "not a mapped field (%s)", strings.Join(samlAttributeFields, ", "))
+		}
+	}
 	if s.SAML.IDPMetadataURL != "" {
 		return checkConfigURL(key+".saml.idpMetadataUrl", s.SAML.IDPMetadataURL, true)
 	}
+	// The document is read now, so a broken one stops the start-up.
+	if _, err := saml.New(saml.Config{ACSURL: "http://sp/acs", MetadataURL: "http://sp/metadata",
+		IDPMetadataXML: []byte(s.SAML.IDPMetadataXML)}); err != nil {
+		return configErrorf(key+".saml.idpMetadataXml", "%v", err)
+	}
 	return nil
 }
+
+// samlAttributeFields are the keys of saml.attributeMapping.
+var samlAttributeFields = []string{"email", "name", "avatar"}
 
 func isConfigDomain(domain string) bool {
 	if domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") || strings.Contains(domain, "..") {
@@ -205,8 +220,8 @@ func isConfigDomain(domain string) bool {
 }
 
 // socialConnectors builds the configured social connectors.
-func (cc ConnectorsConfig) socialConnectors() []social.Connector {
-	out := make([]social.Connector, 0, len(cc.Social))
+func (cc ConnectorsConfig) socialConnectors() []federated.Connector {
+	out := make([]federated.Connector, 0, len(cc.Social))
 	for _, s := range cc.Social {
 		cfg := oidc.Config{ClientID: s.ClientID, ClientSecret: s.ClientSecret, Scopes: s.Scopes,
 			AuthorizationEndpoint: s.AuthorizationEndpoint, TokenEndpoint: s.TokenEndpoint, UserinfoEndpoint: s.UserinfoEndpoint,
@@ -216,24 +231,46 @@ func (cc ConnectorsConfig) socialConnectors() []social.Connector {
 		if s.Type == "oidc" {
 			cfg.Issuer = s.Issuer
 		}
-		out = append(out, social.Connector{ID: s.ID, Target: s.Target, SyncProfile: s.SyncProfile, Provider: oidc.New(cfg)})
+		out = append(out, federated.Connector{ID: s.ID, Target: s.Target, SyncProfile: s.SyncProfile, Provider: oidc.New(cfg)})
 	}
 	return out
 }
 
-// ssoConnectorIDs are the SSO connectors' ids, which the social routes
-// refuse as of the other kind.
-func (cc ConnectorsConfig) ssoConnectorIDs() []string {
-	ids := make([]string, 0, len(cc.SSO))
-	for _, s := range cc.SSO {
-		ids = append(ids, s.ID)
+// ssoConnectors builds the configured SSO connectors; a SAML one answers
+// at its assertion consumer service under publicURL.
+func (cc ConnectorsConfig) ssoConnectors(publicURL string) ([]enterprisesso.Connector, error) {
+	out := make([]enterprisesso.Connector, 0, len(cc.SSO))
+	client := &http.Client{Timeout: cc.timeout()}
+	for i, s := range cc.SSO {
+		c := enterprisesso.Connector{Connector: federated.Connector{ID: s.ID, SyncProfile: s.SyncProfile,
+			TrustUnverifiedEmail: s.TrustUnverifiedEmail}, Name: s.ConnectorName, Domains: s.Domains}
+		if s.Type == "oidc" {
+			c.Provider = oidc.New(oidc.Config{Issuer: s.OIDC.Issuer, ClientID: s.OIDC.ClientID,
+				ClientSecret: s.OIDC.ClientSecret, Scopes: s.OIDC.Scopes, HTTPClient: client})
+			out = append(out, c)
+			continue
+		}
+		base := strings.TrimSuffix(publicURL, "/") + enterprisesso.ACSPath(s.ID)
+		m := s.SAML.AttributeMapping
+		var idpXML []byte
+		if s.SAML.IDPMetadataXML != "" {
+			idpXML = []byte(s.SAML.IDPMetadataXML)
+		}
+		sp, err := saml.New(saml.Config{EntityID: s.SAML.EntityID, ACSURL: base, MetadataURL: base + "/metadata",
+			IDPMetadataXML: idpXML, IDPMetadataURL: s.SAML.IDPMetadataURL, HTTPClient: client,
+			AttributeMapping: saml.Mapping{Email: m["email"], Name: m["name"], Avatar: m["avatar"]}})
+		if err != nil {
+			return nil, configErrorf(fmt.Sprintf("connectors.sso[%d].saml", i), "%v", err)
+		}
+		c.Provider, c.Metadata = sp, sp.Metadata
+		out = append(out, c)
 	}
-	return ids
+	return out, nil
 }
 
 func (cc ConnectorsConfig) timeout() time.Duration {
 	if cc.Timeout.Duration > 0 {
 		return cc.Timeout.Duration
 	}
-	return social.DefaultTimeout
+	return federated.DefaultTimeout
 }

@@ -221,6 +221,14 @@ func TestConfigErrors(t *testing.T) {
 		{"oidc key rotation", "oidc: {signingKeyRotation: 30m}\n", "config: oidc.signingKeyRotation: 30m0s must be positive and at least oidc.ttl.idToken"},
 		{"sso saml source", "connectors: {sso: [{id: acme, type: saml, connectorName: Acme, saml: {entityId: x}}]}\n",
 			"config: connectors.sso[0].saml: set exactly one of idpMetadataUrl and idpMetadataXml"},
+		{"social target not configured", "signInExperience: {socialSignInConnectorTargets: [github]}\n",
+			`config: signInExperience.socialSignInConnectorTargets[0]: "github" is not the target of a social connector (connectors.social) (sign_in_experiences.enabled_connector_not_found)`},
+		{"sso without a connector", "signInExperience: {singleSignOnEnabled: true}\n",
+			"config: signInExperience.singleSignOnEnabled: needs an SSO connector (connectors.sso) (sign_in_experiences.enabled_connector_not_found)"},
+		{"sso saml metadata", "connectors: {sso: [{id: acme, type: saml, connectorName: Acme, saml: {idpMetadataXml: \"<nope\"}}]}\n",
+			"config: connectors.sso[0].saml.idpMetadataXml: "},
+		{"sso saml mapping", "connectors: {sso: [{id: acme, type: saml, connectorName: Acme, saml: {idpMetadataUrl: \"https://idp/m\", attributeMapping: {phone: tel}}}]}\n",
+			"config: connectors.sso[0].saml.attributeMapping.phone: not a mapped field (email, name, avatar)"},
 		{"sso domain", "connectors: {sso: [{id: acme, type: oidc, connectorName: Acme, domains: [\"@acme.com\"], oidc: {issuer: \"https://a\", clientId: c}}]}\n",
 			`config: connectors.sso[0].domains[0]: "@acme.com" is not a domain`},
 		{"allowed origin with a path", "http: {allowedOrigins: [\"https://app.example/login\"]}\n",
@@ -381,6 +389,32 @@ func TestDocsAndExampleCoverEveryKey(t *testing.T) {
 	for _, env := range []string{CookieKeyEnv, EncryptionKeyEnv, NATSPasswordEnv, envName("signInExperience.signUp.password")} {
 		if !strings.Contains(string(docs), env) {
 			t.Errorf("docs/config.md does not mention %s", env)
+		}
+	}
+}
+
+// The example's SSO connectors build: the SAML one answers at its
+// assertion consumer service under http.publicUrl, which its SP metadata
+// names, with its entity id.
+func TestSSOConnectorsFromTheExample(t *testing.T) {
+	c, err := LoadConfig(exampleConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := c.Connectors.ssoConnectors("https://auth.example")
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("%d connectors: %v", len(cs), err)
+	}
+	if cs[0].SAML() || !cs[1].SAML() || cs[1].Name != "Globex" || cs[1].Domains[0] != "globex.example" {
+		t.Fatalf("connectors %+v", cs)
+	}
+	doc, err := cs[1].Metadata(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`entityID="http://localhost:3001/sso/globex"`, `Location="https://auth.example/api/authn/single-sign-on/saml/globex"`} {
+		if !strings.Contains(string(doc), want) {
+			t.Errorf("SP metadata lacks %s:\n%s", want, doc)
 		}
 	}
 }

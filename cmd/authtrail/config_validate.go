@@ -284,7 +284,10 @@ func (m MFAAPIConfig) validate(p *problems) {
 }
 
 func (c *Config) validateSignInExperience(p *problems) {
-	connectors := settings.Connectors{Email: c.Connectors.Email != nil, SMS: c.Connectors.SMS != nil}
+	connectors := settings.Connectors{Email: c.Connectors.Email != nil, SMS: c.Connectors.SMS != nil, SSO: len(c.Connectors.SSO) > 0}
+	for _, s := range c.Connectors.Social {
+		connectors.SocialTargets = append(connectors.SocialTargets, s.Target)
+	}
 	for _, err := range c.SignInExperience.Problems(connectors) {
 		var invalid *settings.ValidationError
 		if !errors.As(err, &invalid) {

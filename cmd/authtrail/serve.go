@@ -99,6 +99,10 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		}
 	}
 	public, _ := url.Parse(cfg.HTTP.PublicURL)
+	sso, err := cfg.Connectors.ssoConnectors(cfg.HTTP.PublicURL)
+	if err != nil {
+		return err
+	}
 	srv, err := api.New(openCtx, store, api.Options{
 		Experience: experience.Config{
 			Settings: sie, TTL: cfg.Interaction.TTL.Duration, ReturnURL: cfg.Interaction.ReturnURL,
@@ -116,7 +120,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 		PublicURL: cfg.HTTP.PublicURL, WebhookIDs: webhooks.IDs(cfg.hooks()),
 		Metrics: m, ServeMetrics: cfg.Metrics.Addr == "",
 		OIDC:             cfg.OIDC.provider(cfg.HTTP.PublicURL, public != nil && public.Scheme == "https"),
-		SocialConnectors: cfg.Connectors.socialConnectors(), SSOConnectorIDs: cfg.Connectors.ssoConnectorIDs(),
+		SocialConnectors: cfg.Connectors.socialConnectors(), SSOConnectors: sso,
 		ConnectorTimeout: cfg.Connectors.timeout(),
 	})
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 // them.
 func startWorkers(ctx context.Context, cfg Config, nc *nats.Conn, store *eventstore.Store, srv *api.Server, log *slog.Logger) (func(), error) {
 	o := api.WorkerOptions{Store: store, Catalogue: srv.Catalogue(), Log: log, PublicURL: cfg.HTTP.PublicURL,
-		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration, Webhooks: cfg.hooks(), Social: srv.Social}
+		PublicStreamMaxAge: cfg.NATS.PublicStream.MaxAge.Duration, Webhooks: cfg.hooks(), Connectors: srv.Connectors}
 	var err error
 	if o.Email, err = emailSender(cfg.Connectors.Email, log); err != nil {
 		return nil, err

@@ -106,9 +106,9 @@ func verifiedFactor(r Record) string {
 
 // GuardMFA is the MFA verification guard (docs/experience.md, MFA verification): a sign-in of a user
 // who must verify a factor passes only with a verified record of one of
-// the user's enabled factors.
+// the user's enabled factors, or through enterprise SSO.
 func GuardMFA(s State, sie *settings.SignInExperience, u *user.State) error {
-	if s.Event != settings.EventSignIn || !VerificationRequired(sie, u) {
+	if s.Event != settings.EventSignIn || !VerificationRequired(sie, u) || ssoVerified(s) {
 		return nil
 	}
 	available := EnabledFactors(sie, u)
@@ -172,10 +172,11 @@ func linkedFactors(s State, sie *settings.SignInExperience, u *user.State) []str
 }
 
 // CheckMFAFulfilment applies docs/experience.md, MFA fulfilment at submit: the optional prompt,
-// mandatory binding, the additional-factor suggestion and backup codes.
+// mandatory binding, the additional-factor suggestion and backup codes;
+// none of it for an interaction verified by enterprise SSO.
 func CheckMFAFulfilment(s State, sie *settings.SignInExperience, u *user.State) error {
 	policy := sie.MFA.Policy
-	if len(sie.MFA.Factors) == 0 {
+	if len(sie.MFA.Factors) == 0 || ssoVerified(s) {
 		return nil
 	}
 	register := s.Event == settings.EventRegister

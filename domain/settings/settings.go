@@ -32,19 +32,22 @@ const (
 // SignInExperience is the subset of Logto's SIE that the server enforces.
 // JSON and YAML use Logto's key names.
 type SignInExperience struct {
-	SignInMode             string                 `json:"signInMode" yaml:"signInMode"`
-	SignUp                 SignUp                 `json:"signUp" yaml:"signUp"`
-	SignIn                 SignIn                 `json:"signIn" yaml:"signIn"`
-	SocialSignIn           SocialSignIn           `json:"socialSignIn" yaml:"socialSignIn"`
-	SingleSignOnEnabled    bool                   `json:"singleSignOnEnabled" yaml:"singleSignOnEnabled"`
-	PasswordPolicy         password.Policy        `json:"passwordPolicy" yaml:"passwordPolicy"`
-	UsernamePolicy         username.Policy        `json:"usernamePolicy" yaml:"usernamePolicy"`
-	MFA                    MFA                    `json:"mfa" yaml:"mfa"`
-	PasskeySignIn          PasskeySignIn          `json:"passkeySignIn" yaml:"passkeySignIn"`
-	CaptchaPolicy          CaptchaPolicy          `json:"captchaPolicy" yaml:"captchaPolicy"`
-	SentinelPolicy         SentinelPolicy         `json:"sentinelPolicy" yaml:"sentinelPolicy"`
-	VerificationCodePolicy VerificationCodePolicy `json:"verificationCodePolicy" yaml:"verificationCodePolicy"`
-	EmailBlocklistPolicy   EmailBlocklistPolicy   `json:"emailBlocklistPolicy" yaml:"emailBlocklistPolicy"`
+	SignInMode   string       `json:"signInMode" yaml:"signInMode"`
+	SignUp       SignUp       `json:"signUp" yaml:"signUp"`
+	SignIn       SignIn       `json:"signIn" yaml:"signIn"`
+	SocialSignIn SocialSignIn `json:"socialSignIn" yaml:"socialSignIn"`
+	// SocialSignInConnectorTargets are the social connectors' targets the
+	// sign-in page offers, in order (each a configured connector's).
+	SocialSignInConnectorTargets []string               `json:"socialSignInConnectorTargets" yaml:"socialSignInConnectorTargets"`
+	SingleSignOnEnabled          bool                   `json:"singleSignOnEnabled" yaml:"singleSignOnEnabled"`
+	PasswordPolicy               password.Policy        `json:"passwordPolicy" yaml:"passwordPolicy"`
+	UsernamePolicy               username.Policy        `json:"usernamePolicy" yaml:"usernamePolicy"`
+	MFA                          MFA                    `json:"mfa" yaml:"mfa"`
+	PasskeySignIn                PasskeySignIn          `json:"passkeySignIn" yaml:"passkeySignIn"`
+	CaptchaPolicy                CaptchaPolicy          `json:"captchaPolicy" yaml:"captchaPolicy"`
+	SentinelPolicy               SentinelPolicy         `json:"sentinelPolicy" yaml:"sentinelPolicy"`
+	VerificationCodePolicy       VerificationCodePolicy `json:"verificationCodePolicy" yaml:"verificationCodePolicy"`
+	EmailBlocklistPolicy         EmailBlocklistPolicy   `json:"emailBlocklistPolicy" yaml:"emailBlocklistPolicy"`
 	// ForgotPasswordMethods: nil allows every method (docs/experience.md, decision 11).
 	ForgotPasswordMethods []string           `json:"forgotPasswordMethods" yaml:"forgotPasswordMethods"`
 	PasswordExpiration    PasswordExpiration `json:"passwordExpiration" yaml:"passwordExpiration"`

@@ -6,11 +6,15 @@ import (
 	"strings"
 )
 
-// Connectors says which message connectors exist, for the rules that need
-// one to send codes.
+// Connectors says which connectors exist: message connectors, for the
+// rules that need one to send codes; the social connectors' targets and
+// whether any SSO connector is configured, for the keys that name them.
 type Connectors struct {
 	Email bool
 	SMS   bool
+	// SocialTargets are the social connectors' targets.
+	SocialTargets []string
+	SSO           bool
 }
 
 // ValidationError names the offending key path (rooted at signInExperience)
@@ -61,7 +65,7 @@ func (s SignInExperience) Problems(c Connectors) []error {
 	var out []error
 	for _, check := range []func(SignInExperience, Connectors) error{
 		validateSignInMode, validateSignUp, validateSignIn, validateMFA,
-		validateForgotPasswordMethods, validatePolicies,
+		validateForgotPasswordMethods, validatePolicies, validateFederated,
 	} {
 		if err := check(s, c); err != nil {
 			out = append(out, err)
@@ -257,6 +261,27 @@ func validateForgotPasswordMethods(s SignInExperience, c Connectors) error {
 		if method == "PhoneVerificationCode" && !c.SMS {
 			return invalid(path, "forgot_password_method_requires_connector", "needs an SMS connector (connectors.sms)")
 		}
+	}
+	return nil
+}
+
+// validateFederated checks the keys of social sign-in and SSO against the
+// configured connectors: each offered target is a social connector's, once;
+// SSO is on only with an SSO connector.
+func validateFederated(s SignInExperience, c Connectors) error {
+	seen := map[string]bool{}
+	for i, target := range s.SocialSignInConnectorTargets {
+		path := fmt.Sprintf("%s.socialSignInConnectorTargets[%d]", siePath, i)
+		if !slices.Contains(c.SocialTargets, target) {
+			return invalid(path, "enabled_connector_not_found", "%q is not the target of a social connector (connectors.social)", target)
+		}
+		if seen[target] {
+			return invalidValue(path, "%q is listed twice", target)
+		}
+		seen[target] = true
+	}
+	if s.SingleSignOnEnabled && !c.SSO {
+		return invalid(siePath+".singleSignOnEnabled", "enabled_connector_not_found", "needs an SSO connector (connectors.sso)")
 	}
 	return nil
 }

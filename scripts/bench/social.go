@@ -12,8 +12,9 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 
 	"github.com/authtrail/authtrail/api"
-	"github.com/authtrail/authtrail/api/experience/social"
+	"github.com/authtrail/authtrail/api/experience/federated"
 	"github.com/authtrail/authtrail/eventstore/embedded"
+	"github.com/authtrail/authtrail/workers/connectors"
 	"github.com/authtrail/authtrail/workers/connectors/oidc"
 )
 
@@ -53,7 +54,7 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 	connector := oidc.New(oidc.Config{Issuer: idp.Issuer(), ClientID: idp.ClientID, ClientSecret: idp.ClientSecret,
 		TokenAuth: oidc.TokenAuthPost, HTTPClient: &http.Client{Transport: transport}})
 	srv, ts, stop, err := r.server(ctx, "social", func(o *api.Options) {
-		o.SocialConnectors = []social.Connector{{ID: "google", Target: "google", Provider: connector}}
+		o.SocialConnectors = []federated.Connector{{ID: "google", Target: "google", Provider: connector}}
 		// The default sign-up asks for a username, which a provider does not give.
 		o.Experience.Settings.SocialSignIn.SkipRequiredIdentifiers = true
 	})
@@ -66,7 +67,7 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 		return "", err
 	}
 	stopWorkers, err := api.StartWorkers(ctx, nc, api.WorkerOptions{Store: r.store, Catalogue: srv.Catalogue(),
-		Log: r.options.Log, Social: srv.Social})
+		Log: r.options.Log, Connectors: srv.Connectors})
 	if err != nil {
 		return "", err
 	}
@@ -85,7 +86,7 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 		return clients[w].socialSignIn(ctx, browser, "SignIn", &verifies)
 	}
 	direct := func(ctx context.Context, w int) error {
-		raw, err := connector.AuthorizationURL(ctx, socialRedirect, "state", "nonce", benchVerifier)
+		raw, err := connector.AuthorizationURL(ctx, connectors.Authorization{RedirectURI: socialRedirect, State: "state", Nonce: "nonce", Verifier: benchVerifier})
 		if err != nil {
 			return err
 		}
@@ -94,7 +95,7 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 			return err
 		}
 		t := time.Now()
-		if _, err := connector.Exchange(ctx, back.Query().Get("code"), socialRedirect, benchVerifier, "nonce"); err != nil {
+		if _, err := connector.Exchange(ctx, connectors.Authorization{RedirectURI: socialRedirect, Verifier: benchVerifier, Nonce: "nonce"}, back.Query().Get("code")); err != nil {
 			return err
 		}
 		exchanges.since(t)

@@ -67,8 +67,8 @@ func TestSocialRefusals(t *testing.T) {
 		wantError(t, verify(c, "google", a.verificationID, map[string]any{"code": a.code}),
 			http.StatusBadRequest, "session.csrf_token_mismatch")
 		evs := events(t, srv, c)
-		if count(evs, evFailed) != 2 || count(evs, evCallback) != 0 || p.tokenCalls.Load() != 0 {
-			t.Fatalf("events %v, %d token calls: want 2 failures, no callback, no exchange", evs, p.tokenCalls.Load())
+		if count(evs, evFailed) != 2 || count(evs, evCallback) != 0 || p.TokenCalls.Load() != 0 {
+			t.Fatalf("events %v, %d token calls: want 2 failures, no callback, no exchange", evs, p.TokenCalls.Load())
 		}
 		if r := verify(c, "google", a.verificationID, a.callback()); r.Status != http.StatusOK {
 			t.Fatalf("verify with the right state after a wrong one: %d %s", r.Status, r.Body)
@@ -80,9 +80,9 @@ func TestSocialRefusals(t *testing.T) {
 		if r := verify(c, "google", a.verificationID, a.callback()); r.Status != http.StatusOK {
 			t.Fatalf("verify: %d %s", r.Status, r.Body)
 		}
-		calls := p.tokenCalls.Load()
+		calls := p.TokenCalls.Load()
 		wantError(t, verify(c, "google", a.verificationID, a.callback()), http.StatusBadRequest, "session.connector_validation_session_not_found")
-		if p.tokenCalls.Load() != calls {
+		if p.TokenCalls.Load() != calls {
 			t.Fatal("a second verify exchanged the code again")
 		}
 		if n := count(events(t, srv, c), evCallback); n != 1 {
@@ -131,7 +131,7 @@ func TestAHangingProviderEndsInATimeout(t *testing.T) {
 	c := srv.Client(t)
 	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
 	a := authorize(t, p, c, "google", "s", ann())
-	p.hang.Store(true)
+	p.Hang.Store(true)
 	began := time.Now()
 	wantError(t, verify(c, "google", a.verificationID, a.callback()), http.StatusBadRequest, "connector.general")
 	if took := time.Since(began); took > 3*time.Second {
@@ -155,7 +155,7 @@ func TestNoWorkerNoExchangeLater(t *testing.T) {
 	srv.StartWorkers(t)
 	time.Sleep(500 * time.Millisecond) // the worker reads the callback and passes it over
 	evs := events(t, srv, c)
-	if count(evs, evFailed) != 1 || count(evs, evExchange) != 0 || p.tokenCalls.Load() != 0 {
-		t.Fatalf("events %v, %d token calls: want one failure and no exchange", evs, p.tokenCalls.Load())
+	if count(evs, evFailed) != 1 || count(evs, evExchange) != 0 || p.TokenCalls.Load() != 0 {
+		t.Fatalf("events %v, %d token calls: want one failure and no exchange", evs, p.TokenCalls.Load())
 	}
 }

@@ -9,7 +9,8 @@ import (
 
 	"github.com/authtrail/authtrail/api/accounts"
 	"github.com/authtrail/authtrail/api/apitest"
-	"github.com/authtrail/authtrail/domain/user"
+	"github.com/authtrail/authtrail/api/experience/federated"
+	"github.com/authtrail/authtrail/workers/connectors/oidc"
 )
 
 // Event types the tests count.
@@ -143,15 +144,6 @@ func registerAnn(t *testing.T, srv *apitest.Server, p *provider) {
 	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
 }
 
-func loadUser(t *testing.T, srv *apitest.Server, id string) user.State {
-	t.Helper()
-	envs, _, err := srv.Store.Load(t.Context(), accounts.Subject(id))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return foldUser(t, envs)
-}
-
 // With socialSignIn.skipRequiredIdentifiers, a social registration needs
 // none of the sign-up identifiers: the user is created with the identity
 // only when the provider's email belongs to another user.
@@ -199,4 +191,35 @@ func TestProfileSocialLinksAnIdentityToTheSignedInUser(t *testing.T) {
 	}
 	wantError(t, bo.Do(http.MethodPost, "/api/experience/profile", map[string]any{"type": "social", "verificationId": again.verificationID}),
 		http.StatusUnprocessableEntity, "user.identity_already_in_use")
+}
+
+// A plain OAuth 2.0 connector: the identity comes from the user info
+// endpoint through userInfoMapping, over the same routes and worker.
+func TestOAuth2ConnectorSignsInByTheUserInfoEndpoint(t *testing.T) {
+	p := startProvider(t)
+	gitlike := federated.Connector{ID: "gitlike", Target: "gitlike", SyncProfile: true, Provider: oidc.New(oidc.Config{
+		ClientID: p.ClientID, ClientSecret: p.ClientSecret, TokenAuth: oidc.TokenAuthPost, Scopes: []string{"openid", "email", "profile"},
+		AuthorizationEndpoint: p.Addr() + mockoidc.AuthorizationEndpoint, TokenEndpoint: p.Addr() + mockoidc.TokenEndpoint,
+		UserinfoEndpoint: p.Addr() + mockoidc.UserinfoEndpoint,
+		Mapping:          oidc.Mapping{ID: "sub", Name: "preferred_username"}})}
+	srv := newServer(t, p, apitest.Options{SocialConnectors: []federated.Connector{gitlike}})
+	c := srv.Client(t)
+	c.Expect(http.MethodPut, "", map[string]any{"interactionEvent": "SignIn"}, http.StatusNoContent)
+	a := authorize(t, p, c, "gitlike", "s-o", &mockoidc.MockUser{Subject: "o-1", Email: "olga@example.com", PreferredUsername: "olga"})
+	if q := a.uri.Query(); q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" {
+		t.Fatalf("authorization URI %s: want PKCE S256 and a nonce", a.uri)
+	}
+	if r := verify(c, "gitlike", a.verificationID, a.callback()); r.Status != http.StatusOK {
+		t.Fatalf("verify: %d %s", r.Status, r.Body)
+	}
+	// The user info says nothing of verification: no one is related.
+	r := c.Do(http.MethodPost, "/api/experience/identification", map[string]any{"verificationId": a.verificationID})
+	wantError(t, r, http.StatusNotFound, "user.identity_not_exist")
+	c.Expect(http.MethodPut, "/interaction-event", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": a.verificationID}, http.StatusCreated)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	u := loadUser(t, srv, registeredUser(t, srv, c))
+	if u.PrimaryEmail != "olga@example.com" || u.Name != "olga" || len(u.Identities) != 1 || u.Identities[0].Target != "gitlike" || u.Identities[0].ID != "o-1" {
+		t.Fatalf("user %+v, want olga with the gitlike identity o-1", u)
+	}
 }

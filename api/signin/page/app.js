@@ -23,6 +23,10 @@ const messages = {
   "session.not_found": "Your session has expired. Please start again from the application.",
   "session.sso_enabled": "This email domain signs in with single sign-on.",
   "user.sign_in_method_not_enabled": "This sign-in method is not enabled.",
+  "session.csrf_token_mismatch": "The sign-in could not be confirmed. Please start again.",
+  "connector.authorization_failed": "The provider did not sign you in.",
+  "user.identity_already_in_use": "This account is already linked to another user.",
+  "user.email_already_in_use": "This email belongs to another account: sign in with it first.",
 };
 
 const $ = (id) => document.getElementById(id);
@@ -69,6 +73,80 @@ function ok(r, ...statuses) {
   if (statuses.includes(r.status)) return r.body;
   showError(r.body);
   return null;
+}
+
+// Federated sign-in (a social provider, the company's SSO): the browser
+// leaves for the provider, which sends it back to this page with the
+// answer; what verify needs in between waits in sessionStorage.
+const pendingKey = "authtrail.federated";
+let offers = { social: [], sso: false };
+
+function randomState() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+async function federated(kind, connectorId) {
+  clearError();
+  const state = randomState();
+  const redirectUri = window.location.origin + window.location.pathname;
+  const body = ok(await api("POST", `/verification/${kind}/${connectorId}/authorization-uri`, { state, redirectUri }), 200);
+  if (!body) return;
+  sessionStorage.setItem(pendingKey, JSON.stringify({ kind, connectorId, state, verificationId: body.verificationId }));
+  window.location.assign(body.authorizationUri);
+}
+
+// resume finishes a federated sign-in the provider sent the browser back
+// from: verify, then identify, registering a first-time user.
+async function resume() {
+  const pending = JSON.parse(sessionStorage.getItem(pendingKey) || "null");
+  const q = new URLSearchParams(window.location.search);
+  if (!pending || !q.has("state")) return false;
+  sessionStorage.removeItem(pendingKey);
+  history.replaceState(null, "", window.location.pathname); // the code leaves the address bar
+  const connectorData = { state: q.get("state") };
+  for (const key of ["code", "error"]) if (q.has(key)) connectorData[key] = q.get(key);
+  show("identify");
+  const verified = await api("POST", `/verification/${pending.kind}/${pending.connectorId}/verify`,
+    { verificationId: pending.verificationId, connectorData });
+  if (!ok(verified, 200)) return true;
+  const body = { verificationId: pending.verificationId };
+  let r = await api("POST", "/identification", body);
+  if (r.status === 404 && (r.body.code === "user.identity_not_exist" || r.body.code === "user.sso_identity_not_exist")) {
+    if (!ok(await api("PUT", "/interaction-event", { interactionEvent: "Register" }), 204)) return true;
+    r = await api("POST", "/identification", body);
+  }
+  if (ok(r, 201, 204)) await submit();
+  return true;
+}
+
+function targetName(target) {
+  return target.charAt(0).toUpperCase() + target.slice(1);
+}
+
+function showOffers() {
+  const box = $("social");
+  box.replaceChildren();
+  for (const c of offers.social) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.id = "social-" + c.id;
+    b.textContent = "Continue with " + targetName(c.target);
+    b.addEventListener("click", (e) => {
+      e.preventDefault();
+      federated("social", c.id).catch((err) => showError({ message: String(err) }));
+    });
+    box.append(b);
+  }
+  box.hidden = offers.social.length === 0;
+}
+
+// ssoConnector is the SSO connector an email must sign in with, or "".
+async function ssoConnector(id) {
+  if (!offers.sso || id.type !== "email") return "";
+  const r = await api("GET", "/sso-connectors?email=" + encodeURIComponent(id.value));
+  return r.status === 200 && r.body.connectorIds.length > 0 ? r.body.connectorIds[0] : "";
 }
 
 function identifierOf(text) {
@@ -199,6 +277,10 @@ function on(id, event, fn) {
 }
 
 async function start() {
+  const o = await fetch("/sign-in/offers.json", { credentials: "same-origin" }).then((r) => r.json()).catch(() => null);
+  if (o) offers = o;
+  showOffers();
+  if (await resume()) return;
   const current = await api("GET", "/interaction");
   if (current.status !== 200) {
     if (!ok(await api("PUT", "", { interactionEvent: "SignIn" }), 204)) return;
@@ -213,6 +295,8 @@ async function start() {
 on("identify", "submit", async () => {
   clearError();
   identifier = identifierOf($("identifier").value);
+  const sso = await ssoConnector(identifier);
+  if (sso) return federated("sso", sso);
   const r = await api("POST", "/verification/password", { identifier, password: $("password").value });
   const body = ok(r, 200);
   if (body) await identify(body.verificationId);

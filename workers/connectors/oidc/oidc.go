@@ -47,7 +47,7 @@ type Config struct {
 	HTTPClient *http.Client
 }
 
-// Mapping names, per field of UserInfo, the provider's user info key.
+// Mapping names, per field of connectors.UserInfo, the provider's user info key.
 type Mapping struct {
 	ID, Email, EmailVerified, Name, Avatar string
 }
@@ -65,19 +65,6 @@ func (m Mapping) withDefaults() Mapping {
 	return Mapping{ID: pick(m.ID, DefaultMapping.ID), Email: pick(m.Email, DefaultMapping.Email),
 		EmailVerified: pick(m.EmailVerified, DefaultMapping.EmailVerified),
 		Name:          pick(m.Name, DefaultMapping.Name), Avatar: pick(m.Avatar, DefaultMapping.Avatar)}
-}
-
-// UserInfo is who the provider says signed in.
-type UserInfo struct {
-	ID            string `json:"id"`
-	Email         string `json:"email,omitempty"`
-	EmailVerified bool   `json:"emailVerified,omitempty"`
-	Phone         string `json:"phone,omitempty"`
-	PhoneVerified bool   `json:"phoneVerified,omitempty"`
-	Name          string `json:"name,omitempty"`
-	Avatar        string `json:"avatar,omitempty"`
-	// Issuer is the ID token's issuer (OIDC only).
-	Issuer string `json:"issuer,omitempty"`
 }
 
 // Connector talks to one provider. Discovery runs on first use and is
@@ -155,40 +142,41 @@ func (c *Connector) oauth2Config(ctx context.Context, redirectURI string) (*oaut
 }
 
 // AuthorizationURL is where the browser goes to sign in at the provider:
-// the code flow with state, PKCE S256 from verifier, and nonce.
-func (c *Connector) AuthorizationURL(ctx context.Context, redirectURI, state, nonce, verifier string) (string, error) {
-	conf, _, err := c.oauth2Config(ctx, redirectURI)
+// the code flow with a's state, PKCE S256 from its verifier, and its nonce.
+func (c *Connector) AuthorizationURL(ctx context.Context, a connectors.Authorization) (string, error) {
+	conf, _, err := c.oauth2Config(ctx, a.RedirectURI)
 	if err != nil {
 		return "", err
 	}
-	return conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce)), nil
+	return conf.AuthCodeURL(a.State, oauth2.S256ChallengeOption(a.Verifier), oauth2.SetAuthURLParam("nonce", a.Nonce)), nil
 }
 
-// Exchange trades the code for the user's identity. redirectURI, verifier
-// and nonce are those of the authorization.
-func (c *Connector) Exchange(ctx context.Context, code, redirectURI, verifier, nonce string) (UserInfo, error) {
-	conf, p, err := c.oauth2Config(ctx, redirectURI)
+// Exchange trades the code the provider sent back for the user's
+// identity, against the authorization a (redirect URI, verifier, nonce).
+func (c *Connector) Exchange(ctx context.Context, a connectors.Authorization, code string) (connectors.UserInfo, error) {
+	verifier, nonce := a.Verifier, a.Nonce
+	conf, p, err := c.oauth2Config(ctx, a.RedirectURI)
 	if err != nil {
-		return UserInfo{}, err
+		return connectors.UserInfo{}, err
 	}
 	ctx = c.context(ctx)
 	tok, err := conf.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
-		return UserInfo{}, callError("token", err)
+		return connectors.UserInfo{}, callError("token", err)
 	}
 	if p == nil {
 		return c.oauth2UserInfo(ctx, conf, tok)
 	}
 	raw, _ := tok.Extra("id_token").(string)
 	if raw == "" {
-		return UserInfo{}, idTokenError("the token response has no id_token")
+		return connectors.UserInfo{}, idTokenError("the token response has no id_token")
 	}
 	idToken, err := p.Verifier(&gooidc.Config{ClientID: c.cfg.ClientID}).Verify(ctx, raw)
 	if err != nil {
-		return UserInfo{}, idTokenError("%v", err)
+		return connectors.UserInfo{}, idTokenError("%v", err)
 	}
 	if subtle.ConstantTimeCompare([]byte(idToken.Nonce), []byte(nonce)) != 1 {
-		return UserInfo{}, idTokenError("the ID token's nonce is not the authorization's")
+		return connectors.UserInfo{}, idTokenError("the ID token's nonce is not the authorization's")
 	}
 	var claims struct {
 		Email         string `json:"email"`
@@ -199,45 +187,45 @@ func (c *Connector) Exchange(ctx context.Context, code, redirectURI, verifier, n
 		Picture       string `json:"picture"`
 	}
 	if err := idToken.Claims(&claims); err != nil {
-		return UserInfo{}, idTokenError("claims: %v", err)
+		return connectors.UserInfo{}, idTokenError("claims: %v", err)
 	}
-	return UserInfo{ID: idToken.Subject, Issuer: idToken.Issuer, Email: claims.Email, EmailVerified: isTrue(claims.EmailVerified),
+	return connectors.UserInfo{ID: idToken.Subject, Issuer: idToken.Issuer, Email: claims.Email, EmailVerified: isTrue(claims.EmailVerified),
 		Phone: claims.Phone, PhoneVerified: isTrue(claims.PhoneVerified), Name: claims.Name, Avatar: claims.Picture}, nil
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
 // oauth2UserInfo reads the user info endpoint through the mapping.
-func (c *Connector) oauth2UserInfo(ctx context.Context, conf *oauth2.Config, tok *oauth2.Token) (UserInfo, error) {
+func (c *Connector) oauth2UserInfo(ctx context.Context, conf *oauth2.Config, tok *oauth2.Token) (connectors.UserInfo, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.cfg.UserinfoEndpoint, nil)
 	if err != nil {
-		return UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidConfig, Permanent: true, Err: err}
+		return connectors.UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidConfig, Permanent: true, Err: err}
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := conf.Client(ctx, tok).Do(req)
 	if err != nil {
-		return UserInfo{}, callError("userinfo", err)
+		return connectors.UserInfo{}, callError("userinfo", err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return UserInfo{}, callError("userinfo", err)
+		return connectors.UserInfo{}, callError("userinfo", err)
 	}
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return UserInfo{}, &connectors.Error{Code: CodeInvalidAccessToken, Permanent: true, Err: fmt.Errorf("userinfo: %s", resp.Status)}
+		return connectors.UserInfo{}, &connectors.Error{Code: CodeInvalidAccessToken, Permanent: true, Err: fmt.Errorf("userinfo: %s", resp.Status)}
 	case resp.StatusCode != http.StatusOK:
-		return UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidResponse, Err: fmt.Errorf("userinfo: %s", resp.Status)}
+		return connectors.UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidResponse, Err: fmt.Errorf("userinfo: %s", resp.Status)}
 	}
 	var fields map[string]any
 	if err := json.Unmarshal(body, &fields); err != nil {
-		return UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidResponse, Permanent: true, Err: fmt.Errorf("userinfo: %v", err)}
+		return connectors.UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidResponse, Permanent: true, Err: fmt.Errorf("userinfo: %v", err)}
 	}
 	m := c.cfg.Mapping
-	info := UserInfo{ID: field(fields, m.ID), Email: field(fields, m.Email), Name: field(fields, m.Name), Avatar: field(fields, m.Avatar)}
+	info := connectors.UserInfo{ID: field(fields, m.ID), Email: field(fields, m.Email), Name: field(fields, m.Name), Avatar: field(fields, m.Avatar)}
 	info.EmailVerified = field(fields, m.EmailVerified) == "true"
 	if info.ID == "" {
-		return UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidResponse, Permanent: true,
+		return connectors.UserInfo{}, &connectors.Error{Code: connectors.CodeInvalidResponse, Permanent: true,
 			Err: fmt.Errorf("userinfo: no %q in the provider's answer", m.ID)}
 	}
 	return info, nil

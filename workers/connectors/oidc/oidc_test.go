@@ -148,7 +148,7 @@ func codeOf(err error) string {
 func TestAuthorizationUsesPKCEAndNonce(t *testing.T) {
 	p := startIDP(t)
 	c := connectorOf(p)
-	raw, err := c.AuthorizationURL(context.Background(), "http://app/cb", "st", nonce, verifier)
+	raw, err := c.AuthorizationURL(context.Background(), connectors.Authorization{RedirectURI: "http://app/cb", State: "st", Nonce: nonce, Verifier: verifier})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestAuthorizationUsesPKCEAndNonce(t *testing.T) {
 		t.Fatalf("authorization URL %s", raw)
 	}
 	p.token = tokens(sign(t, p.key, claims(p)))
-	info, err := c.Exchange(context.Background(), "code", "http://app/cb", verifier, nonce)
+	info, err := c.Exchange(context.Background(), connectors.Authorization{RedirectURI: "http://app/cb", Verifier: verifier, Nonce: nonce}, "code")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,7 @@ func TestExchangeRefusals(t *testing.T) {
 			p.mu.Lock()
 			p.token = tc.token
 			p.mu.Unlock()
-			_, err := c.Exchange(context.Background(), "c0de", "http://app/cb", verifier, nonce)
+			_, err := c.Exchange(context.Background(), connectors.Authorization{RedirectURI: "http://app/cb", Verifier: verifier, Nonce: nonce}, "c0de")
 			if codeOf(err) != tc.code {
 				t.Fatalf("err %v (code %q), want %s", err, codeOf(err), tc.code)
 			}
@@ -242,20 +242,20 @@ func TestOAuth2UserInfoMapping(t *testing.T) {
 			}
 			return http.StatusOK, map[string]any{"user_id": 42, "mail": "bo@example.com", "email_verified": true, "name": "Bo"}
 		}
-		info, err := c.Exchange(context.Background(), "c", "http://app/cb", verifier, "")
+		info, err := c.Exchange(context.Background(), connectors.Authorization{RedirectURI: "http://app/cb", Verifier: verifier, Nonce: ""}, "c")
 		if err != nil || info.ID != "42" || info.Email != "bo@example.com" || !info.EmailVerified || info.Name != "Bo" {
 			t.Fatalf("info %+v, err %v", info, err)
 		}
 	})
 	t.Run("no id", func(t *testing.T) {
 		p.userinfo = func(*http.Request) (int, any) { return http.StatusOK, map[string]any{"mail": "bo@example.com"} }
-		if _, err := c.Exchange(context.Background(), "c", "http://app/cb", verifier, ""); codeOf(err) != connectors.CodeInvalidResponse {
+		if _, err := c.Exchange(context.Background(), connectors.Authorization{RedirectURI: "http://app/cb", Verifier: verifier, Nonce: ""}, "c"); codeOf(err) != connectors.CodeInvalidResponse {
 			t.Fatalf("err %v, want %s", err, connectors.CodeInvalidResponse)
 		}
 	})
 	t.Run("token refused", func(t *testing.T) {
 		p.userinfo = func(*http.Request) (int, any) { return http.StatusUnauthorized, map[string]any{} }
-		if _, err := c.Exchange(context.Background(), "c", "http://app/cb", verifier, ""); codeOf(err) != oidc.CodeInvalidAccessToken {
+		if _, err := c.Exchange(context.Background(), connectors.Authorization{RedirectURI: "http://app/cb", Verifier: verifier, Nonce: ""}, "c"); codeOf(err) != oidc.CodeInvalidAccessToken {
 			t.Fatalf("err %v, want %s", err, oidc.CodeInvalidAccessToken)
 		}
 	})

@@ -1,4 +1,4 @@
-package social
+package federated
 
 import (
 	"crypto/sha256"
@@ -18,15 +18,22 @@ func stateDigest(state string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
-// Callback is what verify read of connectorData: the provider's code (or
-// its error) and the state it echoed, with the code sealed for the log.
+// Callback is what verify read of connectorData: the provider's answer (an
+// OAuth code, or a SAML response with its RelayState) or its error, and
+// the state it echoed, with the answer sealed for the log.
 type Callback struct {
 	ID    string
 	State string
-	// Error is the provider's refusal (error=access_denied…); Code is
-	// then empty.
-	Error  string
-	Sealed user.Sealed
+	// RelayState came with a SAML response posted to verify itself: it
+	// binds the response to the record in place of the state.
+	RelayState string
+	// Error is the provider's refusal (error=access_denied…).
+	Error string
+	// Answered: connectorData carried a code or a SAML response (Sealed);
+	// else verify takes the response the assertion consumer service
+	// recorded.
+	Answered bool
+	Sealed   user.Sealed
 }
 
 // Receipt is what a verify commits: the consumed authorization (kept
@@ -35,37 +42,54 @@ type Receipt struct {
 	Kept    []domain.Event
 	Failure domain.Event
 	Err     error
+	// CallbackID is the callback the worker will answer.
+	CallbackID string
 }
 
-// receive decides a verify on the Social record verificationID of
-// connector (docs/experience.md, Social sign-in): the record must be the
-// connector's and pending; the state must be the authorization's, else the
-// refusal leaves the authorization pending (the user may retry from the
-// browser that started it); a provider error consumes it.
-func receive(s interaction.State, connectorID, verificationID string, cb Callback, deadline time.Time) Receipt {
-	rec, ok := interaction.RecordOf[Record](s, verificationID)
+// receive decides a verify on the record verificationID of connector
+// (docs/experience.md, Social sign-in and Enterprise SSO): the record must
+// be the connector's and pending; the state (or a posted response's
+// RelayState) must be the authorization's, else the refusal leaves the
+// authorization pending (the user may retry from the browser that started
+// it); a provider error consumes it.
+func (k *Kind) receive(s interaction.State, connectorID, verificationID string, cb Callback, deadline time.Time) Receipt {
+	rec, ok := k.record(s, verificationID)
 	if !ok || rec.ConnectorID != connectorID {
 		return Receipt{Err: domain.E("session.verification_session_not_found")}
 	}
 	if rec.Session == nil {
 		return Receipt{Err: domain.E("session.connector_validation_session_not_found")}
 	}
-	if subtle.ConstantTimeCompare([]byte(stateDigest(cb.State)), []byte(rec.Session.StateDigest)) != 1 {
-		err := domain.E("session.csrf_token_mismatch")
+	refuse := func(err *domain.Error, callback, reason string) Receipt {
+		return Receipt{Err: err, Failure: &VerificationFailed{kind: k, VerificationID: verificationID, CallbackID: callback, Code: err.Code, Reason: reason}}
+	}
+	switch {
+	case cb.RelayState != "":
+		if rec.Session.RelayState == "" || subtle.ConstantTimeCompare([]byte(cb.RelayState), []byte(rec.Session.RelayState)) != 1 {
+			return refuse(domain.E("session.csrf_token_mismatch"), "", "relay_state_mismatch")
+		}
+	case subtle.ConstantTimeCompare([]byte(stateDigest(cb.State)), []byte(rec.Session.StateDigest)) != 1:
 		reason := "state_mismatch"
 		if cb.State == "" {
 			reason = "state_missing"
 		}
-		return Receipt{Err: err, Failure: &VerificationFailed{VerificationID: verificationID, Code: err.Code, Reason: reason}}
+		return refuse(domain.E("session.csrf_token_mismatch"), "", reason)
 	}
-	received := &CallbackReceived{VerificationID: verificationID, CallbackID: cb.ID, ConnectorID: connectorID,
+	if !cb.Answered && cb.Error == "" {
+		if rec.Response == nil {
+			return refuse(domain.E("connector.authorization_failed"), "", "no SAML response was received for this authorization")
+		}
+		cb.ID, cb.Sealed = rec.Response.ID, rec.Response.Sealed
+	}
+	received := &CallbackReceived{kind: k, VerificationID: verificationID, CallbackID: cb.ID, ConnectorID: connectorID,
 		Code: cb.Sealed, RedirectURI: rec.Session.RedirectURI, Secrets: rec.Session.Secrets, Deadline: deadline}
 	if cb.Error != "" {
 		err := domain.E("connector.authorization_failed")
-		return Receipt{Kept: []domain.Event{received}, Err: err,
-			Failure: &VerificationFailed{VerificationID: verificationID, CallbackID: cb.ID, Code: err.Code, Reason: "provider: " + cb.Error}}
+		out := refuse(err, cb.ID, "provider: "+cb.Error)
+		out.Kept = []domain.Event{received}
+		return out
 	}
-	return Receipt{Kept: []domain.Event{received}}
+	return Receipt{Kept: []domain.Event{received}, CallbackID: cb.ID}
 }
 
 // Outcome is what the log says of a callback: pending (nil Err, !Done),
@@ -99,7 +123,7 @@ func outcomeOf(events []domain.Event, callback string) Outcome {
 	return out
 }
 
-// outcomeErrors are the refusals a social verification records, by code.
+// outcomeErrors are the refusals a federated verification records, by code.
 var outcomeErrors = func() map[string]*domain.Error {
 	out := map[string]*domain.Error{}
 	for _, e := range []*domain.Error{
