@@ -193,7 +193,7 @@ func New(ctx context.Context, store *eventstore.Store, o Options) (*Server, erro
 	srv := NewServer(exp, o.Log, schemas, auth, guarded{usersAPI, auth.Require(onelogin.ScopeManageUsers, onelogin.ScopeManageAll)}, mfaAPI, adminAPI, provider, signin.New(signInOffers(o)))
 	srv.ReadModels = readModels
 	for _, m := range methods {
-		if c, ok := m.(ConnectorMethod); ok {
+		if c, ok := m.(ConnectorMethod); ok && c.Configured() {
 			srv.Connectors = append(srv.Connectors, c)
 		}
 	}
@@ -239,6 +239,8 @@ type ConnectorMethod interface {
 	// Timeout bounds a provider call (the worker's handler timeout must
 	// outlast it).
 	Timeout() time.Duration
+	// Configured: the method has connectors, so its worker runs.
+	Configured() bool
 }
 
 // signInOffers are the sign-in page's social buttons (by

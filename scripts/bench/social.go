@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/authtrail/authtrail/api"
 	"github.com/authtrail/authtrail/api/experience/federated"
+	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/eventstore/embedded"
 	"github.com/authtrail/authtrail/workers/connectors"
 	"github.com/authtrail/authtrail/workers/connectors/oidc"
@@ -24,6 +26,21 @@ const socialRedirect = "http://localhost:3000/callback/google"
 type latencies struct {
 	mu  sync.Mutex
 	all []time.Duration
+	// spans are the calls' start and end by a key (verify's record id),
+	// to set beside the log's times.
+	spans map[string][2]time.Time
+}
+
+// span records a call of key from t to now.
+func (l *latencies) span(key string, t time.Time) {
+	now := time.Now()
+	l.mu.Lock()
+	l.all = append(l.all, now.Sub(t))
+	if l.spans == nil {
+		l.spans = map[string][2]time.Time{}
+	}
+	l.spans[key] = [2]time.Time{t, now}
+	l.mu.Unlock()
 }
 
 func (l *latencies) since(t time.Time) {
@@ -108,6 +125,15 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 	}
 	ratios := roundRatios(perRound, 0, 1)
 	v, x := verifies.result(), exchanges.result()
+	parts, err := verifyLegs(ctx, r, &verifies)
+	if err != nil {
+		return "", err
+	}
+	legs := "  verify's legs (the stream's times beside the client's):\n"
+	for i, name := range []string{"request to the callback stored", "callback to the worker's start", "start to the outcome stored", "outcome to the answer"} {
+		l := parts[i].result()
+		legs += fmt.Sprintf("    %-31s p50 %-9v p99 %v\n", name, l.percentile(0.5).Round(10*time.Microsecond), l.percentile(0.99).Round(10*time.Microsecond))
+	}
 	return fmt.Sprintf("social sign-ins at %d concurrent clients (authorization-uri, the provider's authorize, verify through the "+
 		"connector worker, identification, submit; %d rounds of %v each, order rotating):\n"+
 		"  social sign-ins         %s\n  provider calls directly %s\n"+
@@ -117,7 +143,7 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 		all[0].perSecond()/all[1].perSecond(), median(ratios), middleHalf(ratios),
 		v.percentile(0.5).Round(10*time.Microsecond), v.percentile(0.99).Round(10*time.Microsecond),
 		x.percentile(0.5).Round(10*time.Microsecond), x.percentile(0.99).Round(10*time.Microsecond),
-		v.percentile(0.99) <= x.percentile(0.99)+20*time.Millisecond), nil
+		v.percentile(0.99) <= x.percentile(0.99)+20*time.Millisecond) + legs, nil
 }
 
 // startProvider starts mockoidc on loopback, one request at a time: its
@@ -176,7 +202,7 @@ func (c *client) socialSignIn(ctx context.Context, browser *http.Client, event s
 				"connectorData":  map[string]string{"code": back.Query().Get("code"), "state": back.Query().Get("state")},
 			}, 200, nil)
 			if err == nil && l != nil {
-				l.since(t)
+				l.span(auth.VerificationID, t)
 			}
 			return err
 		},
@@ -204,4 +230,63 @@ func providerRedirect(ctx context.Context, browser *http.Client, authorizationUR
 		return nil, fmt.Errorf("provider authorize: %d %v", resp.StatusCode, err)
 	}
 	return loc, nil
+}
+
+// verifyLegs reads from the log where verify's time went, by the times the
+// stream stored the events (the rig's clock stands still) beside the
+// client's: the request until the callback is stored (the API's decision
+// and commit), the callback until the worker's start is stored (the
+// consumer's hop and the start's commit), the start until the outcome is
+// stored (the exchange and its commit), the outcome until the answer (the
+// wake-up and the reply).
+func verifyLegs(ctx context.Context, r *rig, verifies *latencies) (legs [4]*latencies, err error) {
+	for i := range legs {
+		legs[i] = &latencies{}
+	}
+	callbacks, starts := map[string]time.Time{}, map[string]time.Time{}
+	records := map[string]string{} // callback id -> record id
+	stream, err := r.store.JetStream().Stream(ctx, eventstore.DefaultStream)
+	if err != nil {
+		return legs, err
+	}
+	err = r.store.Scan(ctx, func(e eventstore.Envelope) error {
+		var ids struct {
+			CallbackID     string `json:"callbackId"`
+			VerificationID string `json:"verificationId"`
+		}
+		switch e.Type {
+		case "interaction.social.callback_received", "interaction.social.exchange_started", "interaction.social.verified":
+			if err := json.Unmarshal(e.Data, &ids); err != nil {
+				return err
+			}
+		default:
+			return nil
+		}
+		msg, err := stream.GetMsg(ctx, e.Seq)
+		if err != nil {
+			return err
+		}
+		stored := msg.Time
+		switch e.Type {
+		case "interaction.social.callback_received":
+			callbacks[ids.CallbackID], records[ids.CallbackID] = stored, ids.VerificationID
+			if span, ok := verifies.spans[ids.VerificationID]; ok {
+				legs[0].all = append(legs[0].all, stored.Sub(span[0]))
+			}
+		case "interaction.social.exchange_started":
+			if t, ok := callbacks[ids.CallbackID]; ok {
+				legs[1].all = append(legs[1].all, stored.Sub(t))
+			}
+			starts[ids.CallbackID] = stored
+		default:
+			if t, ok := starts[ids.CallbackID]; ok {
+				legs[2].all = append(legs[2].all, stored.Sub(t))
+			}
+			if span, ok := verifies.spans[records[ids.CallbackID]]; ok {
+				legs[3].all = append(legs[3].all, span[1].Sub(stored))
+			}
+		}
+		return nil
+	})
+	return legs, err
 }

@@ -3,6 +3,7 @@ package federated
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,12 +29,18 @@ func (f *Flow) outcome(ctx context.Context, subject, callback string) (Outcome, 
 // worker to record that the provider did not answer in time.
 const grace = 500 * time.Millisecond
 
-// await waits for the outcome of callback: woken by every event on the
-// interaction's subject (a core subscription sees each append), and
-// reading the log then. With no outcome by the deadline it records the
-// refusal itself, so the trail says the request gave up.
+// outcomeSubject is where the worker says an interaction's outcome is
+// stored: a core NATS subject outside every stream.
+func outcomeSubject(interactionSubject string) string {
+	return "_authtrail.connector_outcomes." + strings.TrimPrefix(interactionSubject, eventstore.SubjectPrefix+".")
+}
+
+// await waits for the outcome of callback: woken by the worker once it
+// stored one (outcomeSubject), and reading the log then, else every
+// pollInterval. With no outcome by the deadline it records the refusal
+// itself, so the trail says the request gave up.
 func (f *Flow) await(ctx context.Context, meta eventstore.Metadata, subject, verificationID, callback string) error {
-	sub, err := f.d.Store.JetStream().Conn().SubscribeSync(subject)
+	sub, err := f.d.Store.JetStream().Conn().SubscribeSync(outcomeSubject(subject))
 	if err != nil {
 		return err
 	}
@@ -54,40 +61,19 @@ func (f *Flow) await(ctx context.Context, meta eventstore.Metadata, subject, ver
 		if wait <= 0 {
 			return f.giveUp(ctx, meta, subject, verificationID, callback)
 		}
-		msg, err := sub.NextMsgWithContext(ctxWithin(ctx, min(wait, 250*time.Millisecond)))
+		msg, err := sub.NextMsgWithContext(ctxWithin(ctx, min(wait, pollInterval)))
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, nats.ErrTimeout) {
 			return err
 		}
-		if msg != nil && f.isOutcome(msg.Header.Get(eventstore.HeaderType)) {
-			// A core subscriber may see the append before the stream
-			// stored it: read again shortly rather than at the next wake.
-			if err := f.settle(ctx, subject, callback); err != nil {
-				return err
-			}
+		if msg != nil && string(msg.Data) == callback {
+			return nil // stored, and the callback's (recorder.notify)
 		}
 	}
 }
 
-func (f *Flow) isOutcome(eventType string) bool {
-	return eventType == (Verified{kind: f.kind}).EventType() || eventType == (VerificationFailed{kind: f.kind}).EventType()
-}
-
-// settle reads the log a few times over some milliseconds, until the
-// outcome is stored.
-func (f *Flow) settle(ctx context.Context, subject, callback string) error {
-	for wait := time.Millisecond; wait <= 32*time.Millisecond; wait *= 2 {
-		out, err := f.outcome(ctx, subject, callback)
-		if err != nil || out.Done {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
-		}
-	}
-	return nil
-}
+// pollInterval is how often a waiting request reads the log without a
+// wake-up (one lost, or an outcome another process recorded).
+const pollInterval = 250 * time.Millisecond
 
 func ctxWithin(ctx context.Context, d time.Duration) context.Context {
 	c, cancel := context.WithTimeout(ctx, d)

@@ -79,6 +79,10 @@ func (f *Flow) Mount(h *experience.Handler) { f.h = h }
 // Timeout bounds a provider call and verify's wait for its outcome.
 func (f *Flow) Timeout() time.Duration { return f.d.Timeout }
 
+// Configured reports whether the flow has a connector: without one its
+// worker has nothing to do and is not started.
+func (f *Flow) Configured() bool { return len(f.connectors) > 0 }
+
 // Connector is the configured connector id.
 func (f *Flow) Connector(id string) (Connector, bool) {
 	c, ok := f.connectors[id]

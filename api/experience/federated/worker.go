@@ -56,7 +56,7 @@ func (w *Worker) Handle(msg *message.Message) error {
 	ctx := msg.Context()
 	meta := eventstore.Metadata{Actor: "worker:" + w.f.kind.WorkerName,
 		CorrelationID: msg.Metadata.Get(eventstore.HeaderCorrelationID), CausationID: msg.UUID}
-	rec := recorder{w: w, subject: env.Subject, meta: meta, cb: cb, msgID: msg.UUID}
+	rec := &recorder{w: w, subject: env.Subject, meta: meta, cb: cb, msgID: msg.UUID, seq: env.Seq, version: env.AggVersion}
 	if started, err := rec.start(ctx); err != nil || !started {
 		return err
 	}
@@ -114,13 +114,42 @@ type recorder struct {
 	meta    eventstore.Metadata
 	cb      CallbackReceived
 	msgID   string
+	// seq and version are the interaction's last event as the recorder
+	// knows it: the callback, then its own start.
+	seq, version uint64
+}
+
+// appendNext appends ev right after the event the recorder knows is the
+// interaction's last, without reading the interaction: nothing can have
+// been decided on this callback since. false when the interaction moved
+// on (a conflict): the caller reads it and decides.
+func (r *recorder) appendNext(ctx context.Context, id string, ev domain.Event) (bool, error) {
+	meta := r.meta
+	meta.Time = r.w.f.h.Clock().Now()
+	envs, err := r.w.f.d.Store.Append(ctx, meta, eventstore.Write{Subject: r.subject, ExpectedSeq: r.seq, Version: r.version,
+		Events: []eventstore.Pending{{ID: id, Event: ev}}})
+	if errors.Is(err, eventstore.ErrConflict) || err == nil && len(envs) != 1 {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	r.seq, r.version = envs[0].Seq, envs[0].AggVersion
+	return true, nil
 }
 
 // start records the exchange's start, in one read of the interaction:
 // false when an outcome came first (the API gave up waiting), or when an
 // earlier start has none (the worker stopped mid-call: recorded as
 // interrupted, never exchanged again).
-func (r recorder) start(ctx context.Context) (bool, error) {
+func (r *recorder) start(ctx context.Context) (bool, error) {
+	// Most often the callback is still the last event: the start follows
+	// it unread. Its id is fresh, not the message's: a redelivered
+	// callback must conflict here, not pass as a duplicate of the start
+	// of a worker that stopped mid-call.
+	if ok, err := r.appendNext(ctx, "", &ExchangeStarted{kind: r.w.f.kind, VerificationID: r.cb.VerificationID, CallbackID: r.cb.CallbackID}); err != nil || ok {
+		return ok, err
+	}
 	started := false
 	err := r.append(ctx, func(tx *eventstore.Tx, out Outcome) error {
 		if out.Started {
@@ -136,16 +165,39 @@ func (r recorder) start(ctx context.Context) (bool, error) {
 	return started, err
 }
 
-func (r recorder) verified(ctx context.Context, info connectors.UserInfo) error {
+func (r *recorder) verified(ctx context.Context, info connectors.UserInfo) error {
+	// After its own start, unread; the read path when anything came
+	// between (the request gave up waiting, say).
+	ok, err := r.appendNext(ctx, r.msgID+"-outcome", &Verified{kind: r.w.f.kind, VerificationID: r.cb.VerificationID,
+		CallbackID: r.cb.CallbackID, Info: info})
+	if ok {
+		// Nothing came between the start and this outcome: it is the
+		// callback's, and the wake-up may say so.
+		r.notify(r.cb.CallbackID)
+	}
+	if err != nil || ok {
+		return err
+	}
+	defer r.notify("")
 	return r.append(ctx, func(tx *eventstore.Tx, _ Outcome) error {
 		tx.AppendWithID(r.subject, r.msgID+"-outcome", &Verified{kind: r.w.f.kind, VerificationID: r.cb.VerificationID, CallbackID: r.cb.CallbackID, Info: info})
 		return nil
 	})
 }
 
+// notify wakes the request waiting on the interaction once an outcome is
+// stored (the append was acknowledged), naming the callback verified when
+// the worker knows its outcome is the log's (verified is the callback's
+// id): the request then answers without reading the log; else it reads
+// it, and it polls when a wake-up is lost.
+func (r *recorder) notify(verified string) {
+	_ = r.w.f.d.Store.JetStream().Conn().Publish(outcomeSubject(r.subject), []byte(verified))
+}
+
 // fail records a refused exchange; the commit rule wants it committed as
 // the refusal it is.
-func (r recorder) fail(ctx context.Context, refusal *domain.Error, reason string) error {
+func (r *recorder) fail(ctx context.Context, refusal *domain.Error, reason string) error {
+	defer r.notify("")
 	err := r.append(ctx, func(tx *eventstore.Tx, _ Outcome) error { return r.failure(tx, refusal, reason) })
 	if _, refused := domain.AsError(err); refused {
 		return nil
@@ -154,7 +206,7 @@ func (r recorder) fail(ctx context.Context, refusal *domain.Error, reason string
 }
 
 // failure queues the refused exchange's event and returns the refusal.
-func (r recorder) failure(tx *eventstore.Tx, refusal *domain.Error, reason string) error {
+func (r *recorder) failure(tx *eventstore.Tx, refusal *domain.Error, reason string) error {
 	tx.Failure(r.subject, &VerificationFailed{kind: r.w.f.kind, VerificationID: r.cb.VerificationID, CallbackID: r.cb.CallbackID,
 		Code: refusal.Code, Reason: reason})
 	return refusal
@@ -162,7 +214,7 @@ func (r recorder) failure(tx *eventstore.Tx, refusal *domain.Error, reason strin
 
 // append runs fn unless the callback has an outcome, retrying conflicts
 // (the user may act on the interaction meanwhile) until ctx ends.
-func (r recorder) append(ctx context.Context, fn func(tx *eventstore.Tx, out Outcome) error) error {
+func (r *recorder) append(ctx context.Context, fn func(tx *eventstore.Tx, out Outcome) error) error {
 	for {
 		meta := r.meta
 		meta.Time = r.w.f.h.Clock().Now()
