@@ -55,6 +55,12 @@ type ConsumerConfig struct {
 	// recreates the consumer right after it, so those messages come again.
 	// The handler must pass over messages it has already done.
 	ResumeAfter func(ctx context.Context) (seq uint64, known bool, err error)
+	// Types, when set, are the only event types (Ev-Type) the handler
+	// sees: others are acknowledged as they arrive, without a round trip
+	// through the router (JetStream filters by subject only, and a worker
+	// waiting for one type among an aggregate's events would otherwise
+	// handle them all).
+	Types []string
 	// Concurrency is how many messages may be in the handler at once. The
 	// default, 1, handles events strictly in stream order; more suits a
 	// handler whose messages are independent (each code delivery is its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -206,6 +207,9 @@ func (s *Subscriber) consume(ctx context.Context, topic string, iter jetstream.M
 	}()
 	for {
 		m, err := iter.Next(jetstream.NextContext(ctx))
+		if err == nil && s.passOver(m) {
+			continue
+		}
 		if err == nil && s.cfg.Concurrency == 1 {
 			s.deliver(ctx, topic, m, out)
 			continue
@@ -237,6 +241,19 @@ func (s *Subscriber) consume(ctx context.Context, topic string, iter jetstream.M
 			return
 		}
 	}
+}
+
+// passOver acknowledges a message of a type the handler does not take
+// (ConsumerConfig.Types). A lost acknowledgement only brings it back, to be
+// passed over again.
+func (s *Subscriber) passOver(m jetstream.Msg) bool {
+	if len(s.cfg.Types) == 0 || slices.Contains(s.cfg.Types, m.Headers().Get(eventstore.HeaderType)) {
+		return false
+	}
+	if err := m.Ack(); err != nil {
+		s.log.Error("Ack of a passed-over message failed", err, watermill.LogFields{"subject": m.Subject()})
+	}
+	return true
 }
 
 // reopen retries open until it succeeds or ctx ends (then it returns nil).

@@ -8,6 +8,8 @@ import (
 
 	"github.com/ThreeDotsLabs/watermill/message"
 
+	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/eventstore"
 	"github.com/authtrail/authtrail/workers"
 )
 
@@ -219,5 +221,38 @@ func TestConcurrencyHandsOutThatManyAtOnce(t *testing.T) {
 	}
 	if most != 3 || len(msgs) != 6 || info.AckFloor.Consumer != 6 || info.NumRedelivered != 0 {
 		t.Fatalf("most in flight %d, handled %d, ack floor %d, redelivered %d; want 3, 6, 6, 0", most, len(msgs), info.AckFloor.Consumer, info.NumRedelivered)
+	}
+}
+
+type other struct{}
+
+func (other) EventType() string { return "test.other" }
+
+// With Types, the handler sees only those events; the others are
+// acknowledged without it, so the consumer settles past them.
+func TestTypesPassOverOtherEvents(t *testing.T) {
+	e := newEnv(t)
+	cfg := consumerConfig("wrk_types")
+	cfg.Types = []string{(happened{}).EventType()}
+	_, msgs := subscribe(t, e, cfg)
+	agg := newAggregate()
+	for i, ev := range []domain.Event{other{}, happened{Note: "wanted"}, other{}} {
+		envs, err := e.store.Append(testContext(t), eventstore.Metadata{}, eventstore.Write{
+			Subject: agg.subject, ExpectedSeq: agg.seq, Version: agg.version, Events: []eventstore.Pending{{Event: ev}}})
+		if err != nil {
+			t.Fatalf("append %d: %v", i, err)
+		}
+		agg.seq, agg.version = envs[0].Seq, agg.version+1
+	}
+	msg := next(t, msgs)
+	if msg.Metadata.Get(eventstore.HeaderType) != "test.happened" {
+		t.Fatalf("got %s, want the happened event", msg.Metadata.Get(eventstore.HeaderType))
+	}
+	msg.Ack()
+	settled(t, natsConn(t, e), "wrk_types")
+	select {
+	case m := <-msgs:
+		t.Fatalf("the handler got %s too", m.Metadata.Get(eventstore.HeaderType))
+	case <-time.After(200 * time.Millisecond):
 	}
 }

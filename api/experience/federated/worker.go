@@ -34,6 +34,7 @@ func (w *Worker) Name() string { return w.f.kind.WorkerName }
 func (w *Worker) Consumer() workers.ConsumerConfig {
 	return workers.ConsumerConfig{Stream: eventstore.DefaultStream, Durable: workers.DurablePrefix + w.f.kind.WorkerName,
 		FilterSubjects: []string{eventstore.SubjectPrefix + "." + interaction.AggregateType + ".>"},
+		Types:          []string{(CallbackReceived{kind: w.f.kind}).EventType()},
 		Concurrency:    workerConcurrency}
 }
 
