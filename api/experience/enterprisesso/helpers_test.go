@@ -134,3 +134,25 @@ func wantError(t *testing.T, r *apitest.Response, status int, code string) {
 		t.Fatalf("got %d %s, want %d %s", r.Status, r.Body, status, code)
 	}
 }
+
+// wantOnce fails unless each of types is among events exactly once.
+func wantOnce(t *testing.T, events []string, types ...string) {
+	t.Helper()
+	for _, typ := range types {
+		if count(events, typ) != 1 {
+			t.Fatalf("%s: %d in %v, want 1", typ, count(events, typ), events)
+		}
+	}
+}
+
+// registerFirstTime plays a first SSO sign-in of record vid: no user has
+// the identity (404 user.sso_identity_not_exist), so the client switches
+// to Register, identifies again and submits.
+func registerFirstTime(t *testing.T, c *apitest.Client, vid string) {
+	t.Helper()
+	wantError(t, c.Do(http.MethodPost, "/api/experience/identification", map[string]any{"verificationId": vid}),
+		http.StatusNotFound, "user.sso_identity_not_exist")
+	c.Expect(http.MethodPut, "/interaction-event", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
+	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
+	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+}

@@ -27,16 +27,8 @@ func TestFirstSSOSignInRegistersAndTheNextFindsTheUser(t *testing.T) {
 		t.Fatalf("verify: %d %s", r.Status, r.Body)
 	}
 	evs := f.events(t, c)
-	for _, typ := range []string{evStarted, evCallback, evExchange, evVerified} {
-		if count(evs, typ) != 1 {
-			t.Fatalf("%s: %d in %v, want 1", typ, count(evs, typ), evs)
-		}
-	}
-	wantError(t, c.Do(http.MethodPost, "/api/experience/identification", map[string]any{"verificationId": vid}),
-		http.StatusNotFound, "user.sso_identity_not_exist")
-	c.Expect(http.MethodPut, "/interaction-event", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
-	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	wantOnce(t, evs, evStarted, evCallback, evExchange, evVerified)
+	registerFirstTime(t, c, vid)
 	uid := f.srv.RegisteredUser(t, c)
 	u := f.srv.User(t, uid)
 	if u.PrimaryEmail != "eve@acme.com" || len(u.Identities) != 1 || u.Identities[0].Kind != user.KindSSO ||

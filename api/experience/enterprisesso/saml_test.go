@@ -105,16 +105,8 @@ func TestSAMLSignInThroughTheAssertionConsumerService(t *testing.T) {
 	f := newSAMLFixture(t)
 	c, vid := f.signedIn(t, "acme-saml", samltest.User{NameID: "n-erin", Email: "erin@saml.example", Name: "Erin"})
 	evs := f.events(t, c)
-	for _, typ := range []string{evStarted, evResponse, evCallback, evExchange, evVerified} {
-		if count(evs, typ) != 1 {
-			t.Fatalf("%s: %d in %v, want 1", typ, count(evs, typ), evs)
-		}
-	}
-	wantError(t, c.Do(http.MethodPost, "/api/experience/identification", map[string]any{"verificationId": vid}),
-		http.StatusNotFound, "user.sso_identity_not_exist")
-	c.Expect(http.MethodPut, "/interaction-event", map[string]any{"interactionEvent": "Register"}, http.StatusNoContent)
-	c.Expect(http.MethodPost, "/identification", map[string]any{"verificationId": vid}, http.StatusCreated)
-	c.Expect(http.MethodPost, "/submit", nil, http.StatusOK)
+	wantOnce(t, evs, evStarted, evResponse, evCallback, evExchange, evVerified)
+	registerFirstTime(t, c, vid)
 	u := f.srv.User(t, f.srv.RegisteredUser(t, c))
 	if u.PrimaryEmail != "erin@saml.example" || len(u.Identities) != 1 || u.Identities[0].Target != f.idp.EntityID || u.Identities[0].ID != "n-erin" {
 		t.Fatalf("user %+v, want erin@saml.example with the identity (IdP, n-erin)", u)
