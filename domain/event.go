@@ -36,6 +36,21 @@ type Kept interface {
 	KeptOnRefusal()
 }
 
+// Claim is an event that spends the one use of a credential (a TOTP step,
+// a backup code, an authenticator's counter) on the aggregate that
+// serializes its uses. It commits first and alone, before the rest of its
+// command's success (eventstore.Tx.Claim): a claim that loses a race
+// refuses the request with nothing else written, and a claim that stands
+// is never undone, so a credential is never used twice. When the rest then
+// fails to commit, the credential stays spent, and the request may end
+// refused: the only success event a refused request may leave behind. Its
+// use id names the request that claimed it, so that request, decided
+// again, finds its own claim instead of a replay.
+type Claim interface {
+	Event
+	ClaimedBy() string
+}
+
 // Registry maps event type names to constructors of their Go types, so a
 // stored payload can be turned back into the event it was.
 type Registry map[string]func() Event

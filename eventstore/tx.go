@@ -44,6 +44,7 @@ const (
 	onSuccess commitOn = iota // Append
 	onRefusal                 // Failure
 	onBoth                    // Keep
+	onClaim                   // Claim: with success, committed ahead of the rest
 )
 
 // position is what a Tx saw of a subject: the sequence of its last event
@@ -53,7 +54,8 @@ type position struct {
 }
 
 // Run executes fn, a command that loads aggregates through tx, decides, and
-// appends through tx, then commits in one atomic Append. What commits
+// appends through tx, then commits in one atomic Append (or two, when fn
+// claimed a credential's use: the claim, then the rest; see Claim). What commits
 // depends on how fn ends (the commit rule, docs/architecture.md):
 //
 //   - nil: the events of Append and Keep;
@@ -152,6 +154,19 @@ func (tx *Tx) AppendWithID(subject, id string, ev domain.Event) {
 	tx.add(subject, Pending{ID: id, Event: ev}, onSuccess)
 }
 
+// Claim queues success events that spend a one-time credential on the
+// aggregate that serializes its uses (each a domain.Claim). They commit
+// first and alone, as their own append, and the command's other success
+// events follow in a second one: a single-subject append each is many times
+// cheaper than an atomic batch over two subjects. A claim that conflicts
+// commits nothing and the command is decided again. A claim that commits
+// stays even when the rest does not: the credential is spent, never used
+// twice (domain.Claim). The command decided again after that must find its
+// own claim in the aggregate (by its use id) and not claim again.
+func (tx *Tx) Claim(subject string, events ...domain.Event) {
+	tx.addChecked(subject, events, onClaim, func(ev domain.Event) bool { _, ok := ev.(domain.Claim); return ok })
+}
+
 // Failure queues the audit trail of a refusal for subject: failed attempts,
 // counters, lockouts, the refused request. These events commit only when
 // the command ends with a business error, and each must be a
@@ -172,7 +187,7 @@ func (tx *Tx) Keep(subject string, events ...domain.Event) {
 func (tx *Tx) addChecked(subject string, events []domain.Event, on commitOn, allowed func(domain.Event) bool) {
 	for _, ev := range events {
 		if !allowed(ev) {
-			tx.invalid(fmt.Errorf("%T may not commit with a refusal", ev))
+			tx.invalid(fmt.Errorf("%T may not be queued that way (a refusal's, a kept or a claim event)", ev))
 			return
 		}
 		tx.add(subject, Pending{Event: ev}, on)
@@ -209,9 +224,11 @@ func (tx *Tx) invalid(err error) {
 // Appended returns the events the commit stored.
 func (tx *Tx) Appended() []Envelope { return tx.appended }
 
-// commit appends the events of the command's outcome. stale sends the
-// first write with an expectation no subject can meet, so the server
-// refuses it as a conflict (Config.ForceConflicts).
+// commit appends the events of the command's outcome: on success the
+// claims first, then the rest. stale sends the last write with an
+// expectation no subject can meet, so the server refuses it as a conflict
+// (Config.ForceConflicts); after a claim, that is the rest, so forced
+// conflicts exercise a command finding its own claim.
 func (tx *Tx) commit(ctx context.Context, meta Metadata, refused, stale bool) error {
 	if tx.err != nil {
 		return fmt.Errorf("eventstore: tx: %w", tx.err)
@@ -222,7 +239,27 @@ func (tx *Tx) commit(ctx context.Context, meta Metadata, refused, stale bool) er
 	} else if slices.ContainsFunc(tx.queued, func(q queued) bool { return q.on == onRefusal }) {
 		return ErrFailureOnSuccess
 	}
-	writes := tx.writes(outcome)
+	if !refused {
+		claims := tx.writes(onClaim, false)
+		rest := tx.writes(outcome, true)
+		if len(claims) > 0 {
+			if err := tx.append(ctx, meta, claims, stale && len(rest) == 0); err != nil {
+				return err
+			}
+			// The rest expects a claimed subject as the claim left it.
+			for _, env := range tx.appended {
+				tx.seen[env.Subject] = position{seq: env.Seq, version: env.AggVersion}
+			}
+			rest = tx.writes(outcome, true)
+		}
+		return tx.append(ctx, meta, rest, stale)
+	}
+	return tx.append(ctx, meta, tx.writes(outcome, true), stale)
+}
+
+// append commits writes (when there are any) and adds what it stored to
+// Appended.
+func (tx *Tx) append(ctx context.Context, meta Metadata, writes []Write, stale bool) error {
 	if len(writes) == 0 {
 		return nil
 	}
@@ -233,17 +270,17 @@ func (tx *Tx) commit(ctx context.Context, meta Metadata, refused, stale bool) er
 	if err != nil {
 		return err
 	}
-	tx.appended = appended
+	tx.appended = append(tx.appended, appended...)
 	return nil
 }
 
-// writes groups the events that commit with outcome (and the kept ones)
-// into one write per subject, in append order.
-func (tx *Tx) writes(outcome commitOn) []Write {
+// writes groups the events that commit with outcome (and, with kept, the
+// kept ones) into one write per subject, in append order.
+func (tx *Tx) writes(outcome commitOn, kept bool) []Write {
 	var writes []Write
 	index := map[string]int{}
 	for _, q := range tx.queued {
-		if q.on != outcome && q.on != onBoth {
+		if q.on != outcome && (!kept || q.on != onBoth) {
 			continue
 		}
 		i, ok := index[q.subject]

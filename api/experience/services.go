@@ -135,8 +135,9 @@ func (h *Handler) Attempt(g Guard, now time.Time) interaction.Attempt {
 }
 
 // Settle appends a verification outcome: on success the user's events (a
-// consumed TOTP step or backup code, in the same atomic append) and the
-// interaction's; on a refusal the sentinel's and the interaction's failure
+// consumed TOTP step, backup code or authenticator counter), claimed ahead
+// of the rest (eventstore.Tx.Claim: each a single-subject append, no atomic
+// batch), and the interaction's; on a refusal the sentinel's and the interaction's failure
 // events, which are all that commit with the refusal. It returns the
 // outcome's error.
 func (s *Step) Settle(g Guard, userID string, out interaction.Outcome) error {
@@ -151,7 +152,7 @@ func (s *Step) Settle(g Guard, userID string, out interaction.Outcome) error {
 	}
 	s.Tx.Append(g.Subject, out.Sentinel...)
 	if len(out.User) > 0 {
-		s.Tx.Append(accounts.Subject(userID), out.User...)
+		s.Tx.Claim(accounts.Subject(userID), out.User...)
 	}
 	s.Append(out.Interaction...)
 	return nil

@@ -9,7 +9,8 @@ import (
 
 // Outcome is a verification's decision that writes to the interaction and
 // to other aggregates. With Err set, every event in it is a failure event
-// (the refusal's trail, domain.Failure); otherwise they are the success.
+// (the refusal's trail, domain.Failure); otherwise they are the success,
+// and User holds claims (domain.Claim), committed ahead of the rest.
 type Outcome struct {
 	Interaction []domain.Event
 	Sentinel    []domain.Event

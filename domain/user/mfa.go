@@ -41,6 +41,9 @@ type Factor struct {
 	Type       string    `json:"type"`
 	CreatedAt  time.Time `json:"createdAt"`
 	LastUsedAt time.Time `json:"lastUsedAt,omitzero"`
+	// LastUse is the use id of the claim that last used the factor
+	// (domain.Claim), so the request that claimed it knows its own claim.
+	LastUse string `json:"lastUse,omitempty"`
 	// Totp
 	Secret   *Sealed `json:"secret,omitempty"`
 	LastStep uint64  `json:"lastStep,omitempty"`
@@ -86,11 +89,14 @@ type MFAFactorRemoved struct {
 }
 
 // TotpStepUsed records an accepted TOTP step; a later code must have a
-// greater step (RFC 6238 §5.2), so a code never works twice.
+// greater step (RFC 6238 §5.2), so a code never works twice. UseID, in
+// each of these use events, is the id of the request's verification
+// record (the Experience API's claims; empty from the MFA API).
 type TotpStepUsed struct {
 	FactorID string    `json:"factorId"`
 	Step     uint64    `json:"step"`
 	At       time.Time `json:"at"`
+	UseID    string    `json:"useId,omitempty"`
 }
 
 // WebAuthnUsed records an assertion: the new sign counter and last use.
@@ -98,6 +104,7 @@ type WebAuthnUsed struct {
 	FactorID  string    `json:"factorId"`
 	SignCount uint32    `json:"signCount"`
 	At        time.Time `json:"at"`
+	UseID     string    `json:"useId,omitempty"`
 }
 
 // WebAuthnCounterRegressed is a risk signal: the authenticator's counter
@@ -107,6 +114,7 @@ type WebAuthnCounterRegressed struct {
 	Stored   uint32    `json:"stored"`
 	Received uint32    `json:"received"`
 	At       time.Time `json:"at"`
+	UseID    string    `json:"useId,omitempty"`
 }
 
 // BackupCodeUsed consumes one backup code.
@@ -114,7 +122,19 @@ type BackupCodeUsed struct {
 	FactorID string    `json:"factorId"`
 	Index    int       `json:"index"`
 	At       time.Time `json:"at"`
+	UseID    string    `json:"useId,omitempty"`
 }
+
+// The use events are claims (domain.Claim): the Experience API commits
+// them ahead of the interaction's verification.
+func (e TotpStepUsed) ClaimedBy() string             { return e.UseID }
+func (e WebAuthnUsed) ClaimedBy() string             { return e.UseID }
+func (e WebAuthnCounterRegressed) ClaimedBy() string { return e.UseID }
+func (e BackupCodeUsed) ClaimedBy() string           { return e.UseID }
+
+// ClaimedBy reports whether the factor's last use was the claim of useID:
+// the request deciding again after its claim committed.
+func (f Factor) ClaimedBy(useID string) bool { return useID != "" && f.LastUse == useID }
 
 func (MFAFactorAdded) EventType() string           { return "user.mfa.factor_added" }
 func (MFAFactorRemoved) EventType() string         { return "user.mfa.factor_removed" }
@@ -134,9 +154,9 @@ func (s *State) applyMFA(ev domain.Event) bool {
 	case *MFAFactorRemoved:
 		s.Factors = slices.DeleteFunc(slices.Clone(s.Factors), func(f Factor) bool { return f.ID == e.FactorID })
 	case *TotpStepUsed:
-		s.updateFactor(e.FactorID, func(f *Factor) { f.LastStep, f.LastUsedAt = e.Step, e.At })
+		s.updateFactor(e.FactorID, func(f *Factor) { f.LastStep, f.LastUsedAt, f.LastUse = e.Step, e.At, e.UseID })
 	case *WebAuthnUsed:
-		s.updateFactor(e.FactorID, func(f *Factor) { f.SignCount, f.LastUsedAt = e.SignCount, e.At })
+		s.updateFactor(e.FactorID, func(f *Factor) { f.SignCount, f.LastUsedAt, f.LastUse = e.SignCount, e.At, e.UseID })
 	case *BackupCodeUsed:
 		s.updateFactor(e.FactorID, func(f *Factor) {
 			if e.Index >= 0 && e.Index < len(f.Codes) {
@@ -144,7 +164,7 @@ func (s *State) applyMFA(ev domain.Event) bool {
 				at := e.At
 				f.Codes[e.Index].UsedAt = &at
 			}
-			f.LastUsedAt = e.At
+			f.LastUsedAt, f.LastUse = e.At, e.UseID
 		})
 	case *WebAuthnCounterRegressed:
 	default:

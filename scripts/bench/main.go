@@ -154,7 +154,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 	}
 	defer smtp.Close()
 	sie := settings.Default()
-	sie.MFA = settings.MFA{Factors: []string{"Totp", "WebAuthn"}, Policy: "NoPrompt"}
+	sie.MFA = settings.MFA{Factors: []string{"Totp", "WebAuthn", "BackupCode"}, Policy: "NoPrompt"}
 	hasher := password.NewHasher(0, nil)
 	// The MFA measurement moves this clock fast; interactions must outlive it.
 	clock := apitest.NewClock(time.Now())

@@ -24,17 +24,7 @@ const startRound = 500 * time.Millisecond
 // engine is driven twice: by a lean keep-alive client (the figure; see
 // rawClient) and by Go's http.Client, whose own cost is shown beside it.
 func measureStarts(ctx context.Context, base string, transport http.RoundTripper, store *eventstore.Store, clients int, d time.Duration) (string, error) {
-	js := store.JetStream()
-	var n atomic.Uint64
-	ids := domain.RandomIDs{}
-	bare := func(ctx context.Context, _ int) error {
-		msg := nats.NewMsg("events.benchbare." + strconv.FormatUint(n.Add(1), 10))
-		msg.Data = []byte(`{"interactionEvent":"SignIn","expiresAt":"2026-11-23T11:00:00Z"}`)
-		msg.Header.Set("Ev-Type", "interaction.started")
-		_, err := js.PublishMsg(ctx, msg, jetstream.WithExpectStream(store.Stream()),
-			jetstream.WithExpectLastSequencePerSubject(0), jetstream.WithMsgID(ids.NewID()))
-		return err
-	}
+	bare := bareAppends(store)
 	lean := make([]*rawClient, clients)
 	goClients := make([]*client, clients)
 	for i := range lean {
@@ -71,4 +61,21 @@ func measureStarts(ctx context.Context, base string, transport http.RoundTripper
 		goAll.perSecond()/bareAll.perSecond(), median(goRatios))
 	fmt.Fprintf(&b, "    p99               %6.2f x bare's\n", ratio(goAll.percentile(0.99), bareAll.percentile(0.99)))
 	return b.String(), nil
+}
+
+// bareAppends is the baseline of every append-bound figure: one fsync'd
+// single-subject publish of a small event to a new subject, with the
+// expectations and message id the store sends, and nothing else.
+func bareAppends(store *eventstore.Store) func(ctx context.Context, w int) error {
+	js := store.JetStream()
+	var n atomic.Uint64
+	ids := domain.RandomIDs{}
+	return func(ctx context.Context, _ int) error {
+		msg := nats.NewMsg("events.benchbare." + strconv.FormatUint(n.Add(1), 10))
+		msg.Data = []byte(`{"interactionEvent":"SignIn","expiresAt":"2026-11-23T11:00:00Z"}`)
+		msg.Header.Set("Ev-Type", "interaction.started")
+		_, err := js.PublishMsg(ctx, msg, jetstream.WithExpectStream(store.Stream()),
+			jetstream.WithExpectLastSequencePerSubject(0), jetstream.WithMsgID(ids.NewID()))
+		return err
+	}
 }

@@ -16,26 +16,32 @@ func Generate(s interaction.State, verificationID string, hashes []user.CodeHash
 }
 
 // Verify consumes one of the user's backup codes (docs/experience.md, Backup codes); find
-// locates the submitted code among the stored hashes.
+// locates the submitted code among the stored hashes. The code is claimed
+// on the user under the new record's id, verificationID, like a TOTP step
+// (totp.VerifyExisting).
 func Verify(s interaction.State, u *user.State, verificationID string, find func([]user.CodeHash) (int, bool), a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return interaction.Outcome{Err: err}
 	}
 	factor, has := u.Factor(user.FactorBackupCode)
-	index, ok := -1, false
+	index, ok, mine := -1, false, false
 	if has {
 		hashes := make([]user.CodeHash, len(factor.Codes))
 		for i, c := range factor.Codes {
 			hashes[i] = c.Hash
 		}
 		index, ok = find(hashes)
-		ok = ok && factor.Codes[index].UsedAt == nil
+		mine = ok && factor.ClaimedBy(verificationID) && factor.Codes[index].UsedAt != nil
+		ok = ok && (factor.Codes[index].UsedAt == nil || mine)
 	}
 	return interaction.SettleMFA(a, "MfaBackupCode", user.FactorBackupCode, ok, domain.E("session.mfa.invalid_backup_code"), func() interaction.Outcome {
-		return interaction.Outcome{
+		out := interaction.Outcome{
 			Interaction: []domain.Event{&Verified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
-			User:        []domain.Event{&user.BackupCodeUsed{FactorID: factor.ID, Index: index, At: a.Now}},
 		}
+		if !mine {
+			out.User = []domain.Event{&user.BackupCodeUsed{FactorID: factor.ID, Index: index, At: a.Now, UseID: verificationID}}
+		}
+		return out
 	})
 }
 

@@ -40,17 +40,24 @@ func VerifyNew(s interaction.State, verificationID string, matches bool) ([]doma
 // VerifyExisting proves the user's TOTP (docs/experience.md, TOTP: without
 // verificationId). step and matched come from checking the code at now;
 // the step must be newer than the last one used, so a code works once.
+// The step is claimed on the user (Outcome.Claims) under the new record's
+// id, verificationID; the same request decided again after its claim
+// committed finds the step used by itself and does not claim it again.
 func VerifyExisting(s interaction.State, u *user.State, verificationID string, step uint64, matched bool, a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return interaction.Outcome{Err: err}
 	}
 	factor, has := u.Factor(user.FactorTotp)
-	ok := has && matched && step > factor.LastStep
+	mine := factor.ClaimedBy(verificationID) && factor.LastStep == step
+	ok := has && matched && (step > factor.LastStep || mine)
 	return interaction.SettleMFA(a, "MfaTotp", user.FactorTotp, ok, domain.E("session.mfa.invalid_totp_code"), func() interaction.Outcome {
-		return interaction.Outcome{
+		out := interaction.Outcome{
 			Interaction: []domain.Event{&Verified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
-			User:        []domain.Event{&user.TotpStepUsed{FactorID: factor.ID, Step: step, At: a.Now}},
 		}
+		if !mine {
+			out.User = []domain.Event{&user.TotpStepUsed{FactorID: factor.ID, Step: step, At: a.Now, UseID: verificationID}}
+		}
+		return out
 	})
 }
 

@@ -50,8 +50,10 @@ type Assertion struct {
 
 // FinishAuthentication verifies an authentication record (docs/experience.md, WebAuthn). The
 // counter is recorded; a counter that went backwards is recorded as a risk
-// event, not silently passed.
-func FinishAuthentication(s interaction.State, u *user.State, verificationID string, verify func(session json.RawMessage) (Assertion, error), a interaction.Attempt) interaction.Outcome {
+// event, not silently passed. Both are claimed on the user under useID, the
+// request's own id (totp.VerifyExisting); the record's challenge, consumed
+// on the interaction, keeps the assertion one-use.
+func FinishAuthentication(s interaction.State, u *user.State, verificationID, useID string, verify func(session json.RawMessage) (Assertion, error), a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return interaction.Outcome{Err: err}
 	}
@@ -77,10 +79,15 @@ func FinishAuthentication(s interaction.State, u *user.State, verificationID str
 	return interaction.SettleMFA(a, "WebAuthn", user.FactorWebAuthn, err == nil && factor.ID != "", domain.E("session.mfa.webauthn_verification_failed"), func() interaction.Outcome {
 		out := interaction.Outcome{
 			Interaction: []domain.Event{&Authenticated{VerificationID: verificationID, FactorID: factor.ID}},
-			User:        []domain.Event{&user.WebAuthnUsed{FactorID: factor.ID, SignCount: got.SignCount, At: a.Now}},
 		}
+		if factor.ClaimedBy(useID) {
+			// Decided again after its claim committed: the counter is this
+			// assertion's already.
+			return out
+		}
+		out.User = []domain.Event{&user.WebAuthnUsed{FactorID: factor.ID, SignCount: got.SignCount, At: a.Now, UseID: useID}}
 		if got.CloneWarning {
-			out.User = append(out.User, &user.WebAuthnCounterRegressed{FactorID: factor.ID, Stored: factor.SignCount, Received: got.SignCount, At: a.Now})
+			out.User = append(out.User, &user.WebAuthnCounterRegressed{FactorID: factor.ID, Stored: factor.SignCount, Received: got.SignCount, At: a.Now, UseID: useID})
 		}
 		return out
 	})

@@ -39,9 +39,9 @@ func (m *Method) Events() domain.Registry { return Events }
 func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
 	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration", m.newID, m.start(CeremonyRegistration))
-	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration/verify", parseVerify, m.verifyRegistration)
+	experience.Route(r, h, http.MethodPost, "/verification/web-authn/registration/verify", m.parseVerify, m.verifyRegistration)
 	experience.Route(r, h, http.MethodPost, "/verification/web-authn/authentication", m.newID, m.start(CeremonyAuthentication))
-	experience.VerifyRoute(r, h, http.MethodPost, "/verification/web-authn/authentication/verify", parseVerify, m.verifyAuthentication)
+	experience.VerifyRoute(r, h, http.MethodPost, "/verification/web-authn/authentication/verify", m.parseVerify, m.verifyAuthentication)
 }
 
 // Factors: the method binds the WebAuthn factor.
@@ -120,10 +120,11 @@ type verifyBody struct {
 	VerificationID string          `json:"verificationId"`
 	Payload        json.RawMessage `json:"payload"`
 	agent          string          // the browser's User-Agent, kept with a registered credential
+	useID          string          // this request's claim on the user (FinishAuthentication)
 }
 
-func parseVerify(r *http.Request) (verifyBody, error) {
-	body := verifyBody{agent: r.UserAgent()}
+func (m *Method) parseVerify(r *http.Request) (verifyBody, error) {
+	body := verifyBody{agent: r.UserAgent(), useID: m.h.NewID()}
 	if err := httpx.Decode(r, &body); err != nil {
 		return body, err
 	}
@@ -166,7 +167,7 @@ func (m *Method) verifyAuthentication(ctx context.Context, s *experience.Step, b
 		return experience.Reply{}, err
 	}
 	now := m.h.Clock().Now()
-	out := FinishAuthentication(s.State, u, body.VerificationID, func(stored json.RawMessage) (Assertion, error) {
+	out := FinishAuthentication(s.State, u, body.VerificationID, body.useID, func(stored json.RawMessage) (Assertion, error) {
 		var session passkey.Session
 		if err := json.Unmarshal(stored, &session); err != nil {
 			return Assertion{}, err
