@@ -239,6 +239,6 @@ func (s *Store) extendCache(plan []plannedWrite, stored []Envelope) {
 				mine = append(mine, env)
 			}
 		}
-		s.cache.extend(pw.Subject, pw.ExpectedSeq, mine)
+		extendEvents(s.cache, pw.Subject, pw.ExpectedSeq, mine)
 	}
 }

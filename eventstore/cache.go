@@ -6,87 +6,90 @@ import (
 	"sync"
 )
 
-// cache keeps recently used aggregates in memory, so a load only reads the
-// events appended since. It is safe because the stream denies deletes and
-// purges: a subject's history only ever grows.
-type cache struct {
+// cache keeps recently used aggregates in memory: their events (so a load
+// only reads the events appended since) or their folded state (LoadState).
+// It is safe because the stream denies deletes and purges: a subject's
+// history only ever grows. A value is never modified in place: extending
+// makes a new one.
+type cache[V any] struct {
 	mu      sync.Mutex
 	max     int
-	order   *list.List // front = most recently used; values are *cacheEntry
+	order   *list.List // front = most recently used; values are *cacheEntry[V]
 	entries map[string]*list.Element
 }
 
-type cacheEntry struct {
-	subject string
-	envs    []Envelope // never modified in place: extending makes a new slice
-	lastSeq uint64
+type cacheEntry[V any] struct {
+	key     string
+	value   V
+	lastSeq uint64 // the stream sequence of the last event value holds
 }
 
 // newCache returns a cache of at most max aggregates; max <= 0 disables it.
-func newCache(max int) *cache {
-	return &cache{max: max, order: list.New(), entries: map[string]*list.Element{}}
+func newCache[V any](max int) *cache[V] {
+	return &cache[V]{max: max, order: list.New(), entries: map[string]*list.Element{}}
 }
 
-// get returns the cached events of subject and the sequence of the last one.
-// The slice is clipped, so appending to it cannot touch the cache.
-func (c *cache) get(subject string) ([]Envelope, uint64, bool) {
+// get returns the cached value of key and the sequence it is at.
+func (c *cache[V]) get(key string) (V, uint64, bool) {
+	var zero V
 	if c.max <= 0 {
-		return nil, 0, false
+		return zero, 0, false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.entries[subject]
+	el, ok := c.entries[key]
 	if !ok {
-		return nil, 0, false
+		return zero, 0, false
 	}
 	c.order.MoveToFront(el)
-	e := el.Value.(*cacheEntry)
-	return slices.Clip(e.envs), e.lastSeq, true
+	e := el.Value.(*cacheEntry[V])
+	return e.value, e.lastSeq, true
 }
 
-// put records envs as the whole history of subject up to lastSeq.
-func (c *cache) put(subject string, envs []Envelope, lastSeq uint64) {
+// put records value as key's state up to lastSeq.
+func (c *cache[V]) put(key string, value V, lastSeq uint64) {
 	if c.max <= 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(subject, envs, lastSeq)
+	c.putLocked(key, value, lastSeq)
 }
 
-// putLocked keeps the newer of the cached and the given history, since a
+// putLocked keeps the newer of the cached and the given value, since a
 // slow concurrent load may finish after a faster one.
-func (c *cache) putLocked(subject string, envs []Envelope, lastSeq uint64) {
-	if el, ok := c.entries[subject]; ok {
-		e := el.Value.(*cacheEntry)
+func (c *cache[V]) putLocked(key string, value V, lastSeq uint64) {
+	if el, ok := c.entries[key]; ok {
+		e := el.Value.(*cacheEntry[V])
 		if e.lastSeq <= lastSeq {
-			e.envs, e.lastSeq = slices.Clip(envs), lastSeq
+			e.value, e.lastSeq = value, lastSeq
 		}
 		c.order.MoveToFront(el)
 		return
 	}
-	c.entries[subject] = c.order.PushFront(&cacheEntry{subject: subject, envs: slices.Clip(envs), lastSeq: lastSeq})
+	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, value: value, lastSeq: lastSeq})
 	for c.order.Len() > c.max {
 		oldest := c.order.Back()
 		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry).subject)
+		delete(c.entries, oldest.Value.(*cacheEntry[V]).key)
 	}
 }
 
-// drop forgets subject.
-func (c *cache) drop(subject string) {
+// drop forgets key.
+func (c *cache[V]) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, ok := c.entries[subject]; ok {
+	if el, ok := c.entries[key]; ok {
 		c.order.Remove(el)
-		delete(c.entries, subject)
+		delete(c.entries, key)
 	}
 }
 
-// extend adds events just appended after expectedSeq. It only applies when
-// the cache holds exactly the history the append was checked against, or
-// when the subject was empty; otherwise the next load reads the tail.
-func (c *cache) extend(subject string, expectedSeq uint64, appended []Envelope) {
+// extendEvents adds events just appended after expectedSeq to the cached
+// history of subject. It only applies when the cache holds exactly the
+// history the append was checked against, or when the subject was empty;
+// otherwise the next load reads the tail.
+func extendEvents(c *cache[[]Envelope], subject string, expectedSeq uint64, appended []Envelope) {
 	if c.max <= 0 || len(appended) == 0 {
 		return
 	}
@@ -94,13 +97,13 @@ func (c *cache) extend(subject string, expectedSeq uint64, appended []Envelope) 
 	defer c.mu.Unlock()
 	var base []Envelope
 	if el, ok := c.entries[subject]; ok {
-		e := el.Value.(*cacheEntry)
+		e := el.Value.(*cacheEntry[[]Envelope])
 		if e.lastSeq != expectedSeq {
 			return
 		}
-		base = e.envs
+		base = e.value
 	} else if expectedSeq != 0 {
 		return
 	}
-	c.putLocked(subject, slices.Concat(base, appended), appended[len(appended)-1].Seq)
+	c.putLocked(subject, slices.Clip(slices.Concat(base, appended)), appended[len(appended)-1].Seq)
 }

@@ -15,7 +15,7 @@ func envsUpTo(subject string, seqs ...uint64) []Envelope {
 }
 
 func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
-	c := newCache(2)
+	c := newCache[[]Envelope](2)
 	c.put("a", envsUpTo("a", 1), 1)
 	c.put("b", envsUpTo("b", 2), 2)
 	c.get("a") // a is now more recent than b
@@ -32,7 +32,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 }
 
 func TestCacheKeepsTheNewerHistory(t *testing.T) {
-	c := newCache(10)
+	c := newCache[[]Envelope](10)
 	c.put("a", envsUpTo("a", 1, 5), 5)
 	c.put("a", envsUpTo("a", 1), 1) // a slow load finishing late
 	if envs, last, _ := c.get("a"); last != 5 || len(envs) != 2 {
@@ -41,26 +41,26 @@ func TestCacheKeepsTheNewerHistory(t *testing.T) {
 }
 
 func TestCacheExtendsOnlyTheHistoryTheAppendExpected(t *testing.T) {
-	c := newCache(10)
-	c.extend("new", 0, envsUpTo("new", 3))
+	c := newCache[[]Envelope](10)
+	extendEvents(c, "new", 0, envsUpTo("new", 3))
 	if _, last, ok := c.get("new"); !ok || last != 3 {
 		t.Fatalf("new subject not cached after its first append")
 	}
-	c.extend("unknown", 7, envsUpTo("unknown", 9))
+	extendEvents(c, "unknown", 7, envsUpTo("unknown", 9))
 	if _, _, ok := c.get("unknown"); ok {
 		t.Fatal("cached a history whose beginning was never loaded")
 	}
-	c.extend("new", 2, []Envelope{{Subject: "new", Seq: 8}})
+	extendEvents(c, "new", 2, []Envelope{{Subject: "new", Seq: 8}})
 	if _, last, _ := c.get("new"); last != 3 {
 		t.Fatalf("extended from the wrong base: last %d", last)
 	}
 }
 
 func TestCacheExtendCopiesInsteadOfSharing(t *testing.T) {
-	c := newCache(10)
+	c := newCache[[]Envelope](10)
 	c.put("a", envsUpTo("a", 1), 1)
 	before, _, _ := c.get("a")
-	c.extend("a", 1, []Envelope{{Subject: "a", Seq: 2}})
+	extendEvents(c, "a", 1, []Envelope{{Subject: "a", Seq: 2}})
 	after, _, _ := c.get("a")
 	if len(before) != 1 || cap(before) != 1 || len(after) != 2 || &before[0] == &after[0] {
 		t.Fatalf("before %v (cap %d), after %v", before, cap(before), after)
@@ -68,23 +68,23 @@ func TestCacheExtendCopiesInsteadOfSharing(t *testing.T) {
 }
 
 func TestCacheDisabled(t *testing.T) {
-	c := newCache(-1)
+	c := newCache[[]Envelope](-1)
 	c.put("a", envsUpTo("a", 1), 1)
-	c.extend("b", 0, envsUpTo("b", 2))
+	extendEvents(c, "b", 0, envsUpTo("b", 2))
 	if _, _, ok := c.get("a"); ok {
 		t.Fatal("disabled cache returned an entry")
 	}
 }
 
 func TestCacheConcurrentUse(t *testing.T) {
-	c := newCache(8)
+	c := newCache[[]Envelope](8)
 	var wg sync.WaitGroup
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 200 {
 				s := fmt.Sprint("s", (g+i)%12)
 				if envs, last, ok := c.get(s); ok {
-					c.extend(s, last, []Envelope{{Subject: s, Seq: last + 1}})
+					extendEvents(c, s, last, []Envelope{{Subject: s, Seq: last + 1}})
 					_ = envs
 				} else {
 					c.put(s, envsUpTo(s, 1), 1)
@@ -96,7 +96,7 @@ func TestCacheConcurrentUse(t *testing.T) {
 }
 
 func TestCacheDrop(t *testing.T) {
-	c := newCache(10)
+	c := newCache[[]Envelope](10)
 	c.put("a", envsUpTo("a", 5), 5)
 	c.drop("a")
 	c.put("a", envsUpTo("a", 1), 1)

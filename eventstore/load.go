@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/synadia-io/orbit.go/jetstreamext"
 
 	"github.com/authtrail/authtrail/domain"
 )
@@ -30,7 +31,7 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, e
 	cached, cachedSeq, ok := s.cache.get(subject)
 	switch {
 	case ok && cachedSeq == last.Sequence:
-		return cached, cachedSeq, nil
+		return slices.Clip(cached), cachedSeq, nil
 	case ok && cachedSeq > last.Sequence:
 		// Only a recreated stream can be behind the cache: forget it.
 		s.cache.drop(subject)
@@ -41,14 +42,25 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, e
 		return nil, 0, err
 	}
 	envs := slices.Concat(cached, tail)
-	s.cache.put(subject, envs, last.Sequence)
+	s.cache.put(subject, slices.Clip(envs), last.Sequence)
 	return slices.Clip(envs), last.Sequence, nil
 }
 
+// readBatch is how many messages one direct batch get asks for.
+const readBatch = 256
+
 // readRange reads the events of subject from sequence from up to and
-// including last, which the caller has already fetched.
+// including last, which the caller has already fetched. On a stream with
+// direct gets (one replica) it asks for them in batches, else one by one.
 func (s *Store) readRange(ctx context.Context, subject string, from uint64, last *jetstream.RawStreamMsg) ([]Envelope, error) {
 	var envs []Envelope
+	if s.stream.CachedInfo().Config.AllowDirect {
+		var err error
+		if envs, err = s.readBatches(ctx, subject, from, last.Sequence); err != nil {
+			return nil, err
+		}
+		from = last.Sequence
+	}
 	for seq := from; seq < last.Sequence; {
 		// With a subject, GetMsg answers the first message on it at or
 		// after seq, so gaps left by other aggregates cost nothing.
@@ -75,6 +87,48 @@ func (s *Store) readRange(ctx context.Context, subject string, from uint64, last
 		return nil, err
 	}
 	return append(envs, env), nil
+}
+
+// readBatches reads the events of subject from sequence from to before
+// last with direct batch gets.
+func (s *Store) readBatches(ctx context.Context, subject string, from, last uint64) ([]Envelope, error) {
+	var envs []Envelope
+	for seq := from; seq < last; {
+		var batch []Envelope
+		err := retryRead(ctx, func(ctx context.Context) error {
+			batch = batch[:0]
+			msgs, err := jetstreamext.GetBatch(ctx, s.js, s.name, readBatch, jetstreamext.GetBatchSeq(seq), jetstreamext.GetBatchSubject(subject))
+			if err != nil {
+				return err
+			}
+			for msg, err := range msgs {
+				if errors.Is(err, jetstreamext.ErrNoMessages) {
+					break
+				}
+				if err != nil {
+					return err
+				}
+				if msg.Sequence >= last {
+					break
+				}
+				env, err := envelopeFromMsg(msg)
+				if err != nil {
+					return err
+				}
+				batch = append(batch, env)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("eventstore: read %s from %d: %w", subject, seq, err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		envs = append(envs, batch...)
+		seq = batch[len(batch)-1].Seq + 1
+	}
+	return envs, nil
 }
 
 // Last returns the most recent event of subject, or ErrNotFound. It suits

@@ -18,6 +18,7 @@ import (
 const (
 	DefaultStream                = "EVENTS"
 	DefaultCacheSize             = 10_000
+	DefaultSnapshotEvery         = 64
 	DefaultMaxEventsPerAggregate = 100_000
 )
 
@@ -30,6 +31,9 @@ type Config struct {
 	// CacheSize is how many aggregates Load keeps in memory. Default 10000;
 	// negative disables the cache.
 	CacheSize int
+	// SnapshotEvery is how long a tail LoadState folds before it stores a
+	// snapshot of the aggregate. Default 64; negative stores none.
+	SnapshotEvery int
 	// MaxEventsPerAggregate caps one subject, so a runaway aggregate is
 	// refused (ErrAggregateFull) rather than growing without bound.
 	// Default 100000.
@@ -56,6 +60,9 @@ func (c Config) withDefaults() Config {
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
 	}
+	if c.SnapshotEvery == 0 {
+		c.SnapshotEvery = DefaultSnapshotEvery
+	}
 	if c.MaxEventsPerAggregate <= 0 {
 		c.MaxEventsPerAggregate = DefaultMaxEventsPerAggregate
 	}
@@ -69,8 +76,13 @@ type Store struct {
 	stream   jetstream.Stream
 	name     string
 	replicas int
-	cache    *cache
-	ids      domain.IDs
+	cache    *cache[[]Envelope]
+	states   *cache[any] // snapshot[S] of LoadState, by Fold.key
+	// snapshots is the bucket of LoadState's snapshots; snapshotEvery is
+	// Config.SnapshotEvery (0: none are written).
+	snapshots     *snapshotBucket
+	snapshotEvery int
+	ids           domain.IDs
 	// conflicts is Config.ForceConflicts.
 	conflicts func(attempt int) bool
 	metrics   *metrics.Metrics
@@ -88,14 +100,17 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return &Store{
-		js:        js,
-		stream:    stream,
-		name:      cfg.Stream,
-		replicas:  cfg.Replicas,
-		cache:     newCache(cfg.CacheSize),
-		ids:       domain.RandomIDs{},
-		conflicts: cfg.ForceConflicts,
-		metrics:   cfg.Metrics,
+		js:            js,
+		stream:        stream,
+		name:          cfg.Stream,
+		replicas:      cfg.Replicas,
+		cache:         newCache[[]Envelope](cfg.CacheSize),
+		states:        newCache[any](cfg.CacheSize),
+		snapshots:     newSnapshotBucket(js, cfg.Stream, cfg.Replicas),
+		snapshotEvery: cfg.SnapshotEvery,
+		ids:           domain.RandomIDs{},
+		conflicts:     cfg.ForceConflicts,
+		metrics:       cfg.Metrics,
 	}, nil
 }
 
@@ -112,8 +127,12 @@ func OpenExisting(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: stream %s: %w", cfg.Stream, err)
 	}
-	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: stream.CachedInfo().Config.Replicas,
-		cache: newCache(cfg.CacheSize), ids: domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}, nil
+	replicas := stream.CachedInfo().Config.Replicas
+	// A reader may not write: it reads snapshots but never puts one.
+	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: replicas,
+		cache: newCache[[]Envelope](cfg.CacheSize), states: newCache[any](cfg.CacheSize),
+		snapshots: newSnapshotBucket(js, cfg.Stream, replicas),
+		ids:       domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}, nil
 }
 
 // JetStream returns the JetStream context the store uses.

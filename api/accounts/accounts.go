@@ -214,20 +214,16 @@ func Load(ctx context.Context, tx *eventstore.Tx, userID string) (*user.State, e
 	if _, err := strconv.ParseUint(userID, 10, 64); err != nil || userID == "0" {
 		return nil, nil
 	}
-	envs, err := tx.Load(ctx, Subject(userID))
-	if err != nil {
+	s, version, err := eventstore.LoadState(ctx, tx, UserFold, Subject(userID))
+	if err != nil || version == 0 {
 		return nil, err
 	}
-	if len(envs) == 0 {
-		return nil, nil
-	}
-	events, err := eventstore.Decode(envs, user.Events)
-	if err != nil {
-		return nil, err
-	}
-	s := user.Fold(events)
 	return &s, nil
 }
+
+// UserFold folds users for eventstore.LoadState, from their snapshots.
+// Bump Shape when user.State or its fold changes.
+var UserFold = eventstore.Fold[user.State]{AggregateType: user.AggregateType, Shape: 1, Events: user.Events, Apply: (*user.State).Apply}
 
 // Owner returns the id of the user owning an identifier value, or "" when it
 // is free. The claim subject is remembered by tx, so claiming it in the same

@@ -24,6 +24,9 @@
 //   - whole social sign-ins against an OpenID provider on loopback,
 //     against the same provider calls made directly, and verify's latency
 //     against the code exchange's;
+//   - password sign-ins of users with 10,000 earlier uses in their log,
+//     each the first load of that user by a server's store (cold caches),
+//     against users without history, alternating;
 //   - password sign-ins while one client sprays bad passwords and unknown
 //     usernames, against the same sign-ins undisturbed (and against the
 //     attacker at a server without the per-address limit).
@@ -33,7 +36,7 @@
 //
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
 // [-rebuild-events 1000000] [-admin-interactions 1000000]
-// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse|social] [-admin-clients 4]
+// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse|social|history] [-admin-clients 4]
 // [-cpuprofile FILE] [-phase-profiles DIR]
 package main
 
@@ -68,7 +71,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag, abuse or social")
+	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag, abuse, social or history")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
@@ -200,6 +203,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		{"lag", func() (string, error) { return measureLag(ctx, r, transport, workers, d) }},
 		{"abuse", func() (string, error) { return measureAbuse(ctx, r, transport, workers, d) }},
 		{"social", func() (string, error) { return measureSocial(ctx, r, transport, workers, d) }},
+		{"history", func() (string, error) { return measureHistory(ctx, r, transport) }},
 	}
 	known := false
 	for _, m := range measurements {
@@ -226,12 +230,18 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 // named after it (a database belongs to one server). stop closes both;
 // until then its projections read the log.
 func (r *rig) server(ctx context.Context, name string, change func(*api.Options)) (*api.Server, *httptest.Server, func(), error) {
+	return r.serverOn(ctx, r.store, name, change)
+}
+
+// serverOn is server on another store of the rig's stream (one with caches
+// of its own, say).
+func (r *rig) serverOn(ctx context.Context, store *eventstore.Store, name string, change func(*api.Options)) (*api.Server, *httptest.Server, func(), error) {
 	options := r.options
 	options.ReadModelDB = filepath.Join(filepath.Dir(options.ReadModelDB), name+"-"+projections.FileName)
 	if change != nil {
 		change(&options)
 	}
-	srv, err := api.New(ctx, r.store, options)
+	srv, err := api.New(ctx, store, options)
 	if err != nil {
 		return nil, nil, nil, err
 	}

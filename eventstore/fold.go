@@ -1,0 +1,194 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/authtrail/authtrail/domain"
+)
+
+// Fold says how an aggregate type folds into its state S, for LoadState.
+// Apply must be copy-on-write: it replaces the slices and maps of the
+// state it evolves rather than changing them in place, because a folded
+// state is shared by the loads that find it cached.
+type Fold[S any] struct {
+	// AggregateType names the aggregate, and keys its snapshots.
+	AggregateType string
+	// Shape is bumped whenever S or Apply changes what a fold yields:
+	// snapshots of another shape are ignored (and replaced).
+	Shape  int
+	Events domain.Registry
+	Apply  func(*S, domain.Event)
+}
+
+// snapshot is a folded state at a point of its subject's history.
+type snapshot[S any] struct {
+	Seq     uint64 `json:"seq"`     // stream sequence of the last event folded
+	Version uint64 `json:"version"` // events folded
+	State   S      `json:"state"`
+}
+
+// LoadState returns the state of the aggregate at subject, folded by f,
+// and how many events it has (0: none), and remembers its position for the
+// commit like Load. It folds only the events appended since the newest
+// snapshot it finds: in memory for recently used aggregates, else in the
+// store's snapshot bucket, which it refreshes once an aggregate's tail
+// reaches Config.SnapshotEvery events. So a step's cost does not grow with
+// the aggregate's age, even after a restart.
+func LoadState[S any](ctx context.Context, tx *Tx, f Fold[S], subject string) (S, uint64, error) {
+	state, pos, err := loadState(ctx, tx.store, f, subject)
+	if err != nil {
+		return state, 0, err
+	}
+	tx.remember(subject, pos)
+	return state, pos.version, nil
+}
+
+func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) (S, position, error) {
+	var zero S
+	aggType, aggID, err := ParseSubject(subject)
+	if err != nil {
+		return zero, position{}, err
+	}
+	if aggType != f.AggregateType {
+		return zero, position{}, fmt.Errorf("eventstore: %s is not a %s", subject, f.AggregateType)
+	}
+	last, err := s.lastMsg(ctx, subject)
+	if errors.Is(err, ErrNotFound) {
+		return zero, position{}, nil
+	}
+	if err != nil {
+		return zero, position{}, err
+	}
+	key := f.key(aggID)
+	snap, found := cachedSnapshot[S](s, key)
+	if !found {
+		snap, found = s.snapshots.get(ctx, key, func(data []byte) (any, error) {
+			var snap snapshot[S]
+			err := json.Unmarshal(data, &snap)
+			return snap, err
+		})
+	}
+	base, ok := snap.(snapshot[S])
+	if !found || !ok || base.Seq > last.Sequence {
+		// None, or one of a recreated stream.
+		base = snapshot[S]{}
+	}
+	if base.Seq == last.Sequence {
+		s.states.put(key, base, base.Seq)
+		return base.State, position{seq: base.Seq, version: base.Version}, nil
+	}
+	tail, err := s.readRange(ctx, subject, base.Seq+1, last)
+	if err != nil {
+		return zero, position{}, err
+	}
+	events, err := Decode(tail, f.Events)
+	if err != nil {
+		return zero, position{}, err
+	}
+	next := snapshot[S]{Seq: last.Sequence, Version: base.Version + uint64(len(events)), State: base.State}
+	for _, ev := range events {
+		f.Apply(&next.State, ev)
+	}
+	s.states.put(key, next, next.Seq)
+	if s.snapshotEvery > 0 && len(events) >= s.snapshotEvery {
+		s.snapshots.put(key, next)
+	}
+	return next.State, position{seq: next.Seq, version: next.Version}, nil
+}
+
+func cachedSnapshot[S any](s *Store, key string) (any, bool) {
+	v, _, ok := s.states.get(key)
+	return v, ok
+}
+
+// key names the aggregate's snapshot in the bucket and the memory cache.
+func (f Fold[S]) key(aggID string) string {
+	return f.AggregateType + ".v" + strconv.Itoa(f.Shape) + "." + aggID
+}
+
+// snapshotBucket keeps the latest snapshot of each long aggregate in a
+// key-value bucket of the store's own (History 1). A snapshot holds what
+// the events it folds hold, sealed secrets sealed; it is a cache: losing
+// it costs a longer read, never a wrong state, since a load folds
+// whatever followed it.
+type snapshotBucket struct {
+	js       jetstream.JetStream
+	name     string
+	replicas int
+
+	mu  sync.Mutex
+	kv  jetstream.KeyValue
+	sem chan struct{} // bounds the puts in flight
+}
+
+func newSnapshotBucket(js jetstream.JetStream, stream string, replicas int) *snapshotBucket {
+	return &snapshotBucket{js: js, name: stream + "_snapshots", replicas: replicas, sem: make(chan struct{}, 4)}
+}
+
+// bucket returns the bucket, creating it when create is set; nil when it
+// does not exist (yet) or cannot be reached.
+func (b *snapshotBucket) bucket(ctx context.Context, create bool) jetstream.KeyValue {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.kv != nil {
+		return b.kv
+	}
+	kv, err := b.js.KeyValue(ctx, b.name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) && create {
+		kv, err = b.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: b.name, Description: "snapshots of long aggregates (a cache of their folds)",
+			History: 1, Storage: jetstream.FileStorage, Replicas: b.replicas,
+		})
+	}
+	if err != nil {
+		return nil
+	}
+	b.kv = kv
+	return kv
+}
+
+// get reads the snapshot at key with decode; a missing or unreadable one
+// is no snapshot.
+func (b *snapshotBucket) get(ctx context.Context, key string, decode func([]byte) (any, error)) (any, bool) {
+	kv := b.bucket(ctx, false)
+	if kv == nil {
+		return nil, false
+	}
+	entry, err := kv.Get(ctx, key)
+	if err != nil {
+		return nil, false
+	}
+	snap, err := decode(entry.Value())
+	return snap, err == nil
+}
+
+// put stores snap at key in the background, at most a few at once; a put
+// that finds them all busy is skipped (the next long load puts it).
+func (b *snapshotBucket) put(key string, snap any) {
+	select {
+	case b.sem <- struct{}{}:
+	default:
+		return
+	}
+	data, err := json.Marshal(snap)
+	if err != nil {
+		<-b.sem
+		return
+	}
+	go func() {
+		defer func() { <-b.sem }()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if kv := b.bucket(ctx, true); kv != nil {
+			_, _ = kv.Put(ctx, key, data)
+		}
+	}()
+}
