@@ -159,3 +159,41 @@ func TestClaimRefusesAnEventThatClaimsNothing(t *testing.T) {
 		t.Fatal("committed a claim that is no domain.Claim")
 	}
 }
+
+// Claims on two subjects commit as two appends, in the order claimed, then
+// the rest; a claim with an id, appended again by the command decided
+// again, is found stored rather than written twice.
+func TestClaimsCommitInOrderAndOnce(t *testing.T) {
+	srv := newServer(t)
+	store := srv.open(t, eventstore.Config{ForceConflicts: func(attempt int) bool { return attempt == 1 }})
+	limit, outbox, interaction := newSubject("ratelimit"), newSubject("delivery"), newSubject("interaction")
+	runs := 0
+	err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
+		runs++
+		envs, err := tx.Load(testContext(t), limit)
+		if err != nil {
+			return err
+		}
+		if !claimedBy(t, envs, "send-1") {
+			tx.Claim(limit, used{Use: "send-1"})
+		}
+		tx.ClaimWithID(outbox, "send-1-requested", used{Use: "send-1"})
+		tx.Append(interaction, noted{Text: "requested"})
+		return nil
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("got %v after %d runs, want success after 2", err, runs)
+	}
+	reader := srv.uncached(t)
+	var seqs []uint64
+	for _, subject := range []string{limit, outbox, interaction} {
+		envs, _ := mustLoad(t, reader, subject)
+		if len(envs) != 1 {
+			t.Fatalf("%s holds %d events, want 1", subject, len(envs))
+		}
+		seqs = append(seqs, envs[0].Seq)
+	}
+	if !slices.IsSorted(seqs) {
+		t.Errorf("stored at %v, want the order claimed, then the rest", seqs)
+	}
+}

@@ -154,10 +154,21 @@ func (tx *Tx) AppendWithID(subject, id string, ev domain.Event) {
 	tx.add(subject, Pending{ID: id, Event: ev}, onSuccess)
 }
 
+// ClaimWithID is Claim with a deterministic event id: a claim appended
+// again by the same request (a retry that cannot tell it is stored) is
+// found stored instead of appended twice.
+func (tx *Tx) ClaimWithID(subject, id string, ev domain.Event) {
+	if _, ok := ev.(domain.Claim); !ok {
+		tx.invalid(fmt.Errorf("%T may not be queued as a claim", ev))
+		return
+	}
+	tx.add(subject, Pending{ID: id, Event: ev}, onClaim)
+}
+
 // Claim queues success events that spend a one-time credential on the
 // aggregate that serializes its uses (each a domain.Claim). They commit
-// first and alone, as their own append, and the command's other success
-// events follow in a second one: a single-subject append each is many times
+// first, one append per claimed subject in the order first claimed, and
+// the command's other success events follow in a last one: a single-subject append each is many times
 // cheaper than an atomic batch over two subjects. A claim that conflicts
 // commits nothing and the command is decided again. A claim that commits
 // stays even when the rest does not: the credential is spent, never used
@@ -242,10 +253,13 @@ func (tx *Tx) commit(ctx context.Context, meta Metadata, refused, stale bool) er
 	if !refused {
 		claims := tx.writes(onClaim, false)
 		rest := tx.writes(outcome, true)
-		if len(claims) > 0 {
-			if err := tx.append(ctx, meta, claims, stale && len(rest) == 0); err != nil {
+		// One append per claimed subject, in the order first claimed.
+		for i, claim := range claims {
+			if err := tx.append(ctx, meta, []Write{claim}, stale && len(rest) == 0 && i == len(claims)-1); err != nil {
 				return err
 			}
+		}
+		if len(claims) > 0 {
 			// The rest expects a claimed subject as the claim left it.
 			for _, env := range tx.appended {
 				tx.seen[env.Subject] = position{seq: env.Seq, version: env.AggVersion}

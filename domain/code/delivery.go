@@ -32,7 +32,8 @@ type Delivery struct {
 const DeliveryAggregateType = "delivery"
 
 // DeliveryRequested asks the delivery worker to send the code of a code
-// request event; it is appended atomically with that event. Subject is the
+// request event; it is appended just before that event (the Experience
+// API) or atomically with it (the MFA API). Subject is the
 // aggregate holding the request (an MFA API registration or verification);
 // empty means the interaction InteractionID (every request logged before
 // the field existed).
@@ -44,7 +45,25 @@ type DeliveryRequested struct {
 
 func (DeliveryRequested) EventType() string { return "delivery.requested" }
 
+// ClaimedBy makes a request a domain.Claim: the Experience API commits it
+// ahead of the code record, under DeliveryRequestID.
+func (e DeliveryRequested) ClaimedBy() string { return e.SendID }
+
+// DeliveryRequestID is the event id of a send's delivery request, so a
+// request decided again finds it stored rather than asking twice.
+func DeliveryRequestID(sendID string) string { return "send-" + sendID }
+
+// DeliveryAbandoned closes a delivery request whose code request never
+// committed (the request that asked failed after asking): nothing is sent.
+type DeliveryAbandoned struct {
+	SendID string `json:"sendId"`
+	Reason string `json:"reason"`
+}
+
+func (DeliveryAbandoned) EventType() string { return "delivery.abandoned" }
+
 // DeliveryEvents decodes the events of the delivery outbox.
 var DeliveryEvents = domain.Registry{
 	"delivery.requested": func() domain.Event { return &DeliveryRequested{} },
+	"delivery.abandoned": func() domain.Event { return &DeliveryAbandoned{} },
 }

@@ -7,6 +7,7 @@ package ratelimit
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"slices"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -28,28 +29,62 @@ func ID(recipient string) string {
 }
 
 // SendCounted records one send (suppressed ones too) to the recipient.
+// SendID names the send, so the request that counted it knows its own
+// count when decided again (a domain.Claim: it commits ahead of the code
+// request).
 type SendCounted struct {
-	At time.Time `json:"at"`
+	At     time.Time `json:"at"`
+	SendID string    `json:"sendId,omitempty"`
 }
 
-func (SendCounted) EventType() string { return "ratelimit.send.counted" }
+func (SendCounted) EventType() string   { return "ratelimit.send.counted" }
+func (e SendCounted) ClaimedBy() string { return e.SendID }
 
 // Events decodes stored rate-limit events.
 var Events = domain.Registry{
 	"ratelimit.send.counted": func() domain.Event { return &SendCounted{} },
 }
 
-// Decide counts a send at now, or refuses it with 429
-// request.message_rate_limited when the window is full.
-func Decide(history []domain.Event, now time.Time) ([]domain.Event, error) {
+// State is what the cap needs of a recipient's history: its last MaxSends
+// sends, oldest first. An older send cannot be in a window that the newer
+// ones do not fill first, so the fold forgets it, and a recipient's fold
+// stays this size however long its history.
+type State struct {
+	Recent []Counted `json:"recent"`
+}
+
+// Counted is one counted send.
+type Counted struct {
+	At     time.Time `json:"at"`
+	SendID string    `json:"sendId,omitempty"`
+}
+
+// Apply folds a counted send, copy-on-write.
+func (s *State) Apply(ev domain.Event) {
+	c, ok := ev.(*SendCounted)
+	if !ok {
+		return
+	}
+	keep := s.Recent[max(0, len(s.Recent)-(MaxSends-1)):]
+	s.Recent = append(slices.Clone(keep), Counted{At: c.At, SendID: c.SendID})
+}
+
+// Decide counts the send sendID at now, or refuses it with 429
+// request.message_rate_limited when the window is full. A send already
+// counted (its request decided again after the count committed) is not
+// counted twice.
+func Decide(s State, now time.Time, sendID string) ([]domain.Event, error) {
 	recent := 0
-	for _, ev := range history {
-		if s, ok := ev.(*SendCounted); ok && now.Sub(s.At) < Window {
+	for _, c := range s.Recent {
+		if sendID != "" && c.SendID == sendID {
+			return nil, nil
+		}
+		if now.Sub(c.At) < Window {
 			recent++
 		}
 	}
 	if recent >= MaxSends {
 		return nil, domain.E("request.message_rate_limited")
 	}
-	return []domain.Event{&SendCounted{At: now}}, nil
+	return []domain.Event{&SendCounted{At: now, SendID: sendID}}, nil
 }

@@ -13,7 +13,7 @@ func TestEveryMeasurementRuns(t *testing.T) {
 		t.Skip("runs the whole bench briefly")
 	}
 	// Tiny logs: the rebuild and the admin lists run end to end in seconds.
-	if err := run(100*time.Millisecond, 8, "", sizes{rebuildEvents: 2000, adminInteractions: 500}); err != nil {
+	if err := run(100*time.Millisecond, 8, "", sizes{rebuildEvents: 2000, adminInteractions: 500, startupUsers: 1000, historyEvents: 200}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,9 +13,6 @@ import (
 	"github.com/authtrail/authtrail/eventstore/embedded"
 )
 
-// historyLength is how many earlier sign-ins a long-lived user has.
-const historyLength = 10_000
-
 // historyUsers is how many users of each kind a round signs in.
 const historyUsers = 10
 
@@ -28,7 +25,7 @@ const historyUsers = 10
 // what a restarted server finds: the warm-up round, the first load of each
 // history user since its history was written, makes them, and its timing
 // is shown apart.
-func measureHistory(ctx context.Context, r *rig, transport http.RoundTripper) (string, error) {
+func measureHistory(ctx context.Context, r *rig, transport http.RoundTripper, historyLength int) (string, error) {
 	long, fresh := make([]string, historyUsers), make([]string, historyUsers)
 	setup := newClient(r.url, transport, true)
 	for i := range historyUsers {
@@ -39,7 +36,7 @@ func measureHistory(ctx context.Context, r *rig, transport http.RoundTripper) (s
 				return "", err
 			}
 		}
-		if err := writeHistory(ctx, r.store, long[i]); err != nil {
+		if err := writeHistory(ctx, r.store, long[i], historyLength); err != nil {
 			return "", err
 		}
 	}
@@ -99,7 +96,7 @@ func measureHistory(ctx context.Context, r *rig, transport http.RoundTripper) (s
 
 // writeHistory appends historyLength TOTP uses to the user named name, in
 // batches, straight to the log.
-func writeHistory(ctx context.Context, store *eventstore.Store, name string) error {
+func writeHistory(ctx context.Context, store *eventstore.Store, name string, historyLength int) error {
 	var id string
 	err := store.Run(ctx, eventstore.Metadata{}, func(tx *eventstore.Tx) (err error) {
 		id, err = accounts.Owner(ctx, tx, "username", name)
@@ -109,7 +106,7 @@ func writeHistory(ctx context.Context, store *eventstore.Store, name string) err
 		return fmt.Errorf("history of %s: no such user (%v)", name, err)
 	}
 	subject := accounts.Subject(id)
-	at := time.Now().Add(-historyLength * time.Minute)
+	at := time.Now().Add(-time.Duration(historyLength) * time.Minute)
 	for written := 0; written < historyLength; {
 		envs, last, err := store.Load(ctx, subject)
 		if err != nil {

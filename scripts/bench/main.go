@@ -24,6 +24,8 @@
 //   - whole social sign-ins against an OpenID provider on loopback,
 //     against the same provider calls made directly, and verify's latency
 //     against the code exchange's;
+//   - the binary's start-up on a log of a million users, from exec to a
+//     green health check;
 //   - password sign-ins of users with 10,000 earlier uses in their log,
 //     each the first load of that user by a server's store (cold caches),
 //     against users without history, alternating;
@@ -35,8 +37,8 @@
 // unless the flags are given, so that it takes minutes.
 //
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
-// [-rebuild-events 1000000] [-admin-interactions 1000000]
-// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse|social|history] [-admin-clients 4]
+// [-rebuild-events 1000000] [-admin-interactions 1000000] [-startup-users 1000000]
+// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse|social|history|startup] [-admin-clients 4]
 // [-cpuprofile FILE] [-phase-profiles DIR]
 package main
 
@@ -71,14 +73,15 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag, abuse, social or history")
+	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag, abuse, social, history or startup")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
+	startupUsers := flag.Int("startup-users", 1_000_000, "users in the log the binary starts on (startup)")
 	flag.IntVar(&adminClients, "admin-clients", adminClients, "concurrent clients of the admin lists")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	flag.StringVar(&phaseProfiles, "phase-profiles", "", "write a CPU profile of each phase's turn of an alternating measurement to this folder")
 	flag.Parse()
-	sz := sizes{rebuildEvents: *rebuildEvents, adminInteractions: *adminInteractions}
+	sz := sizes{rebuildEvents: *rebuildEvents, adminInteractions: *adminInteractions, startupUsers: *startupUsers, historyEvents: 10_000}
 	if *only == "" {
 		// The whole run takes minutes, not a quarter of an hour, unless asked.
 		set := map[string]bool{}
@@ -88,6 +91,9 @@ func main() {
 		}
 		if !set["admin-interactions"] {
 			sz.adminInteractions = defaultRunSizes.adminInteractions
+		}
+		if !set["startup-users"] {
+			sz.startupUsers = defaultRunSizes.startupUsers
 		}
 	}
 	if *cpuProfile != "" {
@@ -111,10 +117,12 @@ func main() {
 type sizes struct {
 	rebuildEvents     int // events in the log rebuilt
 	adminInteractions int // interactions the admin lists query
+	startupUsers      int // users in the log the binary starts on
+	historyEvents     int // earlier uses of each long-lived user
 }
 
 // defaultRunSizes are the sizes of a run of every measurement.
-var defaultRunSizes = sizes{rebuildEvents: 200_000, adminInteractions: 100_000}
+var defaultRunSizes = sizes{rebuildEvents: 200_000, adminInteractions: 100_000, startupUsers: 100_000, historyEvents: 10_000}
 
 // rig is the server under test: embedded NATS with fsync on every append,
 // the API over real HTTP, and an SMTP server receiving codes.
@@ -203,7 +211,8 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		{"lag", func() (string, error) { return measureLag(ctx, r, transport, workers, d) }},
 		{"abuse", func() (string, error) { return measureAbuse(ctx, r, transport, workers, d) }},
 		{"social", func() (string, error) { return measureSocial(ctx, r, transport, workers, d) }},
-		{"history", func() (string, error) { return measureHistory(ctx, r, transport) }},
+		{"history", func() (string, error) { return measureHistory(ctx, r, transport, sz.historyEvents) }},
+		{"startup", func() (string, error) { return measureStartup(ctx, sz.startupUsers) }},
 	}
 	known := false
 	for _, m := range measurements {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -68,10 +66,10 @@ func measureStarts(ctx context.Context, base string, transport http.RoundTripper
 // expectations and message id the store sends, and nothing else.
 func bareAppends(store *eventstore.Store) func(ctx context.Context, w int) error {
 	js := store.JetStream()
-	var n atomic.Uint64
 	ids := domain.RandomIDs{}
 	return func(ctx context.Context, _ int) error {
-		msg := nats.NewMsg("events.benchbare." + strconv.FormatUint(n.Add(1), 10))
+		// A subject of its own: every measurement's baseline shares the stream.
+		msg := nats.NewMsg("events.benchbare." + ids.NewID())
 		msg.Data = []byte(`{"interactionEvent":"SignIn","expiresAt":"2026-11-23T11:00:00Z"}`)
 		msg.Header.Set("Ev-Type", "interaction.started")
 		_, err := js.PublishMsg(ctx, msg, jetstream.WithExpectStream(store.Stream()),

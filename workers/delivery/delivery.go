@@ -129,6 +129,12 @@ func (w *Worker) Handle(msg *message.Message) error {
 		return workers.Permanent(err)
 	}
 	ev, done, err := w.pending(ctx, subject, aggType, req.SendID)
+	if errors.Is(err, errNoRequest) {
+		ev, done, err = w.awaitRequest(ctx, msg, subject, aggType, req.SendID)
+	}
+	if errors.Is(err, errAbandoned) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -184,7 +190,50 @@ func (w *Worker) pending(ctx context.Context, subject, aggType, sendID string) (
 	if found != nil {
 		return found, false, nil
 	}
-	return nil, false, workers.Permanent(errors.New("delivery: no code request for send " + sendID))
+	return nil, false, errNoRequest
+}
+
+var (
+	errNoRequest = errors.New("delivery: no code request for the send (yet)")
+	errAbandoned = errors.New("delivery: abandoned")
+)
+
+// Waiting for a code request that follows its delivery request: the
+// Experience API appends the request first (docs/architecture.md, Claims),
+// so the worker often reads the aggregate a moment before the code record
+// lands. It looks again for about a second, then leaves the message to be
+// redelivered (after the consumer's back-off); a request older than
+// abandonAfter whose record never came is abandoned, recorded on the
+// outbox, and its data key erased: its request failed after asking.
+var (
+	awaitDelays  = []time.Duration{time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, 16 * time.Millisecond, 32 * time.Millisecond, 64 * time.Millisecond, 128 * time.Millisecond, 256 * time.Millisecond, 512 * time.Millisecond}
+	abandonAfter = time.Minute
+)
+
+func (w *Worker) awaitRequest(ctx context.Context, msg *message.Message, subject, aggType, sendID string) (codeRequest, bool, error) {
+	for _, d := range awaitDelays {
+		select {
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		case <-time.After(d):
+		}
+		ev, done, err := w.pending(ctx, subject, aggType, sendID)
+		if !errors.Is(err, errNoRequest) {
+			return ev, done, err
+		}
+	}
+	env, err := workers.Envelope(msg)
+	if err != nil {
+		return nil, false, workers.Permanent(err)
+	}
+	if w.o.Clock.Now().Sub(env.Time) < abandonAfter {
+		return nil, false, errNoRequest
+	}
+	if err := w.record(ctx, env.Subject, msg, &code.DeliveryAbandoned{SendID: sendID, Reason: "no code request was recorded for the send"}); err != nil {
+		return nil, false, err
+	}
+	_ = w.o.Keys.Delete(ctx, sendID)
+	return nil, false, errAbandoned
 }
 
 // open recovers the plain code, or names why it cannot be sent.

@@ -158,16 +158,18 @@ type issue struct {
 func (m *Method) issue(ctx context.Context, s *experience.Step, c issue, pending **codekeys.Pending) error {
 	h := m.h
 	limitSubject := eventstore.MustSubject(ratelimit.AggregateType, ratelimit.ID(c.recipientKey))
-	envs, err := s.Tx.Load(ctx, limitSubject)
+	limits, _, err := eventstore.LoadState(ctx, s.Tx, limitFold, limitSubject)
 	if err != nil {
 		return err
 	}
-	history, err := eventstore.Decode(envs, ratelimit.Events)
+	// The send's id is drawn first (once per request, like the code): the
+	// count carries it.
+	p, err := codekeys.Draw(pending, h.Random(), h.NewID)
 	if err != nil {
 		return err
 	}
 	now := h.Clock().Now()
-	counted, err := ratelimit.Decide(history, now)
+	counted, err := ratelimit.Decide(limits, now, p.SendID)
 	if err != nil {
 		return err
 	}
@@ -181,10 +183,6 @@ func (m *Method) issue(ctx context.Context, s *experience.Step, c issue, pending
 			return err
 		}
 	}
-	p, err := codekeys.Draw(pending, h.Random(), h.NewID)
-	if err != nil {
-		return err
-	}
 	requested := &Requested{
 		VerificationID: c.verificationID, RecordType: c.recordType, Identifier: c.identifier, Template: c.template,
 		SendID: p.SendID, Digest: m.d.Codes.Hash(c.verificationID, p.Plain),
@@ -197,14 +195,22 @@ func (m *Method) issue(ctx context.Context, s *experience.Step, c issue, pending
 		}
 		requested.SealedCode = p.Sealed
 	}
-	s.Tx.Append(limitSubject, counted...)
-	s.Append(requested)
+	// Three single-subject appends, no atomic batch (docs/architecture.md,
+	// Claims): the count, then the delivery request, then the code record.
+	// The worker waits for a record that follows its request; a request
+	// whose record never commits is abandoned, and no code is sent.
+	s.Tx.Claim(limitSubject, counted...)
 	if !c.suppressed {
-		s.Tx.Append(eventstore.MustSubject(code.DeliveryAggregateType, p.SendID),
+		s.Tx.ClaimWithID(eventstore.MustSubject(code.DeliveryAggregateType, p.SendID), code.DeliveryRequestID(p.SendID),
 			&code.DeliveryRequested{InteractionID: s.ID, SendID: p.SendID})
 	}
+	s.Append(requested)
 	return nil
 }
+
+// limitFold folds a recipient's send cap (its last sends only).
+var limitFold = eventstore.Fold[ratelimit.State]{AggregateType: ratelimit.AggregateType, Shape: 1,
+	Events: ratelimit.Events, Apply: (*ratelimit.State).Apply}
 
 func (m *Method) hasConnector(identifierType string) bool {
 	if identifierType == settings.IdentifierPhone {
