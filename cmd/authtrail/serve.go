@@ -42,6 +42,9 @@ const shutdownGrace = 15 * time.Second
 // waiting its turn under load).
 const writeTimeout = time.Minute
 
+// openTimeout bounds opening the store, the APIs and the workers.
+const openTimeout = 2 * time.Minute
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	flags, code, ok := parseServeFlags(args, stdout, stderr)
 	if !ok {
@@ -74,6 +77,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if ns != nil {
 		defer embedded.Shutdown(ns)
 	}
+	log.Info("memory limit", "bytes", api.LimitMemory(nil))
 	nc, err := dial("authtrail")
 	if err != nil {
 		return err
@@ -83,7 +87,10 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 			log.Warn("nats drain", "err", err)
 		}
 	}()
-	openCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// Opening creates or checks streams and buckets; a first start on a
+	// large log, whose JetStream is still busy recovering it, can take tens
+	// of seconds, which must not end the start.
+	openCtx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
 	m := metrics.New()
 	store, err := eventstore.Open(openCtx, nc, eventstore.Config{Replicas: cfg.NATS.Replicas, Metrics: m})

@@ -65,6 +65,9 @@ func NewHasherWithParams(params Params, maxConcurrent int, random io.Reader) *Ha
 // Params returns the parameters new digests are made with.
 func (h *Hasher) Params() Params { return h.params }
 
+// MaxConcurrent is how many derivations run at once at most.
+func (h *Hasher) MaxConcurrent() int { return cap(h.slots) }
+
 // Hash returns a new argon2id digest of pw in PHC form,
 // $argon2id$v=19$m=19456,t=2,p=1$<salt>$<key>.
 func (h *Hasher) Hash(ctx context.Context, pw string) (string, error) {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime/pprof"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -228,4 +229,33 @@ func profilePhase(phase, round int) (stop func(), err error) {
 		return nil, fmt.Errorf("-phase-profiles: %w (not with -cpuprofile)", err)
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// resetPeakRSS restarts the process's peak resident set (VmHWM) from its
+// current size (Linux: "5" to /proc/self/clear_refs), so peakRSS then
+// tells the peak of what runs in between.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS is the process's peak resident set since it started or since
+// resetPeakRSS, in MiB (0 where /proc cannot tell). The process holds the
+// server, the embedded NATS server and the clients alike.
+func peakRSS() float64 { return procStatusMiB("VmHWM:") }
+
+// currentRSS is the process's resident set now, in MiB.
+func currentRSS() float64 { return procStatusMiB("VmRSS:") }
+
+// procStatusMiB reads a kB field of /proc/self/status, in MiB.
+func procStatusMiB(field string) float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, field); ok {
+			var kb float64
+			_, _ = fmt.Sscanf(strings.TrimSpace(rest), "%f kB", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
 }

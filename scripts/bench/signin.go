@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -78,21 +79,31 @@ func (c *client) register(ctx context.Context, name string) error {
 }
 
 func (c *client) signIn(ctx context.Context, name string) error {
+	_, err := c.signInTimed(ctx, name)
+	return err
+}
+
+// signInTimed signs in and tells how long the password step took.
+func (c *client) signInTimed(ctx context.Context, name string) (time.Duration, error) {
 	var v struct{ VerificationID string }
+	var passwordStep time.Duration
 	steps := []func() error{
 		func() error {
 			return c.call(ctx, "PUT", "/api/experience", map[string]string{"interactionEvent": "SignIn"}, 204, nil)
 		},
 		func() error {
-			return c.call(ctx, "POST", "/api/experience/verification/password",
+			t := time.Now()
+			err := c.call(ctx, "POST", "/api/experience/verification/password",
 				map[string]any{"identifier": map[string]string{"type": "username", "value": name}, "password": benchPassword}, 200, &v)
+			passwordStep = time.Since(t)
+			return err
 		},
 		func() error {
 			return c.call(ctx, "POST", "/api/experience/identification", map[string]string{"verificationId": v.VerificationID}, 204, nil)
 		},
 		func() error { return c.call(ctx, "POST", "/api/experience/submit", nil, 200, nil) },
 	}
-	return runSteps(steps)
+	return passwordStep, runSteps(steps)
 }
 
 func runSteps(steps []func() error) error {
@@ -143,15 +154,67 @@ func measureSignIns(ctx context.Context, base string, transport http.RoundTrippe
 	}
 	signIn := func(ctx context.Context, w int) error { return clients[w].signIn(ctx, names[w]) }
 	rounds := max(4, int(d/signInRound))
+	// Start from what the server holds, not what set-up left for the
+	// scavenger (the users' registrations hash too).
+	debug.FreeOSMemory()
+	idle := currentRSS()
+	resetPeakRSS()
 	all, perRound, err := alternate(ctx, workers, d, rounds, verify, signIn)
 	if err != nil {
 		return "", err
 	}
+	peak := peakRSS()
 	rawAll, signInAll := all[0], all[1]
 	ratios := roundRatios(perRound, 1, 0)
-	return fmt.Sprintf("password sign-ins at %d concurrent clients (start, password, identification, submit over HTTP; %d rounds of %v each, order rotating):\n"+
+	var b strings.Builder
+	fmt.Fprintf(&b, "password sign-ins at %d concurrent clients (start, password, identification, submit over HTTP; %d rounds of %v each, order rotating):\n"+
 		"  sign-ins        %s\n  argon2id raw    %s\n"+
 		"  ratio           %6.2f over all rounds, median round %.2f, middle half %s (target >= 0.75)\n",
 		workers, rounds, d/time.Duration(rounds), signInAll, rawAll,
-		signInAll.perSecond()/rawAll.perSecond(), median(ratios), middleHalf(ratios)), nil
+		signInAll.perSecond()/rawAll.perSecond(), median(ratios), middleHalf(ratios))
+	hashes := hasher.MaxConcurrent()
+	fmt.Fprintf(&b, "  peak RSS        %.0f MiB (target <= 19 MiB x %d concurrent hashes + 100 MiB = %d MiB; the process holds server, NATS and clients; %.0f MiB before)\n",
+		peak, hashes, 19*hashes+100, idle)
+
+	// One client: what a sign-in costs beside its hash.
+	var steps []time.Duration
+	timed := func(ctx context.Context, _ int) error {
+		step, err := clients[0].signInTimed(ctx, names[0])
+		steps = append(steps, step)
+		return err
+	}
+	one, _, err := alternate(ctx, 1, d, rounds, verify, timed)
+	if err != nil {
+		return "", err
+	}
+	raw1, in1 := one[0], one[1]
+	cpuEach := func(r result) time.Duration { return r.cpu / time.Duration(max(r.ops, 1)) }
+	stepResult := result{latencies: steps}
+	fmt.Fprintf(&b, "  at 1 client:    sign-in %v of CPU each, bare verify %v: %.2f x (target <= 1.3)\n",
+		cpuEach(in1).Round(10*time.Microsecond), cpuEach(raw1).Round(10*time.Microsecond), float64(cpuEach(in1))/float64(cpuEach(raw1)))
+	fmt.Fprintf(&b, "                  password step p50 %v, bare verify p50 %v: %.2f x (target <= 1.2)\n",
+		stepResult.percentile(0.5).Round(10*time.Microsecond), raw1.percentile(0.5).Round(10*time.Microsecond),
+		ratio(stepResult.percentile(0.5), raw1.percentile(0.5)))
+
+	// Steadiness: twelve rounds of sign-ins alone, each as long as -duration.
+	var rates []float64
+	for range 12 {
+		r, err := load(ctx, workers, d, signIn)
+		if err != nil {
+			return "", err
+		}
+		rates = append(rates, r.perSecond())
+	}
+	first, last := median(rates[:3]), median(rates[9:])
+	fmt.Fprintf(&b, "  12 rounds of %v at %d clients: %s sign-ins/s; last three's median %.1f / first three's %.1f = %.2f (target >= 0.95)\n",
+		d, workers, formatRates(rates), last, first, last/first)
+	return b.String(), nil
+}
+
+func formatRates(rates []float64) string {
+	out := make([]string, len(rates))
+	for i, r := range rates {
+		out[i] = fmt.Sprintf("%.1f", r)
+	}
+	return strings.Join(out, " ")
 }

@@ -41,10 +41,12 @@ func measureStarts(ctx context.Context, base string, transport http.RoundTripper
 		},
 	}
 	rounds := max(6, int(d/startRound))
+	resetPeakRSS()
 	all, perRound, err := alternate(ctx, clients, d, rounds, loads...)
 	if err != nil {
 		return "", err
 	}
+	peak := peakRSS()
 	leanRatios, goRatios := roundRatios(perRound, 1, 0), roundRatios(perRound, 2, 0)
 	bareAll, leanAll, goAll := all[0], all[1], all[2]
 	var b strings.Builder
@@ -58,6 +60,7 @@ func measureStarts(ctx context.Context, base string, transport http.RoundTripper
 	fmt.Fprintf(&b, "    throughput        %6.2f of bare over all rounds, median round %.2f\n",
 		goAll.perSecond()/bareAll.perSecond(), median(goRatios))
 	fmt.Fprintf(&b, "    p99               %6.2f x bare's\n", ratio(goAll.percentile(0.99), bareAll.percentile(0.99)))
+	fmt.Fprintf(&b, "  peak RSS            %.0f MiB (target <= 200 MiB; the process holds server, NATS and clients)\n", peak)
 	return b.String(), nil
 }
 

@@ -25,8 +25,8 @@ import (
 // user.registered and its username claim) into a data directory, straight
 // to the log, then starts the real binary (go build ./cmd/authtrail; serve
 // with embedded NATS on that directory) and times it from exec to a green
-// /health/ready, three times: the first start (its read models and user
-// id counter do not exist yet, so it builds them), then two restarts, the
+// /health/ready, three times: the first start (its read models do not
+// exist yet, so it builds them over the whole log), then two restarts, the
 // figure; all once the log is older than the stream's duplicate window.
 // Without fsync while writing: the log is set-up, not measured.
 func measureStartup(ctx context.Context, users int) (string, error) {
@@ -54,7 +54,7 @@ func measureStartup(ctx context.Context, users int) (string, error) {
 	fmt.Fprintf(&b, "start-up of the binary (serve, embedded NATS) on a log of %d users (%d events, written in %v):\n",
 		users, 2*users, wrote.Round(time.Second))
 	written := time.Now()
-	for i, name := range []string{"first start (builds read models, seeds the user id counter)", "restart", "restart"} {
+	for i, name := range []string{"first start (builds its read models over the whole log)", "restart", "restart"} {
 		if i == 0 {
 			// A start reloads the ids of the messages stored within the
 			// stream's duplicate window (2 minutes) to refuse a retried
