@@ -55,7 +55,7 @@ func measureStartup(ctx context.Context, users int) (string, error) {
 		users, 2*users, wrote.Round(time.Second))
 	written := time.Now()
 	for i, name := range []string{"first start (builds its read models over the whole log)", "restart", "restart"} {
-		if i == 0 {
+		if i == 0 && users >= waitFromUsers {
 			// A start reloads the ids of the messages stored within the
 			// stream's duplicate window (2 minutes) to refuse a retried
 			// append: a log of a million users built over months holds a
@@ -133,6 +133,10 @@ func writeUsers(ctx context.Context, data string, users int) (time.Duration, err
 	}
 	return time.Since(begin), firstErr
 }
+
+// waitFromUsers: a smaller log (the bench's own test) reloads its
+// duplicate ids in no time, so its starts need not wait for the window.
+const waitFromUsers = 50_000
 
 // duplicateWindow is the event stream's Duplicates (eventstore).
 const duplicateWindow = 2 * time.Minute
