@@ -30,7 +30,7 @@ func TestCodeSendClaimsItsCountAndDeliveryOnce(t *testing.T) {
 
 	interaction := "events.interaction." + c.InteractionID()
 	got := waitEventTypes(t, srv, interaction, "interaction.code.sent")
-	if countOf(got, "interaction.code.requested") != 1 || countOf(got, "interaction.code.sent") != 1 {
+	if apitest.Count(got, "interaction.code.requested") != 1 || apitest.Count(got, "interaction.code.sent") != 1 {
 		t.Fatalf("interaction holds %v, want one request and one send", got)
 	}
 	limit := eventstore.MustSubject(ratelimit.AggregateType, ratelimit.ID("email:claims@example.com"))

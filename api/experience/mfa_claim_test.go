@@ -10,17 +10,6 @@ import (
 	"github.com/authtrail/authtrail/domain/passkey/passkeytest"
 )
 
-// countOf is how many of events are of type typ.
-func countOf(events []string, typ string) int {
-	n := 0
-	for _, e := range events {
-		if e == typ {
-			n++
-		}
-	}
-	return n
-}
-
 // Each MFA verify claims the factor's use on the user ahead of the
 // interaction's verification (two single-subject appends, no atomic
 // batch). The test server forces a conflict on the second append of every
@@ -59,10 +48,10 @@ func TestMFAVerifiesClaimTheUseOnce(t *testing.T) {
 			before := userEvents(t, srv, "1")
 			expect(t, tc.verify(c), http.StatusOK, "")
 			user := userEvents(t, srv, "1")
-			if got := countOf(user, tc.use) - countOf(before, tc.use); got != 1 || len(user) != len(before)+1 {
+			if got := apitest.Count(user, tc.use) - apitest.Count(before, tc.use); got != 1 || len(user) != len(before)+1 {
 				t.Errorf("the verify wrote %v on the user, want one %s", user[len(before):], tc.use)
 			}
-			if got := interactionEvents(t, srv, c); countOf(got, tc.verified) != 1 {
+			if got := interactionEvents(t, srv, c); apitest.Count(got, tc.verified) != 1 {
 				t.Errorf("interaction holds %v, want one %s", got, tc.verified)
 			}
 			if tc.name == "webauthn" {
