@@ -49,19 +49,29 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, e
 // readBatch is how many messages one direct batch get asks for.
 const readBatch = 256
 
+// singleReads is how many messages a read asks for one at a time before
+// it switches to batches. A batch get counts the subject's pending
+// messages from its start (twice when the stream moved meanwhile), which
+// loads, and on a compressed stream decompresses, every block the
+// subject spans: far more than a short tail's few lookups cost. Most
+// loads are short tails (a cached aggregate's newest events, a snapshot's
+// tail, a young interaction); a long history goes on in batches.
+const singleReads = 16
+
 // readRange reads the events of subject from sequence from up to and
-// including last, which the caller has already fetched. On a stream with
-// direct gets (one replica) it asks for them in batches, else one by one.
+// including last, which the caller has already fetched: one by one, then
+// on a stream with direct gets (one replica) in batches.
 func (s *Store) readRange(ctx context.Context, subject string, from uint64, last *jetstream.RawStreamMsg) ([]Envelope, error) {
 	var envs []Envelope
-	if s.stream.CachedInfo().Config.AllowDirect {
-		var err error
-		if envs, err = s.readBatches(ctx, subject, from, last.Sequence); err != nil {
-			return nil, err
+	for seq, n := from, 0; seq < last.Sequence; n++ {
+		if n == singleReads && s.stream.CachedInfo().Config.AllowDirect {
+			rest, err := s.readBatches(ctx, subject, seq, last.Sequence)
+			if err != nil {
+				return nil, err
+			}
+			envs = append(envs, rest...)
+			break
 		}
-		from = last.Sequence
-	}
-	for seq := from; seq < last.Sequence; {
 		// With a subject, GetMsg answers the first message on it at or
 		// after seq, so gaps left by other aggregates cost nothing.
 		var msg *jetstream.RawStreamMsg

@@ -187,3 +187,27 @@ func TestDecodeUnknownTypeFails(t *testing.T) {
 	}
 	var _ domain.Event = events[0]
 }
+
+// A long aggregate is read one by one, then in batches past the first
+// events; interleaved events of another aggregate must not leak in.
+func TestLoadReadsALongAggregateAcrossBatches(t *testing.T) {
+	srv := newServer(t)
+	writer, reader := srv.open(t, eventstore.Config{}), srv.open(t, eventstore.Config{})
+	subject, other := newSubject("user"), newSubject("user")
+	var seq, otherSeq uint64
+	var want []string
+	for i := range 300 {
+		want = append(want, fmt.Sprint(i))
+		seq = appendOne(t, writer, subject, seq, uint64(i), fmt.Sprint(i)).Seq
+		if i%7 == 0 {
+			otherSeq = appendOne(t, writer, other, otherSeq, uint64(i/7), "other").Seq
+		}
+	}
+	envs, last := mustLoad(t, reader, subject)
+	if got := texts(t, envs); !slices.Equal(got, want) {
+		t.Fatalf("loaded %d events %v..., want %d", len(got), got[:min(len(got), 5)], len(want))
+	}
+	if last != seq {
+		t.Fatalf("last %d, want %d", last, seq)
+	}
+}

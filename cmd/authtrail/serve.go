@@ -77,7 +77,7 @@ func runServer(ctx context.Context, cfg Config, log *slog.Logger, stdout io.Writ
 	if ns != nil {
 		defer embedded.Shutdown(ns)
 	}
-	log.Info("memory limit", "bytes", api.LimitMemory(nil))
+	log.Info("memory limit", "bytes", api.LimitMemory(ctx, nil))
 	nc, err := dial("authtrail")
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // Hasher makes and checks argon2 digests (docs/experience.md, decision 12).
@@ -132,5 +133,17 @@ func (h *Hasher) run(ctx context.Context, d digest, pw string) ([]byte, error) {
 		return nil, ctx.Err()
 	}
 	defer func() { <-h.slots }()
+	memory := int64(d.params.Memory) << 10
+	deriving.Add(memory)
+	defer deriving.Add(-memory)
 	return h.derive(d, []byte(pw)), nil
 }
+
+// deriving is the argon2id memory of the derivations running now, in the
+// whole process.
+var deriving atomic.Int64
+
+// DerivingMemory is how many bytes the argon2id derivations running now
+// hold, across every Hasher of the process: the part of the live heap that
+// is a passing burst, not data (api.LimitMemory).
+func DerivingMemory() int64 { return deriving.Load() }

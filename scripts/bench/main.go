@@ -168,7 +168,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 	sie.MFA = settings.MFA{Factors: []string{"Totp", "WebAuthn", "BackupCode"}, Policy: "NoPrompt"}
 	hasher := password.NewHasher(0, nil)
 	// The process holds the server as the binary does: with its memory limit.
-	api.LimitMemory(hasher)
+	api.LimitMemory(ctx, hasher)
 	// The MFA measurement moves this clock fast; interactions must outlive it.
 	clock := apitest.NewClock(time.Now())
 	expCfg := experience.Config{Settings: sie, TTL: 100000 * time.Hour, ReturnURL: "http://localhost:3000/callback",
