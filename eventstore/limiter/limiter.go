@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strconv"
 	"time"
 
@@ -34,8 +35,10 @@ const (
 const RememberFor = 30 * 24 * time.Hour
 
 // maxTries bounds the compare-and-set loop of one take; each lost race
-// means another process took a token, so the loop ends quickly.
-const maxTries = 16
+// means another take succeeded, so the loop ends quickly, and a brief
+// random pause after each loss keeps one taker from losing every round
+// to the same faster ones.
+const maxTries = 64
 
 // ErrContended is returned when a take lost maxTries races in a row.
 var ErrContended = errors.New("limiter: bucket contended")
@@ -92,7 +95,7 @@ func (l *Limiter) Take(ctx context.Context, key string, r throttle.Rate) (thrott
 		_, d := throttle.Take(throttle.State{}, r, l.clock.Now())
 		return d, nil
 	}
-	for range maxTries {
+	for attempt := range maxTries {
 		s, rev, err := l.load(ctx, key)
 		if err != nil {
 			return throttle.Decision{}, err
@@ -111,7 +114,9 @@ func (l *Limiter) Take(ctx context.Context, key string, r throttle.Rate) (thrott
 		case err == nil:
 			return d, nil
 		case errors.Is(err, jetstream.ErrKeyExists), errors.Is(err, jetstream.ErrKeyRevisionMismatch):
-			continue // another process took one first: decide again on its state
+			// Another take came first: decide again on its state.
+			time.Sleep(rand.N(time.Duration(attempt+1) * 100 * time.Microsecond))
+			continue
 		default:
 			return throttle.Decision{}, fmt.Errorf("limiter: take %s: %w", key, err)
 		}
