@@ -10,25 +10,16 @@ import (
 	passwords "github.com/authtrail/authtrail/domain/password"
 )
 
-// memoryBase is the least the server is allowed beside its password
-// hashes: caches, the embedded NATS server's buffers, connections.
-const memoryBase = 64 << 20
-
-// liveHeadroom is the share of the live heap allowed on top of it as
-// garbage before a collection, once the live heap outgrows memoryBase: a
-// fixed limit close to the live heap would collect without pause.
-const liveHeadroom = 1.5
-
 // LimitMemory sets the Go runtime's soft memory limit for a server hashing
 // with h (nil: the default hasher) until ctx ends, unless the operator set
 // one with GOMEMLIMIT, and returns the first limit in force. Each argon2id
 // derivation allocates its whole memory (19 MiB) afresh; with the default
 // pacing alone, the garbage of a burst of sign-ins doubles the heap before
 // a collection, so the process would hold twice what the hashes need. The
-// limit is the hashes' memory at full concurrency plus the larger of
-// memoryBase and 1.5 times the rest of the live heap, which it follows
-// after every collection: a server whose caches grow keeps room to
-// collect rather than collecting without pause.
+// limit is the hashes' memory at full concurrency plus room for the rest
+// of the live heap (memoryLimit), and follows that heap after every
+// collection: a server whose caches grow keeps room to collect rather
+// than collecting without pause.
 func LimitMemory(ctx context.Context, h *passwords.Hasher) int64 {
 	if _, set := os.LookupEnv("GOMEMLIMIT"); set {
 		return debug.SetMemoryLimit(-1)
@@ -40,10 +31,7 @@ func LimitMemory(ctx context.Context, h *passwords.Hasher) int64 {
 	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	set := func() int64 {
 		metrics.Read(sample)
-		// The live heap a collection just measured holds the derivations
-		// running then; they are the hashes' share, not data.
-		data := max(int64(sample[0].Value.Uint64())-passwords.DerivingMemory(), 0)
-		limit := memoryLimit(hashes, data)
+		limit := memoryLimit(hashes, int64(sample[0].Value.Uint64()), passwords.TakeDerivingPeak())
 		debug.SetMemoryLimit(limit)
 		return limit
 	}
@@ -52,10 +40,15 @@ func LimitMemory(ctx context.Context, h *passwords.Hasher) int64 {
 	return first
 }
 
-// memoryLimit is the limit for hashes' memory beside data bytes of live
-// heap.
-func memoryLimit(hashes, data int64) int64 {
-	return hashes + max(memoryBase, int64(float64(data)*liveHeadroom))
+// memoryLimit is the limit for hashes' memory beside a live heap of live
+// bytes, of which at most deriving were the derivations running when it was
+// measured. The rest is data. The limit holds the hashes, the data and
+// room for garbage: half the hashes' memory or half the data, whichever
+// is more, and at least 1.25 times the live heap. Room that shrank as the
+// data grew would have the collector run once per sign-in.
+func memoryLimit(hashes, live, deriving int64) int64 {
+	data := max(live-deriving, 0)
+	return max(hashes+data+max(hashes/2, data/2), live+live/4)
 }
 
 // afterEachGC calls fn soon after every garbage collection until ctx ends,

@@ -8,18 +8,20 @@ import (
 )
 
 func TestMemoryLimitFollowsTheLiveHeap(t *testing.T) {
-	const hashes = 76 << 20
+	const hashes, mib = 76 << 20, 1 << 20
 	for _, tt := range []struct {
-		live int64
-		want int64
+		name                 string
+		live, deriving, want int64
 	}{
-		{0, hashes + memoryBase},
-		{40 << 20, hashes + memoryBase}, // 60 MiB of headroom fits the base
-		{100 << 20, hashes + 150<<20},   // past the base: 1.5× the live heap
-		{1 << 30, hashes + 1536<<20},
+		{"idle", 0, 0, hashes + hashes/2},
+		{"sign-ins: room for two derivations", 102 * mib, 76 * mib, hashes + 26*mib + 38*mib},
+		{"large caches, no hashing: half the data as room", 100 * mib, 0, hashes + 150*mib},
+		{"large caches and sign-ins", 300 * mib, 76 * mib, hashes + 336*mib},
+		{"derivations ended before the heap was measured", 40 * mib, 76 * mib, hashes + hashes/2},
+		{"a peak that overstates the derivations: 1.25x the live heap", 160 * mib, 160 * mib, 200 * mib},
 	} {
-		if got := memoryLimit(hashes, tt.live); got != tt.want {
-			t.Errorf("memoryLimit(live %d MiB) = %d MiB, want %d MiB", tt.live>>20, got>>20, tt.want>>20)
+		if got := memoryLimit(hashes, tt.live, tt.deriving); got != tt.want {
+			t.Errorf("%s: memoryLimit = %d MiB, want %d MiB", tt.name, got/mib, tt.want/mib)
 		}
 	}
 }

@@ -16,17 +16,39 @@ type cache[V any] struct {
 	max     int
 	order   *list.List // front = most recently used; values are *cacheEntry[V]
 	entries map[string]*list.Element
+	// sizeOf, when set, estimates a value's bytes; the cache then holds at
+	// most maxBytes of them, since a count alone does not bound memory
+	// when aggregates differ in size.
+	sizeOf   func(V) int
+	maxBytes int
+	bytes    int
 }
 
 type cacheEntry[V any] struct {
 	key     string
 	value   V
 	lastSeq uint64 // the stream sequence of the last event value holds
+	size    int
 }
 
 // newCache returns a cache of at most max aggregates; max <= 0 disables it.
 func newCache[V any](max int) *cache[V] {
 	return &cache[V]{max: max, order: list.New(), entries: map[string]*list.Element{}}
+}
+
+// newSizedCache returns a cache of at most max aggregates and maxBytes of
+// values as sizeOf estimates them.
+func newSizedCache[V any](max, maxBytes int, sizeOf func(V) int) *cache[V] {
+	c := newCache[V](max)
+	c.sizeOf, c.maxBytes = sizeOf, maxBytes
+	return c
+}
+
+func (c *cache[V]) size(v V) int {
+	if c.sizeOf == nil {
+		return 0
+	}
+	return c.sizeOf(v)
 }
 
 // get returns the cached value of key and the sequence it is at.
@@ -62,17 +84,27 @@ func (c *cache[V]) putLocked(key string, value V, lastSeq uint64) {
 	if el, ok := c.entries[key]; ok {
 		e := el.Value.(*cacheEntry[V])
 		if e.lastSeq <= lastSeq {
-			e.value, e.lastSeq = value, lastSeq
+			size := c.size(value)
+			c.bytes += size - e.size
+			e.value, e.lastSeq, e.size = value, lastSeq, size
 		}
 		c.order.MoveToFront(el)
-		return
+	} else {
+		e := &cacheEntry[V]{key: key, value: value, lastSeq: lastSeq, size: c.size(value)}
+		c.entries[key] = c.order.PushFront(e)
+		c.bytes += e.size
 	}
-	c.entries[key] = c.order.PushFront(&cacheEntry[V]{key: key, value: value, lastSeq: lastSeq})
-	for c.order.Len() > c.max {
-		oldest := c.order.Back()
-		c.order.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cacheEntry[V]).key)
+	// The newest entry stays even when it alone is over the budget.
+	for c.order.Len() > c.max || c.sizeOf != nil && c.bytes > c.maxBytes && c.order.Len() > 1 {
+		c.removeLocked(c.order.Back())
 	}
+}
+
+func (c *cache[V]) removeLocked(el *list.Element) {
+	e := el.Value.(*cacheEntry[V])
+	c.order.Remove(el)
+	delete(c.entries, e.key)
+	c.bytes -= e.size
 }
 
 // drop forgets key.
@@ -80,8 +112,7 @@ func (c *cache[V]) drop(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.entries[key]; ok {
-		c.order.Remove(el)
-		delete(c.entries, key)
+		c.removeLocked(el)
 	}
 }
 
@@ -106,4 +137,17 @@ func extendEvents(c *cache[[]Envelope], subject string, expectedSeq uint64, appe
 		return
 	}
 	c.putLocked(subject, slices.Clip(slices.Concat(base, appended)), appended[len(appended)-1].Seq)
+}
+
+// envelopesSize estimates the memory a cached history holds: each
+// envelope's strings and payload, and its fixed part.
+func envelopesSize(envs []Envelope) int {
+	const fixed = 200 // the struct, string headers, time and slice header
+	n := 0
+	for i := range envs {
+		e := &envs[i]
+		n += fixed + len(e.ID) + len(e.Type) + len(e.AggType) + len(e.AggID) + len(e.Actor) +
+			len(e.CorrelationID) + len(e.CausationID) + len(e.Subject) + len(e.Data)
+	}
+	return n
 }

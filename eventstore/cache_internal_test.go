@@ -104,3 +104,32 @@ func TestCacheDrop(t *testing.T) {
 		t.Fatalf("last %d after drop, want 1", last)
 	}
 }
+
+func TestCacheEvictsPastItsByteBudget(t *testing.T) {
+	one := envelopesSize(envsUpTo("a", 1))
+	c := newSizedCache(100, 3*one, envelopesSize)
+	c.put("a", envsUpTo("a", 1), 1)
+	c.put("b", envsUpTo("b", 2), 2)
+	c.get("a")
+	// c's two events bring the cache to four events' worth: b, the least
+	// recently used, goes.
+	c.put("c", envsUpTo("c", 3, 4), 4)
+	if _, _, ok := c.get("b"); ok {
+		t.Error("b survived, want it evicted")
+	}
+	if c.bytes != 3*one {
+		t.Errorf("bytes %d, want %d", c.bytes, 3*one)
+	}
+	// Growing a's history past the budget evicts c; a alone may exceed it.
+	c.put("a", envsUpTo("a", 1, 5, 6, 7), 7)
+	if _, _, ok := c.get("c"); ok {
+		t.Error("c survived, want it evicted")
+	}
+	if _, _, ok := c.get("a"); !ok || c.bytes != 4*one {
+		t.Errorf("a kept %v, bytes %d, want %d", ok, c.bytes, 4*one)
+	}
+	c.drop("a")
+	if c.bytes != 0 || c.order.Len() != 0 {
+		t.Errorf("after drop: bytes %d, entries %d", c.bytes, c.order.Len())
+	}
+}

@@ -18,6 +18,7 @@ import (
 const (
 	DefaultStream                = "EVENTS"
 	DefaultCacheSize             = 10_000
+	DefaultCacheBytes            = 16 << 20
 	DefaultSnapshotEvery         = 64
 	DefaultMaxEventsPerAggregate = 100_000
 )
@@ -31,6 +32,9 @@ type Config struct {
 	// CacheSize is how many aggregates Load keeps in memory. Default 10000;
 	// negative disables the cache.
 	CacheSize int
+	// CacheBytes bounds the events Load keeps in memory, as their size is
+	// estimated (envelopes and payloads). Default 16 MiB.
+	CacheBytes int
 	// SnapshotEvery is how long a tail LoadState folds before it stores a
 	// snapshot of the aggregate. Default 64; negative stores none.
 	SnapshotEvery int
@@ -59,6 +63,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.CacheSize == 0 {
 		c.CacheSize = DefaultCacheSize
+	}
+	if c.CacheBytes <= 0 {
+		c.CacheBytes = DefaultCacheBytes
 	}
 	if c.SnapshotEvery == 0 {
 		c.SnapshotEvery = DefaultSnapshotEvery
@@ -104,7 +111,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		stream:        stream,
 		name:          cfg.Stream,
 		replicas:      cfg.Replicas,
-		cache:         newCache[[]Envelope](cfg.CacheSize),
+		cache:         newSizedCache(cfg.CacheSize, cfg.CacheBytes, envelopesSize),
 		states:        newCache[any](cfg.CacheSize),
 		snapshots:     newSnapshotBucket(js, cfg.Stream, cfg.Replicas),
 		snapshotEvery: cfg.SnapshotEvery,
@@ -130,7 +137,7 @@ func OpenExisting(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error
 	replicas := stream.CachedInfo().Config.Replicas
 	// A reader may not write: it reads snapshots but never puts one.
 	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: replicas,
-		cache: newCache[[]Envelope](cfg.CacheSize), states: newCache[any](cfg.CacheSize),
+		cache: newSizedCache(cfg.CacheSize, cfg.CacheBytes, envelopesSize), states: newCache[any](cfg.CacheSize),
 		snapshots: newSnapshotBucket(js, cfg.Stream, replicas),
 		ids:       domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}, nil
 }

@@ -21,6 +21,11 @@ import (
 // commit (a WAL write) over more rows.
 const batchMax = 5000
 
+// handoff is how many read messages wait for the applying goroutine: the
+// client already buffers a pull's worth, and every slot here is memory the
+// collector scans for the life of the run.
+const handoff = 1024
+
 // coalesce is how long a batch waits for more events after its first.
 const coalesce = 5 * time.Millisecond
 
@@ -141,7 +146,7 @@ func (r *run) consume(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	msgs := make(chan delivered, 2*batchMax)
+	msgs := make(chan delivered, handoff)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
 		// Reading the envelope here, on the client's delivery goroutine,
 		// takes it off the one goroutine that applies and commits.

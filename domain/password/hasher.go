@@ -134,16 +134,20 @@ func (h *Hasher) run(ctx context.Context, d digest, pw string) ([]byte, error) {
 	}
 	defer func() { <-h.slots }()
 	memory := int64(d.params.Memory) << 10
-	deriving.Add(memory)
+	now := deriving.Add(memory)
+	for peak := derivingPeak.Load(); now > peak && !derivingPeak.CompareAndSwap(peak, now); peak = derivingPeak.Load() {
+	}
 	defer deriving.Add(-memory)
 	return h.derive(d, []byte(pw)), nil
 }
 
-// deriving is the argon2id memory of the derivations running now, in the
-// whole process.
-var deriving atomic.Int64
+// deriving is the argon2id memory of the derivations running now in the
+// whole process, and derivingPeak the most it reached since
+// TakeDerivingPeak last read it.
+var deriving, derivingPeak atomic.Int64
 
-// DerivingMemory is how many bytes the argon2id derivations running now
-// hold, across every Hasher of the process: the part of the live heap that
-// is a passing burst, not data (api.LimitMemory).
-func DerivingMemory() int64 { return deriving.Load() }
+// TakeDerivingPeak returns the most memory the process's argon2id
+// derivations held at once, across every Hasher, since its last call, and
+// starts the next period from what they hold now. That memory is a
+// passing burst in the live heap, not data (api.LimitMemory).
+func TakeDerivingPeak() int64 { return derivingPeak.Swap(deriving.Load()) }
