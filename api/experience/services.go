@@ -114,14 +114,15 @@ func (h *Handler) guard(ctx context.Context, s *Step, pool, target string) (Guar
 	if err := h.refuseFailingClient(ctx, s); err != nil {
 		return g, err
 	}
-	envs, err := s.Tx.Load(ctx, g.Subject)
-	if err != nil {
-		return g, err
-	}
-	events, err := eventstore.Decode(envs, sentinel.Events)
-	g.State = sentinel.Fold(events)
+	var err error
+	g.State, _, err = eventstore.LoadState(ctx, s.Tx, sentinelFold, g.Subject)
 	return g, err
 }
+
+// sentinelFold folds sentinels for eventstore.LoadState, from their
+// snapshots: a target attacked for years folds its last hour's failures.
+var sentinelFold = eventstore.Fold[sentinel.State]{AggregateType: sentinel.AggregateType, Shape: 1,
+	Events: sentinel.Events, Apply: (*sentinel.State).Apply}
 
 // SentinelPolicy is the sign-in experience's lockout policy.
 func (h *Handler) SentinelPolicy() sentinel.Policy {

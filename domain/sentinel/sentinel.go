@@ -7,6 +7,7 @@ package sentinel
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"time"
 
 	"github.com/authtrail/authtrail/domain"
@@ -85,9 +86,10 @@ type Policy struct {
 	LockoutDuration time.Duration
 }
 
-// State is the folded history of one target.
+// State is the folded history of one target: the failures of the last
+// Window only, so a target's cost does not grow with its age.
 type State struct {
-	failures    []time.Time // unblocked failures, oldest first
+	failures    []time.Time // unblocked failures within Window of the newest, oldest first
 	lockedUntil time.Time
 }
 
@@ -95,18 +97,54 @@ type State struct {
 func Fold(events []domain.Event) State {
 	var s State
 	for _, ev := range events {
-		switch e := ev.(type) {
-		case *AttemptFailed:
-			if !e.Blocked {
-				s.failures = append(s.failures, e.At)
-			}
-		case *Locked:
-			if e.Until.After(s.lockedUntil) {
-				s.lockedUntil = e.Until
-			}
-		}
+		s.Apply(ev)
 	}
 	return s
+}
+
+// Apply folds one event into s. It replaces the failures rather than
+// appending in place, since a folded state may be shared by the loads that
+// find it cached (eventstore.Fold), and drops those a Window older than
+// the newest: Decide counts none of them at any later time.
+func (s *State) Apply(ev domain.Event) {
+	switch e := ev.(type) {
+	case *AttemptFailed:
+		if e.Blocked {
+			return
+		}
+		kept := make([]time.Time, 0, len(s.failures)+1)
+		for _, at := range s.failures {
+			if e.At.Sub(at) < Window {
+				kept = append(kept, at)
+			}
+		}
+		s.failures = append(kept, e.At)
+	case *Locked:
+		if e.Until.After(s.lockedUntil) {
+			s.lockedUntil = e.Until
+		}
+	}
+}
+
+// stateJSON is State as its snapshots store it.
+type stateJSON struct {
+	Failures    []time.Time `json:"failures,omitempty"`
+	LockedUntil time.Time   `json:"lockedUntil"`
+}
+
+// MarshalJSON stores the state in a snapshot.
+func (s State) MarshalJSON() ([]byte, error) {
+	return json.Marshal(stateJSON{Failures: s.failures, LockedUntil: s.lockedUntil})
+}
+
+// UnmarshalJSON reads the state from a snapshot.
+func (s *State) UnmarshalJSON(data []byte) error {
+	var j stateJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	s.failures, s.lockedUntil = j.Failures, j.LockedUntil
+	return nil
 }
 
 // LockedAt reports whether the target is locked at now.

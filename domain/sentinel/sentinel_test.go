@@ -1,6 +1,7 @@
 package sentinel_test
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -61,5 +62,45 @@ func TestIDHidesTarget(t *testing.T) {
 	id := sentinel.ID(sentinel.PoolIdentifier, "alice@example.com")
 	if len(id) != len("identifier-")+64 || id == sentinel.ID(sentinel.PoolTotp, "alice@example.com") {
 		t.Fatalf("unexpected id %q", id)
+	}
+}
+
+// A target's state keeps only the failures Decide can still count, and
+// never changes a state another load shares.
+func TestApplyKeepsTheWindowAndCopiesOnWrite(t *testing.T) {
+	policy := sentinel.Policy{MaxAttempts: 5, LockoutDuration: time.Hour}
+	// Years of failures, one a day: only the newest is within the hour.
+	var years []domain.Event
+	for d := range 1000 {
+		years = append(years, &sentinel.AttemptFailed{Action: "Password", At: t0.Add(time.Duration(d) * 24 * time.Hour)})
+	}
+	s := sentinel.Fold(years)
+	newest := t0.Add(999 * 24 * time.Hour)
+	data, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"failures":["` + newest.Format(time.RFC3339Nano) + `"],"lockedUntil":"0001-01-01T00:00:00Z"}`; string(data) != want {
+		t.Fatalf("state %s, want %s", data, want)
+	}
+
+	// Three more failures within the hour: the fifth within it locks.
+	shared := s
+	for i := range 3 {
+		s.Apply(&sentinel.AttemptFailed{At: newest.Add(time.Duration(i+1) * time.Minute)})
+	}
+	if blocked, _ := sentinel.Decide(s, policy, "Password", true, newest.Add(10*time.Minute)); !blocked {
+		t.Fatal("the fifth failure within the hour did not lock")
+	}
+	if blocked, _ := sentinel.Decide(shared, policy, "Password", true, newest.Add(10*time.Minute)); blocked {
+		t.Fatal("folding into a copy changed the shared state")
+	}
+
+	var back sentinel.State
+	if err := json.Unmarshal(data, &back); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := json.Marshal(back); string(again) != string(data) {
+		t.Fatalf("round trip %s, want %s", again, data)
 	}
 }
