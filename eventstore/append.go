@@ -232,6 +232,9 @@ func (s *Store) publishBatch(ctx context.Context, plan []plannedWrite, n int) (s
 }
 
 func (s *Store) extendCache(plan []plannedWrite, stored []Envelope) {
+	for i := range stored {
+		s.notePosition(stored[i].Seq)
+	}
 	for _, pw := range plan {
 		var mine []Envelope
 		for _, env := range stored {

@@ -142,12 +142,21 @@ func extendEvents(c *cache[[]Envelope], subject string, expectedSeq uint64, appe
 // envelopesSize estimates the memory a cached history holds: each
 // envelope's strings and payload, and its fixed part.
 func envelopesSize(envs []Envelope) int {
-	const fixed = 200 // the struct, string headers, time and slice header
 	n := 0
 	for i := range envs {
-		e := &envs[i]
-		n += fixed + len(e.ID) + len(e.Type) + len(e.AggType) + len(e.AggID) + len(e.Actor) +
-			len(e.CorrelationID) + len(e.CausationID) + len(e.Subject) + len(e.Data)
+		n += envelopeSize(&envs[i])
 	}
 	return n
+}
+
+func envelopeSize(e *Envelope) int {
+	const fixed = 200 // the struct, string headers, time and slice header
+	return fixed + len(e.ID) + len(e.Type) + len(e.AggType) + len(e.AggID) + len(e.Actor) +
+		len(e.CorrelationID) + len(e.CausationID) + len(e.Subject) + len(e.Data)
+}
+
+// newLastsCache holds Last's answers, one event per subject, in a quarter
+// of the event cache's byte budget.
+func newLastsCache(cfg Config) *cache[Envelope] {
+	return newSizedCache(cfg.CacheSize, cfg.CacheBytes/4, func(e Envelope) int { return envelopeSize(&e) })
 }

@@ -60,6 +60,11 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 	if aggType != f.AggregateType {
 		return zero, position{}, fmt.Errorf("eventstore: %s is not a %s", subject, f.AggregateType)
 	}
+	key := f.key(aggID)
+	snap, found := cachedSnapshot[S](s, key)
+	if base, ok := snap.(snapshot[S]); found && ok && s.unchanged(ctx, subject, base.Seq, base.Version) {
+		return base.State, position{seq: base.Seq, version: base.Version}, nil
+	}
 	last, err := s.lastMsg(ctx, subject)
 	if errors.Is(err, ErrNotFound) {
 		return zero, position{}, nil
@@ -67,8 +72,6 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 	if err != nil {
 		return zero, position{}, err
 	}
-	key := f.key(aggID)
-	snap, found := cachedSnapshot[S](s, key)
 	if !found {
 		snap, found = s.snapshots.get(ctx, key, func(data []byte) (any, error) {
 			var snap snapshot[S]

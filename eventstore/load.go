@@ -21,6 +21,11 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, e
 	if _, _, err := ParseSubject(subject); err != nil {
 		return nil, 0, err
 	}
+	cached, cachedSeq, ok := s.cache.get(subject)
+	// The cache holds every event of the aggregate: their count is its own.
+	if ok && len(cached) > 0 && s.unchanged(ctx, subject, cachedSeq, uint64(len(cached))) {
+		return slices.Clip(cached), cachedSeq, nil
+	}
 	last, err := s.lastMsg(ctx, subject)
 	if errors.Is(err, ErrNotFound) {
 		return nil, 0, nil
@@ -28,7 +33,6 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, e
 	if err != nil {
 		return nil, 0, err
 	}
-	cached, cachedSeq, ok := s.cache.get(subject)
 	switch {
 	case ok && cachedSeq == last.Sequence:
 		return slices.Clip(cached), cachedSeq, nil
@@ -147,6 +151,11 @@ func (s *Store) Last(ctx context.Context, subject string) (*Envelope, error) {
 	if _, _, err := ParseSubject(subject); err != nil {
 		return nil, err
 	}
+	// An event's AggVersion is its place in the aggregate: the count of
+	// events up to it.
+	if env, seq, ok := s.lasts.get(subject); ok && s.unchanged(ctx, subject, seq, env.AggVersion) {
+		return &env, nil
+	}
 	msg, err := s.lastMsg(ctx, subject)
 	if err != nil {
 		return nil, err
@@ -155,6 +164,7 @@ func (s *Store) Last(ctx context.Context, subject string) (*Envelope, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.lasts.put(subject, env, env.Seq)
 	return &env, nil
 }
 
@@ -170,6 +180,7 @@ func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStre
 	if err != nil {
 		return nil, fmt.Errorf("eventstore: last message of %s: %w", subject, err)
 	}
+	s.notePosition(msg.Sequence)
 	return msg, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -84,7 +85,13 @@ type Store struct {
 	name     string
 	replicas int
 	cache    *cache[[]Envelope]
-	states   *cache[any] // snapshot[S] of LoadState, by Fold.key
+	states   *cache[any]      // snapshot[S] of LoadState, by Fold.key
+	lasts    *cache[Envelope] // Last's answers
+	// head is the newest stream sequence the store has seen, and created
+	// the stream's creation time: see unchanged.
+	head    atomic.Uint64
+	created time.Time
+	recent  uint64 // recentEvents, but in tests
 	// snapshots is the bucket of LoadState's snapshots; snapshotEvery is
 	// Config.SnapshotEvery (0: none are written).
 	snapshots     *snapshotBucket
@@ -113,6 +120,9 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		replicas:      cfg.Replicas,
 		cache:         newSizedCache(cfg.CacheSize, cfg.CacheBytes, envelopesSize),
 		states:        newCache[any](cfg.CacheSize),
+		lasts:         newLastsCache(cfg),
+		created:       createdAt(stream),
+		recent:        recentEvents,
 		snapshots:     newSnapshotBucket(js, cfg.Stream, cfg.Replicas),
 		snapshotEvery: cfg.SnapshotEvery,
 		ids:           domain.RandomIDs{},
@@ -138,6 +148,7 @@ func OpenExisting(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error
 	// A reader may not write: it reads snapshots but never puts one.
 	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: replicas,
 		cache: newSizedCache(cfg.CacheSize, cfg.CacheBytes, envelopesSize), states: newCache[any](cfg.CacheSize),
+		lasts: newLastsCache(cfg), created: createdAt(stream), recent: recentEvents,
 		snapshots: newSnapshotBucket(js, cfg.Stream, replicas),
 		ids:       domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}, nil
 }
