@@ -3,8 +3,10 @@ package api
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 
@@ -57,6 +59,11 @@ type WorkerOptions struct {
 func StartWorkers(ctx context.Context, nc *nats.Conn, o WorkerOptions) (stop func(), err error) {
 	if o.Log == nil {
 		o.Log = slog.Default()
+	}
+	// The public events' source: without one, every event would be
+	// refused by the schema and go to the poison queue.
+	if u, err := url.Parse(o.PublicURL); err != nil || !u.IsAbs() || u.Host == "" {
+		return nil, fmt.Errorf("api: workers: PublicURL %q is not an absolute URL (the public events' source)", o.PublicURL)
 	}
 	if o.Router.Metrics == nil {
 		o.Router.Metrics = o.Store.Metrics() // the workers count where the store counts

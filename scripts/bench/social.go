@@ -84,7 +84,7 @@ func measureSocial(ctx context.Context, r *rig, transport http.RoundTripper, wor
 		return "", err
 	}
 	stopWorkers, err := api.StartWorkers(ctx, nc, api.WorkerOptions{Store: r.store, Catalogue: srv.Catalogue(),
-		Log: r.options.Log, Connectors: srv.Connectors})
+		Log: r.options.Log, PublicURL: ts.URL, Connectors: srv.Connectors})
 	if err != nil {
 		return "", err
 	}
