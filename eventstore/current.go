@@ -38,6 +38,10 @@ func (s *Store) unchanged(ctx context.Context, subject string, seq, version uint
 	if version == 0 || s.head.Load() < seq+s.recent || s.created.IsZero() {
 		return false
 	}
+	// One try: a stream without a leader for now is read the usual way,
+	// which waits for the election.
+	ctx, cancel := context.WithTimeout(ctx, readTry)
+	defer cancel()
 	info, err := s.stream.Info(ctx, jetstream.WithSubjectFilter(subject))
 	if err != nil {
 		return false
