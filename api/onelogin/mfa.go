@@ -95,10 +95,10 @@ func (m *MFAAPI) Register(r *mux.Router) {
 	route(http.MethodDelete, "/devices/{device_id}", mfaRoute(m, pathVar("device_id"), m.deleteDevice), all)
 	route(http.MethodPost, "/registrations", mfaRoute(m, m.parseRegistration, m.createRegistration), all)
 	route(http.MethodGet, "/registrations/{id}", mfaRoute(m, pathVar("id"), m.getRegistration), all)
-	route(http.MethodPut, "/registrations/{id}", mfaRoute(m, parseOTPSubmission, m.verifyRegistration), all)
+	route(http.MethodPut, "/registrations/{id}", mfaRoute(m, m.parseOTPSubmission, m.verifyRegistration), all)
 	route(http.MethodPost, "/verifications", mfaRoute(m, m.parseVerification, m.createVerification), all)
 	route(http.MethodGet, "/verifications/{id}", mfaRoute(m, pathVar("id"), m.getVerification), all)
-	route(http.MethodPut, "/verifications/{id}", mfaRoute(m, parseOTPSubmission, m.verifyVerification), all)
+	route(http.MethodPut, "/verifications/{id}", mfaRoute(m, m.parseOTPSubmission, m.verifyVerification), all)
 	route(http.MethodPost, "/mfa_token", mfaRoute(m, m.parseToken, m.createToken), m.d.Auth.Require(ScopeManageAll, ScopeManageUsers))
 }
 

@@ -26,10 +26,13 @@ type codeSend struct {
 }
 
 // sendCode throttles the user's channel (docs/onelogin-api.md, Code sends and
-// throttling), then appends in tx the
-// code request (a keyed hash to check, the code sealed for the worker), the
-// counted send and the delivery request: the delivery worker sends it once
-// the transaction is committed. pending keeps the drawn code across retries.
+// throttling), then queues in tx the counted send, the delivery request and
+// the code request (a keyed hash to check, the code sealed for the worker):
+// three single-subject appends, no atomic batch, in the order of the
+// Experience API's sends (docs/architecture.md, Claims). The delivery
+// worker sends the code once its request is committed; a delivery request
+// whose code request never commits is abandoned. pending keeps the drawn
+// code, and the send's id, across retries.
 func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pending **codekeys.Pending) error {
 	limit := eventstore.MustSubject(mfaapi.SendAggregate, mfaapi.SendThrottleID(s.userID, s.channel))
 	envs, err := tx.Load(ctx, limit)
@@ -40,23 +43,25 @@ func (m *MFAAPI) sendCode(ctx context.Context, tx *eventstore.Tx, s codeSend, pe
 	if err != nil {
 		return err
 	}
-	counted, err := mfaapi.DecideSend(history, m.d.Clock.Now())
+	// The send's id is drawn first (once per request, like the code): the
+	// count carries it.
+	c, err := codekeys.Draw(pending, m.d.Random, domain.RandomIDs{Rand: m.d.Random}.NewID)
 	if err != nil {
 		return err
 	}
-	c, err := codekeys.Draw(pending, m.d.Random, domain.RandomIDs{Rand: m.d.Random}.NewID)
+	counted, err := mfaapi.DecideSend(history, m.d.Clock.Now(), c.SendID)
 	if err != nil {
 		return err
 	}
 	if err := m.d.CodeKeys.Seal(ctx, c, m.d.Random); err != nil {
 		return err
 	}
+	tx.Claim(limit, counted...)
+	tx.ClaimWithID(eventstore.MustSubject(code.DeliveryAggregateType, c.SendID), code.DeliveryRequestID(c.SendID),
+		&code.DeliveryRequested{SendID: c.SendID, Subject: s.subject})
 	tx.Append(s.subject, &mfaapi.CodeRequested{SendID: c.SendID, Channel: s.channel, To: s.to, Template: s.template,
 		Digest: m.d.Codes.Hash(mfaapi.CodeBinding(s.id), c.Plain), SealedCode: c.Sealed, ExpiresAt: s.expiresAt,
 		CustomMessage: s.customMessage})
-	tx.Append(limit, counted...)
-	tx.Append(eventstore.MustSubject(code.DeliveryAggregateType, c.SendID),
-		&code.DeliveryRequested{SendID: c.SendID, Subject: s.subject})
 	return nil
 }
 

@@ -135,10 +135,11 @@ type otpSubmission struct {
 	otp      mfaapi.OTP
 	otpOK    bool
 	deviceID string
-	device   bool // device_id was given
+	device   bool   // device_id was given
+	useID    string // drawn once per request: the id of the use it claims
 }
 
-func parseOTPSubmission(r *http.Request) (otpSubmission, error) {
+func (m *MFAAPI) parseOTPSubmission(r *http.Request) (otpSubmission, error) {
 	var body struct {
 		OTP      json.RawMessage `json:"otp"`
 		DeviceID json.RawMessage `json:"device_id"`
@@ -147,6 +148,9 @@ func parseOTPSubmission(r *http.Request) (otpSubmission, error) {
 	in := otpSubmission{id: mux.Vars(r)["id"]}
 	in.otp, in.otpOK = mfaapi.ParseOTP(body.OTP)
 	in.deviceID, in.device = mfaapi.ParseDeviceID(body.DeviceID)
+	if err == nil {
+		in.useID, err = m.newID()
+	}
 	return in, err
 }
 

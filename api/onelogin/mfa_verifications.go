@@ -96,8 +96,9 @@ func (m *MFAAPI) getVerification(ctx context.Context, tx *eventstore.Tx, u mfaUs
 // verifyVerification serves PUT /verifications/{id} {otp, device_id}: the
 // hybrid body (docs/onelogin-api.md, Verifications). The OTP is the code sent to an SMS or Email
 // device, the device's TOTP (a step after the last one used) or the user's
-// temporary token; the acceptance and the
-// user's totp_used or temp_token_used land in one atomic append.
+// temporary token. The user's totp_used or temp_token_used is claimed
+// first, then the acceptance follows: two single-subject appends, no
+// atomic batch (docs/architecture.md, Claims).
 func (m *MFAAPI) verifyVerification(ctx context.Context, tx *eventstore.Tx, u mfaUser, in otpSubmission) (mfaReply, error) {
 	v, err := m.loadVerification(ctx, tx, in.id, u)
 	if err != nil {
@@ -110,7 +111,7 @@ func (m *MFAAPI) verifyVerification(ctx context.Context, tx *eventstore.Tx, u mf
 		return mfaReply{}, mfaapi.InvalidParams{"device_id"}
 	}
 	now := m.d.Clock.Now()
-	check := mfaapi.Check{CodeMatched: m.codeMatches(v.Code, v.VerificationID, in.otp)}
+	check := mfaapi.Check{CodeMatched: m.codeMatches(v.Code, v.VerificationID, in.otp), UseID: in.useID}
 	if f, ok := m.factor(u, v.FactorID); ok {
 		if secret, opened := totp.Open(m.d.Secrets, u.state.ID, f.Secret); opened {
 			check.TotpStep, check.TotpMatched = totp.Match(secret, in.otp.Padded(mfaapi.TotpDigits), now)
@@ -123,10 +124,8 @@ func (m *MFAAPI) verifyVerification(ctx context.Context, tx *eventstore.Tx, u mf
 	if err != nil {
 		return mfaReply{}, err
 	}
+	tx.Claim(accounts.Subject(u.state.ID), out.User...)
 	tx.Append(eventstore.MustSubject(mfaapi.VerificationAggregate, v.VerificationID), out.Verification...)
-	if len(out.User) > 0 {
-		tx.Append(accounts.Subject(u.state.ID), out.User...)
-	}
 	reply := mfaVerifyModel{ID: v.VerificationID, Status: out.Status, DeviceID: v.DeviceID,
 		Error: true, Code: http.StatusUnauthorized, Type: "Unauthorized", Message: "Failed authentication with this factor"}
 	if out.Status == mfaapi.StatusAccepted {

@@ -32,8 +32,8 @@ type Delivery struct {
 const DeliveryAggregateType = "delivery"
 
 // DeliveryRequested asks the delivery worker to send the code of a code
-// request event; it is appended just before that event (the Experience
-// API) or atomically with it (the MFA API). Subject is the
+// request event; it is appended just before that event, on its own
+// (docs/architecture.md, Claims). Subject is the
 // aggregate holding the request (an MFA API registration or verification);
 // empty means the interaction InteractionID (every request logged before
 // the field existed).

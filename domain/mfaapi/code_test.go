@@ -3,6 +3,7 @@ package mfaapi_test
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,8 +15,8 @@ import (
 func TestDecideSend(t *testing.T) {
 	at := func(secs ...int) []domain.Event {
 		var out []domain.Event
-		for _, s := range secs {
-			out = append(out, &mfaapi.SendCounted{At: t0.Add(time.Duration(s) * time.Second)})
+		for i, s := range secs {
+			out = append(out, &mfaapi.SendCounted{At: t0.Add(time.Duration(s) * time.Second), SendID: strconv.Itoa(i)})
 		}
 		return out
 	}
@@ -31,7 +32,7 @@ func TestDecideSend(t *testing.T) {
 		{"window full", at(0, 30, 60, 90, 120), 150, 750 * time.Second},
 		{"window slides", at(0, 30, 60, 90, 120), 900, 0},
 	} {
-		got, err := mfaapi.DecideSend(c.history, t0.Add(time.Duration(c.now)*time.Second))
+		got, err := mfaapi.DecideSend(c.history, t0.Add(time.Duration(c.now)*time.Second), "s")
 		var th domain.Throttled
 		switch {
 		case c.wait == 0 && (err != nil || len(got) != 1):
@@ -39,6 +40,19 @@ func TestDecideSend(t *testing.T) {
 		case c.wait != 0 && (!errors.As(err, &th) || th.RetryAfter != c.wait):
 			t.Errorf("%s: %v, want a wait of %s", c.name, err, c.wait)
 		}
+	}
+}
+
+// A send decided again after its count committed finds its own count: no
+// second count, and no refusal for the spacing its own count set.
+func TestDecideSendFindsItsOwnCount(t *testing.T) {
+	history := []domain.Event{&mfaapi.SendCounted{At: t0, SendID: "a"}}
+	if got, err := mfaapi.DecideSend(history, t0.Add(time.Second), "a"); err != nil || len(got) != 0 {
+		t.Fatalf("own count: %v %v", got, err)
+	}
+	var th domain.Throttled
+	if _, err := mfaapi.DecideSend(history, t0.Add(time.Second), "b"); !errors.As(err, &th) {
+		t.Fatalf("another send within the spacing: %v", err)
 	}
 }
 

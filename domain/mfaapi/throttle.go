@@ -30,10 +30,15 @@ func SendThrottleID(userID, channel string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// SendCounted records one code sent to a user's channel.
+// SendCounted records one code sent to a user's channel. It is a claim
+// (domain.Claim) on the throttle, committed ahead of the code request and
+// carrying the send's id (docs/architecture.md, Claims).
 type SendCounted struct {
-	At time.Time `json:"at"`
+	At     time.Time `json:"at"`
+	SendID string    `json:"sendId,omitempty"`
 }
+
+func (e SendCounted) ClaimedBy() string { return e.SendID }
 
 func (SendCounted) EventType() string { return "mfa.send.counted" }
 
@@ -42,12 +47,18 @@ var SendEvents = domain.Registry{
 	"mfa.send.counted": func() domain.Event { return &SendCounted{} },
 }
 
-// DecideSend counts a send at now, or refuses it as domain.Throttled when a
-// send happened within SendSpacing or MaxSends within SendWindow.
-func DecideSend(history []domain.Event, now time.Time) ([]domain.Event, error) {
+// DecideSend counts the send sendID at now, or refuses it as
+// domain.Throttled when a send happened within SendSpacing or MaxSends
+// within SendWindow. A send already counted (its claim committed before
+// the rest of its request conflicted) is not counted again.
+func DecideSend(history []domain.Event, now time.Time, sendID string) ([]domain.Event, error) {
 	var recent []time.Time
 	for _, ev := range history {
-		if s, ok := ev.(*SendCounted); ok && now.Sub(s.At) < SendWindow {
+		s, ok := ev.(*SendCounted)
+		if ok && sendID != "" && s.SendID == sendID {
+			return nil, nil
+		}
+		if ok && now.Sub(s.At) < SendWindow {
 			recent = append(recent, s.At)
 		}
 	}
@@ -62,5 +73,5 @@ func DecideSend(history []domain.Event, now time.Time) ([]domain.Event, error) {
 		return nil, domain.Throttled{RetryAfter: wait, Err: domain.E("onelogin.too_many_requests").WithMessage(
 			fmt.Sprintf("Too many codes sent to this device; retry in %d seconds", domain.CeilSeconds(wait)))}
 	}
-	return []domain.Event{&SendCounted{At: now}}, nil
+	return []domain.Event{&SendCounted{At: now, SendID: sendID}}, nil
 }

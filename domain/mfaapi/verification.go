@@ -121,6 +121,10 @@ type Check struct {
 	TotpStep     uint64 //
 	TokenMatched bool   // the code is the user's temporary token
 	CodeMatched  bool   // the code is the one sent (SMS, Email)
+	// UseID is the request's own id, drawn once per request: the use it
+	// claims carries it, so the request decided again after its claim
+	// committed finds that use its own (docs/architecture.md, Claims).
+	UseID string
 }
 
 // Outcome is the decision on a submitted code.
@@ -134,7 +138,9 @@ type Outcome struct {
 // Email device counts once (an accepted verification is terminal). A TOTP counts only for a step
 // after the factor's last used one (RFC 6238 §5.2), and is recorded as
 // user.mfa.totp_used; the temporary token counts while usable and a
-// single-use one is consumed. Both land with the acceptance in one append.
+// single-use one is consumed. Those uses are claims on the user, committed
+// ahead of the acceptance (Outcome.User); a use claimed by c.UseID is this
+// request's own and is not claimed again.
 func Verify(v Verification, u *user.State, tok user.TempToken, c Check, now time.Time) (Outcome, error) {
 	if !v.Exists || u == nil || v.UserID != u.ID {
 		return Outcome{}, ErrNotFound
@@ -149,12 +155,14 @@ func Verify(v Verification, u *user.State, tok user.TempToken, c Check, now time
 	switch {
 	case c.CodeMatched && v.Code != nil:
 		return accept("code"), nil
+	case c.TotpMatched && factor.ClaimedBy(c.UseID) && c.TotpStep == factor.LastStep:
+		return accept("totp"), nil
 	case c.TotpMatched && c.TotpStep > factor.LastStep:
-		return accept("totp", &user.TotpStepUsed{FactorID: factor.ID, Step: c.TotpStep, At: now}), nil
-	case c.TokenMatched && tok.Usable(now) && tok.Reusable:
+		return accept("totp", &user.TotpStepUsed{FactorID: factor.ID, Step: c.TotpStep, At: now, UseID: c.UseID}), nil
+	case c.TokenMatched && tok.Usable(now) && tok.Reusable, c.TokenMatched && tok.ClaimedBy(c.UseID) && now.Before(tok.ExpiresAt):
 		return accept("mfa_token"), nil
 	case c.TokenMatched && tok.Usable(now):
-		return accept("mfa_token", &user.TempTokenUsed{TokenID: tok.TokenID, VerificationID: v.VerificationID, At: now}), nil
+		return accept("mfa_token", &user.TempTokenUsed{TokenID: tok.TokenID, VerificationID: v.VerificationID, At: now, UseID: c.UseID}), nil
 	}
 	out := Outcome{Verification: []domain.Event{&VerificationOTPFailed{At: now}}, Status: StatusPending}
 	if v.Failures+1 >= MaxFailures {

@@ -54,6 +54,8 @@ func TestVerify(t *testing.T) {
 	single := user.TempToken{TokenID: "t", ExpiresAt: t0.Add(time.Hour)}
 	reusable := user.TempToken{TokenID: "t", ExpiresAt: t0.Add(time.Hour), Reusable: true}
 	used := user.TempToken{TokenID: "t", ExpiresAt: t0.Add(time.Hour), Used: true}
+	usedByU1 := user.TempToken{TokenID: "t", ExpiresAt: t0.Add(time.Hour), Used: true, UsedBy: "u1"}
+	claimedStep := user.Factor{ID: "f", Type: user.FactorTotp, LastStep: 11, LastUse: "u1"}
 	for _, c := range []struct {
 		name   string
 		v      mfaapi.Verification
@@ -68,6 +70,11 @@ func TestVerify(t *testing.T) {
 		{"totp", verification(0), newUser(totpFactor), single, mfaapi.Check{TotpMatched: true, TotpStep: 11}, t0, nil, "accepted", []string{"user.mfa.totp_used"}},
 		{"replayed step", verification(0), newUser(totpFactor), single, mfaapi.Check{TotpMatched: true, TotpStep: 10}, t0, nil, "pending", nil},
 		{"wrong", verification(0), newUser(totpFactor), single, mfaapi.Check{}, t0, nil, "pending", nil},
+		// Decided again after its claim committed: its own, not claimed twice.
+		{"own claim of the step", verification(0), newUser(claimedStep), single, mfaapi.Check{TotpMatched: true, TotpStep: 11, UseID: "u1"}, t0, nil, "accepted", nil},
+		{"another's claim of the step", verification(0), newUser(claimedStep), single, mfaapi.Check{TotpMatched: true, TotpStep: 11, UseID: "u2"}, t0, nil, "pending", nil},
+		{"own claim of the token", verification(0), newUser(totpFactor), usedByU1, mfaapi.Check{TokenMatched: true, UseID: "u1"}, t0, nil, "accepted", nil},
+		{"token claimed by another", verification(0), newUser(totpFactor), usedByU1, mfaapi.Check{TokenMatched: true, UseID: "u2"}, t0, nil, "pending", nil},
 		{"fifth wrong", verification(4), newUser(totpFactor), single, mfaapi.Check{}, t0, nil, "rejected", nil},
 		{"single-use token", verification(0), newUser(totpFactor), single, mfaapi.Check{TokenMatched: true}, t0, nil, "accepted", []string{"user.mfa.temp_token_used"}},
 		{"reusable token", verification(0), newUser(totpFactor), reusable, mfaapi.Check{TokenMatched: true}, t0, nil, "accepted", nil},

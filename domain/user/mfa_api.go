@@ -30,12 +30,16 @@ type TempTokenIssued struct {
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// TempTokenUsed consumes a single-use temporary token.
+// TempTokenUsed consumes a single-use temporary token. It is a claim
+// (domain.Claim), like the factors' uses.
 type TempTokenUsed struct {
 	TokenID        string    `json:"tokenId"`
 	VerificationID string    `json:"verificationId,omitempty"`
 	At             time.Time `json:"at"`
+	UseID          string    `json:"useId,omitempty"`
 }
+
+func (e TempTokenUsed) ClaimedBy() string { return e.UseID }
 
 func (TempTokenIssued) EventType() string { return "user.mfa.temp_token_issued" }
 func (TempTokenUsed) EventType() string   { return "user.mfa.temp_token_used" }
@@ -47,7 +51,11 @@ type TempToken struct {
 	Reusable  bool
 	ExpiresAt time.Time
 	Used      bool
+	UsedBy    string // the use id of the claim that used it
 }
+
+// ClaimedBy reports whether the token was used by the claim of useID.
+func (t TempToken) ClaimedBy(useID string) bool { return useID != "" && t.Used && t.UsedBy == useID }
 
 // Usable reports whether the token may still be used at now.
 func (t TempToken) Usable(now time.Time) bool {
@@ -64,7 +72,7 @@ func FoldTempToken(events []domain.Event) TempToken {
 			t = TempToken{TokenID: e.TokenID, Hash: e.Hash, Reusable: e.Reusable, ExpiresAt: e.ExpiresAt}
 		case *TempTokenUsed:
 			if e.TokenID == t.TokenID {
-				t.Used = true
+				t.Used, t.UsedBy = true, e.UseID
 			}
 		}
 	}
