@@ -6,7 +6,9 @@
 //     verifies at the same concurrency;
 //   - PUT /api/experience at 50 concurrent clients with fsync on, against
 //     bare fsync'd expected-sequence JetStream appends to distinct subjects;
-//   - TOTP and WebAuthn verify calls over HTTP at 2x cores concurrency;
+//   - TOTP, backup-code and WebAuthn verify calls over HTTP at 2x cores
+//     concurrency, against bare appends (mfa), and the MFA API's TOTP
+//     verifications likewise (mfaapi);
 //   - verification-code requests end to end (API, event, worker, SMTP
 //     server) at 2x cores concurrency;
 //   - the interactions read model rebuilt from the first event of a
@@ -38,7 +40,7 @@
 //
 // Usage: go run ./scripts/bench [-duration 10s] [-clients 50]
 // [-rebuild-events 1000000] [-admin-interactions 1000000] [-startup-users 1000000]
-// [-only signin|oidc|start|mfa|code|rebuild|admin|downstream|lag|abuse|social|history|startup] [-admin-clients 4]
+// [-only signin|oidc|start|mfa|mfaapi|code|rebuild|admin|downstream|lag|abuse|social|history|startup] [-admin-clients 4]
 // [-cpuprofile FILE] [-phase-profiles DIR]
 package main
 
@@ -73,7 +75,7 @@ import (
 func main() {
 	duration := flag.Duration("duration", 10*time.Second, "how long each measurement runs")
 	clients := flag.Int("clients", 50, "concurrent clients for the start/append comparison")
-	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, code, rebuild, admin, downstream, lag, abuse, social, history or startup")
+	only := flag.String("only", "", "run one measurement: signin, oidc, start, mfa, mfaapi, code, rebuild, admin, downstream, lag, abuse, social, history or startup")
 	rebuildEvents := flag.Int("rebuild-events", 1_000_000, "events in the log the rebuild reads")
 	adminInteractions := flag.Int("admin-interactions", 1_000_000, "interactions in the read model the admin lists query")
 	startupUsers := flag.Int("startup-users", 1_000_000, "users in the log the binary starts on (startup)")
@@ -206,6 +208,7 @@ func run(d time.Duration, clients int, only string, sz sizes) error {
 		{"oidc", func() (string, error) { return measureAuthorizationCode(ctx, r.url, transport, workers, d) }},
 		{"start", func() (string, error) { return measureStarts(ctx, r.url, transport, store, clients, d) }},
 		{"mfa", func() (string, error) { return measureMFA(ctx, r, transport, workers, d) }},
+		{"mfaapi", func() (string, error) { return measureMFAAPI(ctx, r, transport, workers, d) }},
 		{"code", func() (string, error) { return measureCodes(ctx, r, transport, workers, d) }},
 		{"rebuild", func() (string, error) { return measureRebuild(ctx, r, sz.rebuildEvents) }},
 		{"admin", func() (string, error) { return measureAdmin(ctx, r, sz.adminInteractions, d) }},

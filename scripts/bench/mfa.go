@@ -91,20 +91,8 @@ func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, client
 	if err != nil {
 		return "", err
 	}
-	tickCtx, stopTicks := context.WithCancel(ctx)
+	stopTicks := tickTOTPSteps(ctx, r.clock)
 	defer stopTicks()
-	go func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-tickCtx.Done():
-				return
-			case <-t.C:
-				r.clock.Advance(totp.Period * time.Second)
-			}
-		}
-	}()
 	nextTotp, nextBackup, nextWebAuthn := make([]int, clients), make([]int, clients), make([]int, clients)
 	totpTimes, webAuthnTimes := make(perClient, clients), make(perClient, clients)
 	totpVerify := func(ctx context.Context, w int) error {
@@ -239,4 +227,23 @@ func (c *mfaClient) bind(ctx context.Context, clock *apitest.Clock) error {
 		},
 		func() error { return c.call(ctx, "POST", "/api/experience/submit", nil, 200, nil) },
 	})
+}
+
+// tickTOTPSteps moves clock one TOTP step every 200 ms until stopped: a
+// code works once per step and user, so the verifies need fresh steps.
+func tickTOTPSteps(ctx context.Context, clock *apitest.Clock) (stop func()) {
+	ctx, stop = context.WithCancel(ctx)
+	go func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				clock.Advance(totp.Period * time.Second)
+			}
+		}
+	}()
+	return stop
 }

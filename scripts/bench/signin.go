@@ -19,8 +19,9 @@ const benchPassword = "Bench-Passw0rd!"
 
 // client is one browser: a cookie jar over a shared transport.
 type client struct {
-	base string
-	http *http.Client
+	base   string
+	http   *http.Client
+	header http.Header // sent with every call (a bearer token, say)
 }
 
 func newClient(base string, transport http.RoundTripper, cookies bool) *client {
@@ -44,6 +45,9 @@ func (c *client) call(ctx context.Context, method, path string, body any, want i
 	}
 	if rd != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range c.header {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
