@@ -26,6 +26,15 @@ type Fold[S any] struct {
 	Shape  int
 	Events domain.Registry
 	Apply  func(*S, domain.Event)
+	// SnapshotFirst: the aggregate is long-lived and is loaded only once
+	// it exists (a user, found through a claim). A load that finds no
+	// state in memory reads the stored snapshot before the subject, and
+	// when the snapshot is of an old event checks the subject's count
+	// instead of reading its last event, which the server would answer by
+	// loading and decompressing an old block. Aggregates often loaded
+	// before they exist (a sentinel with no failures) would pay the
+	// bucket's read for nothing, so they leave it unset.
+	SnapshotFirst bool
 }
 
 // snapshot is a folded state at a point of its subject's history.
@@ -33,6 +42,10 @@ type snapshot[S any] struct {
 	Seq     uint64 `json:"seq"`     // stream sequence of the last event folded
 	Version uint64 `json:"version"` // events folded
 	State   S      `json:"state"`
+	// Stream is when the stream it was folded from was created: a
+	// snapshot trusted on its count alone (Fold.SnapshotFirst) must be
+	// of this stream, not of one recreated under the same name.
+	Stream time.Time `json:"stream,omitzero"`
 }
 
 // LoadState returns the state of the aggregate at subject, folded by f,
@@ -62,7 +75,15 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 	}
 	key := f.key(aggID)
 	snap, found := cachedSnapshot[S](s, key)
-	if base, ok := snap.(snapshot[S]); found && ok && s.unchanged(ctx, subject, base.Seq, base.Version) {
+	stored := false // snap is the bucket's, not memory's
+	if !found && f.SnapshotFirst {
+		snap, found = s.snapshots.get(ctx, key, f.decodeSnapshot)
+		stored = found
+	}
+	if base, ok := snap.(snapshot[S]); found && ok && (!stored || base.Stream.Equal(s.created)) && s.unchanged(ctx, subject, base.Seq, base.Version) {
+		if stored {
+			s.states.put(key, base, base.Seq)
+		}
 		return base.State, position{seq: base.Seq, version: base.Version}, nil
 	}
 	last, err := s.lastMsg(ctx, subject)
@@ -72,12 +93,8 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 	if err != nil {
 		return zero, position{}, err
 	}
-	if !found {
-		snap, found = s.snapshots.get(ctx, key, func(data []byte) (any, error) {
-			var snap snapshot[S]
-			err := json.Unmarshal(data, &snap)
-			return snap, err
-		})
+	if !found && !f.SnapshotFirst { // a SnapshotFirst fold asked already
+		snap, found = s.snapshots.get(ctx, key, f.decodeSnapshot)
 	}
 	base, ok := snap.(snapshot[S])
 	if !found || !ok || base.Seq > last.Sequence {
@@ -96,7 +113,7 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 	if err != nil {
 		return zero, position{}, err
 	}
-	next := snapshot[S]{Seq: last.Sequence, Version: base.Version + uint64(len(events)), State: base.State}
+	next := snapshot[S]{Seq: last.Sequence, Version: base.Version + uint64(len(events)), State: base.State, Stream: s.created}
 	for _, ev := range events {
 		f.Apply(&next.State, ev)
 	}
@@ -110,6 +127,13 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 func cachedSnapshot[S any](s *Store, key string) (any, bool) {
 	v, _, ok := s.states.get(key)
 	return v, ok
+}
+
+// decodeSnapshot reads a stored snapshot of the fold's state.
+func (f Fold[S]) decodeSnapshot(data []byte) (any, error) {
+	var snap snapshot[S]
+	err := json.Unmarshal(data, &snap)
+	return snap, err
 }
 
 // key names the aggregate's snapshot in the bucket and the memory cache.

@@ -136,6 +136,48 @@ func TestLoadStateResumesFromASnapshot(t *testing.T) {
 	}
 }
 
+// A SnapshotFirst fold loads an old aggregate on a cold store from its
+// snapshot, trusting the subject's count rather than reading its last
+// event, and still sees what was appended after the snapshot.
+func TestSnapshotFirstColdLoadsCheckTheCount(t *testing.T) {
+	srv := newServer(t)
+	store := srv.open(t, eventstore.Config{SnapshotEvery: 10})
+	f := noteFold(1)
+	f.SnapshotFirst = true
+	subject := newSubject("notes")
+	_, id, _ := eventstore.ParseSubject(subject)
+	appendNotes(t, store, subject, 0, 100)
+	loadNotes(t, store, f, subject)
+	if _, found := snapshotOf(t, store, "notes.v1."+id); !found {
+		t.Fatal("no snapshot after folding 100 events")
+	}
+	other := newSubject("test")
+	var last uint64
+	for i := range 4 { // the notes' last event is no longer recent
+		last = appendOne(t, store, other, last, uint64(i), "other").Seq
+	}
+	coldLoad := func(want int) {
+		t.Helper()
+		cold := srv.open(t, eventstore.Config{SnapshotEvery: 10})
+		eventstore.SetRecentEvents(cold, 2)
+		got, version := loadNotes(t, cold, f, subject)
+		if version != uint64(want) || !slices.Equal(got.Texts, wantNotes(want)) {
+			t.Fatalf("cold load: %d notes at version %d, want %d", len(got.Texts), version, want)
+		}
+		// The position it remembers is the subject's: an append on it commits.
+		if err := cold.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
+			_, _, err := eventstore.LoadState(testContext(t), tx, f, subject)
+			tx.Append(subject, &noted{Text: strconv.Itoa(want)})
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	coldLoad(100)
+	appendNotes(t, store, subject, 101, 2)
+	coldLoad(103)
+}
+
 func TestLoadStateRefusesAnotherAggregateType(t *testing.T) {
 	store := newServer(t).open(t, eventstore.Config{})
 	err := store.Run(context.Background(), eventstore.Metadata{}, func(tx *eventstore.Tx) error {

@@ -113,7 +113,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{
+	return withHead(&Store{
 		js:            js,
 		stream:        stream,
 		name:          cfg.Stream,
@@ -128,7 +128,7 @@ func Open(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error) {
 		ids:           domain.RandomIDs{},
 		conflicts:     cfg.ForceConflicts,
 		metrics:       cfg.Metrics,
-	}, nil
+	}), nil
 }
 
 // OpenExisting returns a store on an event stream that must exist, without
@@ -146,11 +146,21 @@ func OpenExisting(ctx context.Context, nc *nats.Conn, cfg Config) (*Store, error
 	}
 	replicas := stream.CachedInfo().Config.Replicas
 	// A reader may not write: it reads snapshots but never puts one.
-	return &Store{js: js, stream: stream, name: cfg.Stream, replicas: replicas,
+	return withHead(&Store{js: js, stream: stream, name: cfg.Stream, replicas: replicas,
 		cache: newSizedCache(cfg.CacheSize, cfg.CacheBytes, envelopesSize), states: newCache[any](cfg.CacheSize),
 		lasts: newLastsCache(cfg), created: createdAt(stream), recent: recentEvents,
 		snapshots: newSnapshotBucket(js, cfg.Stream, replicas),
-		ids:       domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}, nil
+		ids:       domain.RandomIDs{}, conflicts: cfg.ForceConflicts, metrics: cfg.Metrics}), nil
+}
+
+// withHead starts the store's notion of the stream's newest event at what
+// the stream held when it was opened, so the first loads already know
+// which events are old (eventstore/current.go).
+func withHead(s *Store) *Store {
+	if info := s.stream.CachedInfo(); info != nil {
+		s.notePosition(info.State.LastSeq)
+	}
+	return s
 }
 
 // JetStream returns the JetStream context the store uses.
