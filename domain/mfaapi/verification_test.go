@@ -99,10 +99,10 @@ func TestFoldTempToken(t *testing.T) {
 		&user.TempTokenUsed{TokenID: "a"},
 		&user.TempTokenIssued{TokenID: "b", ExpiresAt: t0.Add(time.Hour)},
 	}
-	if tok := user.FoldTempToken(events); tok.TokenID != "b" || tok.Used || !tok.Usable(t0) || tok.Usable(t0.Add(time.Hour)) {
+	if tok := user.Fold(events).TempToken; tok.TokenID != "b" || tok.Used || !tok.Usable(t0) || tok.Usable(t0.Add(time.Hour)) {
 		t.Fatalf("token = %+v", tok)
 	}
-	if tok := user.FoldTempToken(events[:2]); tok.Usable(t0) {
+	if tok := user.Fold(events[:2]).TempToken; tok.Usable(t0) {
 		t.Fatalf("used token usable: %+v", tok)
 	}
 }

@@ -146,6 +146,12 @@ func (BackupCodeUsed) EventType() string           { return "user.mfa.backup_cod
 // applyMFA evolves the factors; it reports whether it handled ev.
 func (s *State) applyMFA(ev domain.Event) bool {
 	switch e := ev.(type) {
+	case *TempTokenIssued:
+		s.TempToken = TempToken{TokenID: e.TokenID, Hash: e.Hash, Reusable: e.Reusable, ExpiresAt: e.ExpiresAt}
+	case *TempTokenUsed:
+		if e.TokenID == s.TempToken.TokenID {
+			s.TempToken.Used, s.TempToken.UsedBy = true, e.UseID
+		}
 	case *MFAFactorAdded:
 		if e.Factor.Type == FactorBackupCode {
 			s.Factors = slices.DeleteFunc(s.Factors, func(f Factor) bool { return f.Type == FactorBackupCode })

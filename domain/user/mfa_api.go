@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"strconv"
 	"time"
-
-	"github.com/authtrail/authtrail/domain"
 )
 
 // DeviceID is the OneLogin-style device id of a factor: the decimal of the
@@ -21,7 +19,8 @@ func DeviceID(factorID string) string {
 }
 
 // TempTokenIssued records a temporary MFA token (OneLogin's mfa_token): only
-// its keyed hash is stored. A new token replaces the previous one.
+// its keyed hash is stored. A new token replaces the previous one
+// (State.TempToken).
 type TempTokenIssued struct {
 	TokenID   string    `json:"tokenId"`
 	Hash      CodeHash  `json:"hash"`
@@ -60,21 +59,4 @@ func (t TempToken) ClaimedBy(useID string) bool { return useID != "" && t.Used &
 // Usable reports whether the token may still be used at now.
 func (t TempToken) Usable(now time.Time) bool {
 	return t.TokenID != "" && now.Before(t.ExpiresAt) && (t.Reusable || !t.Used)
-}
-
-// FoldTempToken returns the user's current temporary token from the user's
-// events (State does not carry it); zero when none was issued.
-func FoldTempToken(events []domain.Event) TempToken {
-	var t TempToken
-	for _, ev := range events {
-		switch e := ev.(type) {
-		case *TempTokenIssued:
-			t = TempToken{TokenID: e.TokenID, Hash: e.Hash, Reusable: e.Reusable, ExpiresAt: e.ExpiresAt}
-		case *TempTokenUsed:
-			if e.TokenID == t.TokenID {
-				t.Used, t.UsedBy = true, e.UseID
-			}
-		}
-	}
-	return t
 }

@@ -28,6 +28,9 @@ type State struct {
 	Factors           []Factor
 	// Identities are the linked social and enterprise SSO identities.
 	Identities []Identity
+	// TempToken is the MFA API's temporary token (OneLogin's mfa_token),
+	// the last one issued; zero when none was.
+	TempToken TempToken
 }
 
 // MFAConfig mirrors Logto's logtoConfig.mfa.
