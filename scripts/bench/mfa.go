@@ -57,35 +57,21 @@ func measureMFA(ctx context.Context, r *rig, transport http.RoundTripper, client
 	}
 	// A brief run (the bench's own test) needs only a few users.
 	usersEach := max(min(usersPerClient, int(d/(50*time.Millisecond))+4), int(d.Seconds()*backupCodesPerVerify/10)+1)
-	users := make([][]*mfaClient, clients)
-	setupStart := time.Now()
-	var wg sync.WaitGroup
-	errs := make([]error, clients)
-	for w := range users {
-		wg.Go(func() {
-			errs[w] = func() error {
-				for i := 0; i < usersEach; i++ {
-					c := &mfaClient{client: newClient(ts.URL, transport, true), key: passkeytest.NewAuthenticator()}
-					name := fmt.Sprintf("mfa%d_%d_%d", w, i, time.Now().UnixNano())
-					if err := runSteps([]func() error{
-						func() error { return c.register(ctx, name) },
-						func() error { return c.signInUntilIdentified(ctx, name) },
-						func() error { return c.bind(ctx, r.clock) },
-						func() error { return c.signInUntilIdentified(ctx, name) },
-					}); err != nil {
-						return err
-					}
-					// Measured on the rig's server, which shares the store and the cookie key.
-					c.base = r.url
-					users[w] = append(users[w], c)
-				}
-				return nil
-			}()
-		})
-	}
-	wg.Wait()
-	err = errors.Join(errs...)
-	setupTook := time.Since(setupStart)
+	users, setupTook, err := setUpPerClient(clients, usersEach, func(w, i int) (*mfaClient, error) {
+		c := &mfaClient{client: newClient(ts.URL, transport, true), key: passkeytest.NewAuthenticator()}
+		name := fmt.Sprintf("mfa%d_%d_%d", w, i, time.Now().UnixNano())
+		if err := runSteps([]func() error{
+			func() error { return c.register(ctx, name) },
+			func() error { return c.signInUntilIdentified(ctx, name) },
+			func() error { return c.bind(ctx, r.clock) },
+			func() error { return c.signInUntilIdentified(ctx, name) },
+		}); err != nil {
+			return nil, err
+		}
+		// Measured on the rig's server, which shares the store and the cookie key.
+		c.base = r.url
+		return c, nil
+	})
 	// Its projections would otherwise read the log for the rest of the run.
 	stop()
 	if err != nil {
@@ -246,4 +232,26 @@ func tickTOTPSteps(ctx context.Context, clock *apitest.Clock) (stop func()) {
 		}
 	}()
 	return stop
+}
+
+// setUpPerClient makes each clients' users at once, each client's one after
+// another (newUser(w, i) is client w's i-th), and says how long it took; it
+// stops a client at its first error.
+func setUpPerClient[U any](clients, each int, newUser func(w, i int) (U, error)) ([][]U, time.Duration, error) {
+	start := time.Now()
+	users := make([][]U, clients)
+	errs := make([]error, clients)
+	var wg sync.WaitGroup
+	for w := range users {
+		wg.Go(func() {
+			for i := 0; i < each && errs[w] == nil; i++ {
+				var u U
+				if u, errs[w] = newUser(w, i); errs[w] == nil {
+					users[w] = append(users[w], u)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return users, time.Since(start), errors.Join(errs...)
 }

@@ -3,14 +3,12 @@ package main
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/authtrail/authtrail/api"
@@ -58,24 +56,12 @@ func measureMFAAPI(ctx context.Context, r *rig, transport http.RoundTripper, cli
 	c.header = http.Header{"Authorization": {"Bearer " + tok.AccessToken}}
 
 	usersEach := min(usersPerClient, int(d/(50*time.Millisecond))+4)
-	users := make([][]*mfaAPIUser, clients)
-	setupStart := time.Now()
-	var wg sync.WaitGroup
-	errs := make([]error, clients)
-	for w := range users {
-		wg.Go(func() {
-			for i := 0; i < usersEach && errs[w] == nil; i++ {
-				var u *mfaAPIUser
-				u, errs[w] = enrollMFAAPIUser(ctx, c, r.clock, fmt.Sprintf("mfaapi%d_%d_%d", w, i, time.Now().UnixNano()))
-				users[w] = append(users[w], u)
-			}
-		})
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	users, setupTook, err := setUpPerClient(clients, usersEach, func(w, i int) (*mfaAPIUser, error) {
+		return enrollMFAAPIUser(ctx, c, r.clock, fmt.Sprintf("mfaapi%d_%d_%d", w, i, time.Now().UnixNano()))
+	})
+	if err != nil {
 		return "", err
 	}
-	setupTook := time.Since(setupStart)
 
 	stopTicks := tickTOTPSteps(ctx, r.clock)
 	defer stopTicks()
