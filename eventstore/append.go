@@ -48,15 +48,23 @@ type plannedWrite struct {
 // A retried append of already stored events (same ids) succeeds and returns
 // the stored envelopes.
 func (s *Store) Append(ctx context.Context, meta Metadata, writes ...Write) ([]Envelope, error) {
+	stored, _, err := s.append(ctx, meta, writes)
+	return stored, err
+}
+
+// append is Append, and says whether the events are fresh: stored by this
+// call, right after each write's ExpectedSeq (not found stored by an
+// earlier try).
+func (s *Store) append(ctx context.Context, meta Metadata, writes []Write) ([]Envelope, bool, error) {
 	plan, err := s.plan(meta, writes)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var stored []Envelope
 	var fresh bool
 	switch n := countEnvelopes(plan); {
 	case n == 0:
-		return nil, nil
+		return nil, false, nil
 	case n == 1:
 		stored, fresh, err = s.publishOne(ctx, plan[0])
 	default:
@@ -76,7 +84,7 @@ func (s *Store) Append(ctx context.Context, meta Metadata, writes ...Write) ([]E
 				}
 			}
 		}
-		return nil, err
+		return nil, false, err
 	}
 	// Events stored by an earlier try may not directly follow ExpectedSeq,
 	// so only a fresh append is known to extend the cached history; it is
@@ -88,7 +96,7 @@ func (s *Store) Append(ctx context.Context, meta Metadata, writes ...Write) ([]E
 			s.metrics.EventAppended(env.Type)
 		}
 	}
-	return stored, nil
+	return stored, fresh, nil
 }
 
 // plan validates the writes and builds their envelopes.
@@ -236,12 +244,6 @@ func (s *Store) extendCache(plan []plannedWrite, stored []Envelope) {
 		s.notePosition(stored[i].Seq)
 	}
 	for _, pw := range plan {
-		var mine []Envelope
-		for _, env := range stored {
-			if env.Subject == pw.Subject {
-				mine = append(mine, env)
-			}
-		}
-		extendEvents(s.cache, pw.Subject, pw.ExpectedSeq, mine)
+		extendEvents(s.cache, pw.Subject, pw.ExpectedSeq, subjectEnvelopes(stored, pw.Subject))
 	}
 }

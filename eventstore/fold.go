@@ -46,6 +46,23 @@ type snapshot[S any] struct {
 	// snapshot trusted on its count alone (Fold.SnapshotFirst) must be
 	// of this stream, not of one recreated under the same name.
 	Stream time.Time `json:"stream,omitzero"`
+	// unsaved counts the events folded since the bucket was given a
+	// snapshot of this aggregate (by this process).
+	unsaved int
+}
+
+// snapshotOf is a snapshot[S] of any S, for keepState.
+type snapshotOf interface {
+	unsavedEvents() int
+	saved() snapshotOf
+	lastSeq() uint64
+}
+
+func (s snapshot[S]) unsavedEvents() int { return s.unsaved }
+func (s snapshot[S]) lastSeq() uint64    { return s.Seq }
+func (s snapshot[S]) saved() snapshotOf {
+	s.unsaved = 0
+	return s
 }
 
 // LoadState returns the state of the aggregate at subject, folded by f,
@@ -56,22 +73,52 @@ type snapshot[S any] struct {
 // reaches Config.SnapshotEvery events. So a step's cost does not grow with
 // the aggregate's age, even after a restart.
 func LoadState[S any](ctx context.Context, tx *Tx, f Fold[S], subject string) (S, uint64, error) {
-	state, pos, err := loadState(ctx, tx.store, f, subject)
+	at, err := loadState(ctx, tx.store, f, subject)
 	if err != nil {
-		return state, 0, err
+		return at.State, 0, err
 	}
-	tx.remember(subject, pos)
-	return state, pos.version, nil
+	tx.remember(subject, position{seq: at.Seq, version: at.Version})
+	advanceFold(tx, f, subject, at)
+	return at.State, at.Version, nil
 }
 
-func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) (S, position, error) {
-	var zero S
+// advanceFold keeps the state a command read current through its own
+// commit: the events it appends to subject right after the state (a
+// fresh append expecting its sequence) are folded in and cached. The
+// next load of the aggregate then finds it at its newest event and reads
+// no tail, which for a user claimed on every MFA verify is a read of the
+// stream per step saved. The events are decoded from what was stored,
+// exactly as a load reads them.
+func advanceFold[S any](tx *Tx, f Fold[S], subject string, at snapshot[S]) {
+	_, aggID, _ := ParseSubject(subject)
+	key := f.key(aggID)
+	tx.onFreshAppend(subject, func(expectedSeq uint64, stored []Envelope) {
+		if expectedSeq != at.Seq || len(stored) == 0 {
+			return
+		}
+		events, err := Decode(stored, f.Events)
+		if err != nil {
+			return // the next load reads them, and says why
+		}
+		last := stored[len(stored)-1]
+		next := snapshot[S]{Seq: last.Seq, Version: last.AggVersion, State: at.State, Stream: at.Stream,
+			unsaved: at.unsaved + len(events)}
+		for _, ev := range events {
+			f.Apply(&next.State, ev)
+		}
+		tx.store.keepState(key, next)
+		at = next
+	})
+}
+
+func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) (snapshot[S], error) {
+	var zero snapshot[S]
 	aggType, aggID, err := ParseSubject(subject)
 	if err != nil {
-		return zero, position{}, err
+		return zero, err
 	}
 	if aggType != f.AggregateType {
-		return zero, position{}, fmt.Errorf("eventstore: %s is not a %s", subject, f.AggregateType)
+		return zero, fmt.Errorf("eventstore: %s is not a %s", subject, f.AggregateType)
 	}
 	key := f.key(aggID)
 	snap, found := cachedSnapshot[S](s, key)
@@ -84,14 +131,14 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 		if stored {
 			s.states.put(key, base, base.Seq)
 		}
-		return base.State, position{seq: base.Seq, version: base.Version}, nil
+		return base, nil
 	}
 	last, err := s.lastMsg(ctx, subject)
 	if errors.Is(err, ErrNotFound) {
-		return zero, position{}, nil
+		return snapshot[S]{Stream: s.created}, nil
 	}
 	if err != nil {
-		return zero, position{}, err
+		return zero, err
 	}
 	if !found && !f.SnapshotFirst { // a SnapshotFirst fold asked already
 		snap, found = s.snapshots.get(ctx, key, f.decodeSnapshot)
@@ -103,25 +150,35 @@ func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) 
 	}
 	if base.Seq == last.Sequence {
 		s.states.put(key, base, base.Seq)
-		return base.State, position{seq: base.Seq, version: base.Version}, nil
+		return base, nil
 	}
 	tail, err := s.readRange(ctx, subject, base.Seq+1, last)
 	if err != nil {
-		return zero, position{}, err
+		return zero, err
 	}
 	events, err := Decode(tail, f.Events)
 	if err != nil {
-		return zero, position{}, err
+		return zero, err
 	}
-	next := snapshot[S]{Seq: last.Sequence, Version: base.Version + uint64(len(events)), State: base.State, Stream: s.created}
+	next := snapshot[S]{Seq: last.Sequence, Version: base.Version + uint64(len(events)), State: base.State, Stream: s.created,
+		unsaved: base.unsaved + len(events)}
 	for _, ev := range events {
 		f.Apply(&next.State, ev)
 	}
-	s.states.put(key, next, next.Seq)
-	if s.snapshotEvery > 0 && len(events) >= s.snapshotEvery {
-		s.snapshots.put(key, next)
+	s.keepState(key, next)
+	return next, nil
+}
+
+// keepState caches a folded state, and stores it in the snapshot bucket
+// once Config.SnapshotEvery events were folded since it was last stored:
+// so an aggregate kept current by its commits (advanceFold), which no
+// load folds a long tail of, is still found in the bucket after a
+// restart.
+func (s *Store) keepState(key string, snap snapshotOf) {
+	if s.snapshotEvery > 0 && snap.unsavedEvents() >= s.snapshotEvery && s.snapshots.put(key, snap) {
+		snap = snap.saved()
 	}
-	return next.State, position{seq: next.Seq, version: next.Version}, nil
+	s.states.put(key, snap, snap.lastSeq())
 }
 
 func cachedSnapshot[S any](s *Store, key string) (any, bool) {
@@ -197,18 +254,19 @@ func (b *snapshotBucket) get(ctx context.Context, key string, decode func([]byte
 	return snap, err == nil
 }
 
-// put stores snap at key in the background, at most a few at once; a put
-// that finds them all busy is skipped (the next long load puts it).
-func (b *snapshotBucket) put(key string, snap any) {
+// put stores snap at key in the background, at most a few at once, and
+// says whether it started; a put that finds them all busy is skipped (a
+// later fold puts it).
+func (b *snapshotBucket) put(key string, snap any) bool {
 	select {
 	case b.sem <- struct{}{}:
 	default:
-		return
+		return false
 	}
 	data, err := json.Marshal(snap)
 	if err != nil {
 		<-b.sem
-		return
+		return false
 	}
 	go func() {
 		defer func() { <-b.sem }()
@@ -218,4 +276,5 @@ func (b *snapshotBucket) put(key string, snap any) {
 			_, _ = kv.Put(ctx, key, data)
 		}
 	}()
+	return true
 }

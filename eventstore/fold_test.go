@@ -188,3 +188,67 @@ func TestLoadStateRefusesAnotherAggregateType(t *testing.T) {
 		t.Fatal("folded a user with the notes fold")
 	}
 }
+
+// A command's own commit keeps the state it read current: the next load
+// finds it at the newest event, folded with what was appended, and the
+// bucket is given a snapshot once enough events were folded that way, so
+// a cold store still starts from one.
+func TestCommitAdvancesTheFoldedState(t *testing.T) {
+	srv := newServer(t)
+	store := srv.open(t, eventstore.Config{SnapshotEvery: 4})
+	subject := newSubject("notes")
+	_, id, _ := eventstore.ParseSubject(subject)
+	key := "notes.v1." + id
+	var lastSeq uint64
+	for i := range 3 {
+		err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
+			if _, _, err := eventstore.LoadState(testContext(t), tx, noteFold(1), subject); err != nil {
+				return err
+			}
+			tx.Append(subject, noted{Text: strconv.Itoa(2 * i)}, noted{Text: strconv.Itoa(2*i + 1)})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		envs, last := mustLoad(t, store, subject)
+		lastSeq = last
+		if seq, ok := eventstore.CachedStateSeq(store, key); !ok || seq != last {
+			t.Fatalf("commit %d: cached state at %d (found %v), want the appended event's %d", i, seq, ok, last)
+		}
+		if got, version := loadNotes(t, store, noteFold(1), subject); version != uint64(len(envs)) || !slices.Equal(got.Texts, wantNotes(2*i+2)) {
+			t.Fatalf("commit %d: %v at version %d", i, got, version)
+		}
+	}
+	// 6 events folded by commits: one snapshot was put on the way.
+	if seq, found := snapshotOf(t, store, key); !found || seq == 0 || seq > lastSeq {
+		t.Fatalf("snapshot at %d (found %v) after 6 events folded by commits", seq, found)
+	}
+	if got, version := loadNotes(t, srv.open(t, eventstore.Config{}), noteFold(1), subject); version != 6 || !slices.Equal(got.Texts, wantNotes(6)) {
+		t.Fatalf("cold load: %v at version %d", got, version)
+	}
+
+	// A commit that conflicts advances nothing: another writer's event is
+	// between, and the next load reads it.
+	other := srv.open(t, eventstore.Config{})
+	attempts := 0
+	err := store.Run(testContext(t), eventstore.Metadata{}, func(tx *eventstore.Tx) error {
+		if _, _, err := eventstore.LoadState(testContext(t), tx, noteFold(1), subject); err != nil {
+			return err
+		}
+		if _, _, err := eventstore.LoadState(testContext(t), tx, noteFold(1), subject); err != nil {
+			return err
+		}
+		if attempts++; attempts == 1 {
+			appendNotes(t, other, subject, 6, 1)
+		}
+		tx.Append(subject, noted{Text: "7"})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := loadNotes(t, store, noteFold(1), subject); attempts != 2 || !slices.Equal(got.Texts, wantNotes(8)) {
+		t.Fatalf("after a conflict and its retry (%d attempts): %v", attempts, got.Texts)
+	}
+}

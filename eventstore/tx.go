@@ -28,6 +28,9 @@ type Tx struct {
 	queued   []queued // in append order
 	err      error    // first invalid append; fails the commit
 	appended []Envelope
+	// folded advances the states LoadState read once their subject's
+	// events commit (see advanceFold), by subject.
+	folded map[string][]func(expectedSeq uint64, stored []Envelope)
 }
 
 // queued is an appended event and the outcome it commits with.
@@ -280,12 +283,38 @@ func (tx *Tx) append(ctx context.Context, meta Metadata, writes []Write, stale b
 	if stale {
 		writes[0].ExpectedSeq = math.MaxUint64
 	}
-	appended, err := tx.store.Append(ctx, meta, writes...)
+	appended, fresh, err := tx.store.append(ctx, meta, writes)
 	if err != nil {
 		return err
 	}
 	tx.appended = append(tx.appended, appended...)
+	if fresh {
+		for _, w := range writes {
+			for _, advance := range tx.folded[w.Subject] {
+				advance(w.ExpectedSeq, subjectEnvelopes(appended, w.Subject))
+			}
+		}
+	}
 	return nil
+}
+
+// onFreshAppend calls advance with each fresh append's events of subject
+// and the sequence that append expected.
+func (tx *Tx) onFreshAppend(subject string, advance func(expectedSeq uint64, stored []Envelope)) {
+	if tx.folded == nil {
+		tx.folded = map[string][]func(uint64, []Envelope){}
+	}
+	tx.folded[subject] = append(tx.folded[subject], advance)
+}
+
+func subjectEnvelopes(envs []Envelope, subject string) []Envelope {
+	var mine []Envelope
+	for _, env := range envs {
+		if env.Subject == subject {
+			mine = append(mine, env)
+		}
+	}
+	return mine
 }
 
 // writes groups the events that commit with outcome (and, with kept, the
