@@ -73,11 +73,11 @@ func (s snapshot[S]) saved() snapshotOf {
 // reaches Config.SnapshotEvery events. So a step's cost does not grow with
 // the aggregate's age, even after a restart.
 func LoadState[S any](ctx context.Context, tx *Tx, f Fold[S], subject string) (S, uint64, error) {
-	at, err := loadState(ctx, tx.store, f, subject)
+	at, trusted, err := loadState(ctx, tx.store, f, subject, tx.trust)
 	if err != nil {
 		return at.State, 0, err
 	}
-	tx.remember(subject, position{seq: at.Seq, version: at.Version})
+	tx.rememberRead(subject, position{seq: at.Seq, version: at.Version}, trusted)
 	advanceFold(tx, f, subject, at)
 	return at.State, at.Version, nil
 }
@@ -111,7 +111,22 @@ func advanceFold[S any](tx *Tx, f Fold[S], subject string, at snapshot[S]) {
 	})
 }
 
-func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string) (snapshot[S], error) {
+// loadState folds the aggregate at subject; with trustCache a state held
+// in memory is returned without asking the server whether it is current,
+// and trusted says so (as load). A snapshot from the bucket is always
+// checked: it may be old.
+func loadState[S any](ctx context.Context, s *Store, f Fold[S], subject string, trustCache bool) (_ snapshot[S], trusted bool, _ error) {
+	if aggType, aggID, err := ParseSubject(subject); trustCache && err == nil && aggType == f.AggregateType {
+		snap, found := cachedSnapshot[S](s, f.key(aggID))
+		if base, ok := snap.(snapshot[S]); found && ok && base.Version > 0 {
+			return base, true, nil
+		}
+	}
+	at, err := foldState(ctx, s, f, subject)
+	return at, false, err
+}
+
+func foldState[S any](ctx context.Context, s *Store, f Fold[S], subject string) (snapshot[S], error) {
 	var zero snapshot[S]
 	aggType, aggID, err := ParseSubject(subject)
 	if err != nil {

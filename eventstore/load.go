@@ -18,24 +18,32 @@ import (
 // sequence of the last one (0 when there are none, which is also the
 // expected sequence for its first append).
 func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, error) {
+	envs, last, _, err := s.load(ctx, subject, false)
+	return envs, last, err
+}
+
+// load is Load; with trustCache a cached history is returned without
+// asking the server whether it is current, and trusted says so (the
+// caller then checks it before its commit, see Tx).
+func (s *Store) load(ctx context.Context, subject string, trustCache bool) (envs []Envelope, lastSeq uint64, trusted bool, err error) {
 	if _, _, err := ParseSubject(subject); err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	cached, cachedSeq, ok := s.cache.get(subject)
 	// The cache holds every event of the aggregate: their count is its own.
-	if ok && len(cached) > 0 && s.unchanged(ctx, subject, cachedSeq, uint64(len(cached))) {
-		return slices.Clip(cached), cachedSeq, nil
+	if ok && len(cached) > 0 && (trustCache || s.unchanged(ctx, subject, cachedSeq, uint64(len(cached)))) {
+		return slices.Clip(cached), cachedSeq, trustCache, nil
 	}
 	last, err := s.lastMsg(ctx, subject)
 	if errors.Is(err, ErrNotFound) {
-		return nil, 0, nil
+		return nil, 0, false, nil
 	}
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	switch {
 	case ok && cachedSeq == last.Sequence:
-		return slices.Clip(cached), cachedSeq, nil
+		return slices.Clip(cached), cachedSeq, false, nil
 	case ok && cachedSeq > last.Sequence:
 		// Only a recreated stream can be behind the cache: forget it.
 		s.cache.drop(subject)
@@ -43,11 +51,11 @@ func (s *Store) Load(ctx context.Context, subject string) ([]Envelope, uint64, e
 	}
 	tail, err := s.readRange(ctx, subject, cachedSeq+1, last)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
-	envs := slices.Concat(cached, tail)
+	envs = slices.Concat(cached, tail)
 	s.cache.put(subject, slices.Clip(envs), last.Sequence)
-	return slices.Clip(envs), last.Sequence, nil
+	return slices.Clip(envs), last.Sequence, false, nil
 }
 
 // readBatch is how many messages one direct batch get asks for.
@@ -148,24 +156,31 @@ func (s *Store) readBatches(ctx context.Context, subject string, from, last uint
 // Last returns the most recent event of subject, or ErrNotFound. It suits
 // subjects read only for their latest state, such as a unique value's claim.
 func (s *Store) Last(ctx context.Context, subject string) (*Envelope, error) {
+	env, _, err := s.last(ctx, subject, false)
+	return env, err
+}
+
+// last is Last; with trustCache a cached answer is returned without
+// asking the server, and trusted says so (as load).
+func (s *Store) last(ctx context.Context, subject string, trustCache bool) (_ *Envelope, trusted bool, _ error) {
 	if _, _, err := ParseSubject(subject); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	// An event's AggVersion is its place in the aggregate: the count of
 	// events up to it.
-	if env, seq, ok := s.lasts.get(subject); ok && s.unchanged(ctx, subject, seq, env.AggVersion) {
-		return &env, nil
+	if env, seq, ok := s.lasts.get(subject); ok && (trustCache || s.unchanged(ctx, subject, seq, env.AggVersion)) {
+		return &env, trustCache, nil
 	}
 	msg, err := s.lastMsg(ctx, subject)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	env, err := envelopeFromMsg(msg)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s.lasts.put(subject, env, env.Seq)
-	return &env, nil
+	return &env, false, nil
 }
 
 func (s *Store) lastMsg(ctx context.Context, subject string) (*jetstream.RawStreamMsg, error) {

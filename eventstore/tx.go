@@ -31,6 +31,11 @@ type Tx struct {
 	// folded advances the states LoadState read once their subject's
 	// events commit (see advanceFold), by subject.
 	folded map[string][]func(expectedSeq uint64, stored []Envelope)
+	// trust lets reads answer from the cache without asking the server;
+	// unverified are the subjects read so, which the commit checks
+	// (trust.go).
+	trust      bool
+	unverified map[string]bool
 }
 
 // queued is an appended event and the outcome it commits with.
@@ -67,24 +72,40 @@ type position struct {
 //     events cannot commit them;
 //   - any other error: nothing.
 //
-// On a conflict fn runs again on fresh state with a new Tx, up to 5
+// The first attempt's reads may answer from the cache unchecked; the commit
+// checks what they read (trust.go). On a conflict, or a read that had
+// changed, fn runs again on fresh state with a new Tx, up to 5
 // attempts in all; Run then returns ErrConflict. Otherwise Run returns fn's
 // error, or the commit's. fn must not read the request it serves: input is
 // decoded once, before Run.
 func (s *Store) Run(ctx context.Context, meta Metadata, fn func(tx *Tx) error) error {
+	trust := true
 	for attempt := 1; ; attempt++ {
-		tx := &Tx{store: s, seen: map[string]position{}}
+		tx := &Tx{store: s, seen: map[string]position{}, trust: trust}
 		fnErr := fn(tx)
 		_, refused := domain.AsError(fnErr)
+		forced := s.forceConflict(attempt)
+		var err error
 		if fnErr != nil && !refused {
-			return fnErr
-		}
-		err := tx.commit(ctx, meta, refused, s.forceConflict(attempt))
-		if err == nil {
+			// Nothing commits. An error decided on a cached read that has
+			// changed since is decided again.
+			if err = tx.checkReads(ctx, nil); !errors.Is(err, errReadChanged) {
+				return fnErr
+			}
+		} else if err = tx.commit(ctx, meta, refused, forced); err == nil {
 			return fnErr
 		}
 		if !errors.Is(err, ErrConflict) || attempt == maxAttempts {
 			return err
+		}
+		// A conflict the configuration forced says nothing of the cache; a
+		// real one, or a changed read, does: from now on reads ask the
+		// server.
+		if !forced || errors.Is(err, errReadChanged) {
+			trust = false
+		}
+		if errors.Is(err, errReadChanged) {
+			continue // stale, not contended: no one to give way to
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return err
@@ -113,21 +134,21 @@ func backoff(ctx context.Context, attempt int) error {
 // Load returns the events of subject and remembers its position for the
 // commit.
 func (tx *Tx) Load(ctx context.Context, subject string) ([]Envelope, error) {
-	envs, last, err := tx.store.Load(ctx, subject)
+	envs, last, trusted, err := tx.store.load(ctx, subject, tx.trust)
 	if err != nil {
 		return nil, err
 	}
-	tx.remember(subject, position{seq: last, version: uint64(len(envs))})
+	tx.rememberRead(subject, position{seq: last, version: uint64(len(envs))}, trusted)
 	return envs, nil
 }
 
 // Last returns the last event of subject, or ErrNotFound, and remembers its
 // position for the commit (empty when not found).
 func (tx *Tx) Last(ctx context.Context, subject string) (*Envelope, error) {
-	env, err := tx.store.Last(ctx, subject)
+	env, trusted, err := tx.store.last(ctx, subject, tx.trust)
 	switch {
 	case err == nil:
-		tx.remember(subject, position{seq: env.Seq, version: env.AggVersion})
+		tx.rememberRead(subject, position{seq: env.Seq, version: env.AggVersion}, trusted)
 	case errors.Is(err, ErrNotFound):
 		tx.remember(subject, position{})
 	}
@@ -252,6 +273,9 @@ func (tx *Tx) commit(ctx context.Context, meta Metadata, refused, stale bool) er
 		outcome = onRefusal
 	} else if slices.ContainsFunc(tx.queued, func(q queued) bool { return q.on == onRefusal }) {
 		return ErrFailureOnSuccess
+	}
+	if err := tx.checkReads(ctx, tx.written(refused)); err != nil {
+		return err
 	}
 	if !refused {
 		claims := tx.writes(onClaim, false)
