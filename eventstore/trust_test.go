@@ -69,89 +69,75 @@ func (r trustRig) wantLog(t *testing.T, subject string, want ...string) {
 // read from the cache had changed, and commit only what the fresh decision
 // says.
 func TestTrustedReadsAreCheckedBeforeTheCommit(t *testing.T) {
-	decide := func(tx *eventstore.Tx, subject string, others int) {
-		tx.Append(subject, noted{Text: "saw " + strconv.Itoa(others)})
+	accept := func(subject string) func(tx *eventstore.Tx, others int) error {
+		return func(tx *eventstore.Tx, others int) error {
+			tx.Append(subject, noted{Text: "saw " + strconv.Itoa(others)})
+			return nil
+		}
 	}
-	t.Run("a written subject changed", func(t *testing.T) {
-		r := newTrustRig(t)
-		r.appendBehind(t, r.subject, "s1")
-		seen, err := r.run(t, func(tx *eventstore.Tx, others int) error {
-			decide(tx, r.subject, others)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(seen) != 2 {
-			t.Errorf("decided %d times, want 2 (the stale append conflicts)", len(seen))
-		}
-		r.wantLog(t, r.subject, "s0", "s1", "saw 1")
-	})
-	t.Run("a subject only read changed", func(t *testing.T) {
-		r := newTrustRig(t)
-		r.appendBehind(t, r.other, "o1")
-		seen, err := r.run(t, func(tx *eventstore.Tx, others int) error {
-			decide(tx, r.subject, others)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !slices.Equal(seen, []int{1, 2}) {
-			t.Errorf("attempts read %v of the other subject, want [1 2]", seen)
-		}
-		r.wantLog(t, r.subject, "s0", "saw 2")
-	})
-	t.Run("a refusal decided on a changed read", func(t *testing.T) {
-		r := newTrustRig(t)
-		r.appendBehind(t, r.other, "o1")
-		seen, err := r.run(t, func(tx *eventstore.Tx, others int) error {
-			if others < 2 {
-				tx.Failure(r.subject, failed{Text: "refused"})
-				return domain.E("session.verification_failed")
+	errStale := errors.New("not yet")
+	for _, tc := range []struct {
+		name string
+		// behind is which subject the other store appends to: "subject",
+		// "other" or none.
+		behind string
+		decide func(r trustRig) func(tx *eventstore.Tx, others int) error
+		// seen is what each attempt read of the other subject; log is
+		// what subject holds after (nil: not checked).
+		seen []int
+		log  []string
+	}{
+		{name: "a written subject changed", behind: "subject",
+			decide: func(r trustRig) func(*eventstore.Tx, int) error { return accept(r.subject) },
+			seen:   []int{1, 1}, log: []string{"s0", "s1", "saw 1"}},
+		{name: "a subject only read changed", behind: "other",
+			decide: func(r trustRig) func(*eventstore.Tx, int) error { return accept(r.subject) },
+			seen:   []int{1, 2}, log: []string{"s0", "saw 2"}},
+		{name: "a refusal decided on a changed read", behind: "other",
+			decide: func(r trustRig) func(*eventstore.Tx, int) error {
+				return func(tx *eventstore.Tx, others int) error {
+					if others < 2 {
+						tx.Failure(r.subject, failed{Text: "refused"})
+						return domain.E("session.verification_failed")
+					}
+					return accept(r.subject)(tx, others)
+				}
+			},
+			seen: []int{1, 2}, log: []string{"s0", "saw 2"}},
+		{name: "an error decided on a changed read", behind: "other",
+			decide: func(trustRig) func(*eventstore.Tx, int) error {
+				return func(_ *eventstore.Tx, others int) error {
+					if others < 2 {
+						return errStale
+					}
+					return nil
+				}
+			},
+			seen: []int{1, 2}},
+		{name: "nothing changed",
+			decide: func(r trustRig) func(*eventstore.Tx, int) error { return accept(r.subject) },
+			seen:   []int{1}, log: []string{"s0", "saw 1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newTrustRig(t)
+			switch tc.behind {
+			case "subject":
+				r.appendBehind(t, r.subject, "s1")
+			case "other":
+				r.appendBehind(t, r.other, "o1")
 			}
-			decide(tx, r.subject, others)
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("the fresh decision accepts, got %v", err)
-		}
-		if !slices.Equal(seen, []int{1, 2}) {
-			t.Errorf("attempts read %v, want [1 2]", seen)
-		}
-		r.wantLog(t, r.subject, "s0", "saw 2")
-	})
-	t.Run("an error decided on a changed read", func(t *testing.T) {
-		r := newTrustRig(t)
-		r.appendBehind(t, r.other, "o1")
-		errStale := errors.New("not yet")
-		seen, err := r.run(t, func(_ *eventstore.Tx, others int) error {
-			if others < 2 {
-				return errStale
+			seen, err := r.run(t, tc.decide(r))
+			if err != nil {
+				t.Fatalf("the fresh decision succeeds, got %v", err)
 			}
-			return nil
+			if !slices.Equal(seen, tc.seen) {
+				t.Errorf("attempts read %v of the other subject, want %v", seen, tc.seen)
+			}
+			if tc.log != nil {
+				r.wantLog(t, r.subject, tc.log...)
+			}
 		})
-		if err != nil {
-			t.Fatalf("the fresh decision succeeds, got %v", err)
-		}
-		if !slices.Equal(seen, []int{1, 2}) {
-			t.Errorf("attempts read %v, want [1 2]", seen)
-		}
-	})
-	t.Run("nothing changed", func(t *testing.T) {
-		r := newTrustRig(t)
-		seen, err := r.run(t, func(tx *eventstore.Tx, others int) error {
-			decide(tx, r.subject, others)
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(seen) != 1 {
-			t.Errorf("decided %d times, want 1", len(seen))
-		}
-		r.wantLog(t, r.subject, "s0", "saw 1")
-	})
+	}
 }
 
 // Last and LoadState answer from the cache the same way, and are checked
