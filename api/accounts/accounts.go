@@ -223,7 +223,7 @@ func Load(ctx context.Context, tx *eventstore.Tx, userID string) (*user.State, e
 
 // UserFold folds users for eventstore.LoadState, from their snapshots.
 // Bump Shape when user.State or its fold changes.
-var UserFold = eventstore.Fold[user.State]{AggregateType: user.AggregateType, Shape: 2, Events: user.Events, Apply: (*user.State).Apply,
+var UserFold = eventstore.Fold[user.State]{AggregateType: user.AggregateType, Shape: 3, Events: user.Events, Apply: (*user.State).Apply,
 	SnapshotFirst: true}
 
 // Owner returns the id of the user owning an identifier value, or "" when it

@@ -91,6 +91,19 @@ type ProfileStaged struct {
 type Submitted struct {
 	Event  string `json:"interactionEvent"`
 	UserID string `json:"userId"`
+	// Verifications are the verifications the interaction folded from the
+	// user's log, where they alone are recorded (State.Adopt), so that the
+	// interaction's own log says what completed it.
+	Verifications []Verification `json:"verifications,omitempty"`
+}
+
+// A Verification names a verified record the interaction folded from the
+// user's log: its id (the useId of the user's event), its record type and
+// what it proves of how the user authenticated (an amr value, or "").
+type Verification struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	AMR  string `json:"amr,omitempty"`
 }
 
 // RequestFailed is the audit trail of any other refused request.

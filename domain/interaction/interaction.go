@@ -81,6 +81,20 @@ type State struct {
 	Cleared bool
 	// counts are the methods' attempt counters (Count), kept across restarts.
 	counts map[string]int
+	// starts counts the Started events, across restarts (Start).
+	starts int
+	// recordIDs are the ids of every record the log put since the last
+	// start, so a use on the user is folded once (Adopt).
+	recordIDs []string
+	// puts counts the records the log put or updated since the last start,
+	// and putAt is that count at the last put or update of each record
+	// type: a use decided before it is superseded (Adopt).
+	puts  int
+	putAt map[string]int
+	// adopted are the uses on the user folded (Adopt), which
+	// the submit names; adopting is set while Adopt folds one.
+	adopted  []Verification
+	adopting bool
 }
 
 // Fold rebuilds an interaction from its events, oldest first.
@@ -99,7 +113,7 @@ func (s *State) Apply(ev domain.Event) {
 	case *Started:
 		// A restart keeps the attempt counters: a new start must not reset
 		// attempt limits.
-		*s = State{Started: true, Event: e.Event, ExpiresAt: e.ExpiresAt, Authorization: e.Authorization, counts: s.counts}
+		*s = State{Started: true, Event: e.Event, ExpiresAt: e.ExpiresAt, Authorization: e.Authorization, counts: s.counts, starts: s.starts + 1}
 	case *EventSwitched:
 		s.Event = e.To
 		s.Profile = Profile{Submitted: s.Profile.Submitted}
@@ -122,6 +136,13 @@ func (s *State) Apply(ev domain.Event) {
 	case *MFASuggestionSkipped:
 		s.MFA.SuggestionSkipped = true
 	case *Submitted:
+		// Read from the log alone (a view, the provider's callback), the
+		// verifications folded from the user are records too.
+		for _, v := range e.Verifications {
+			if _, ok := s.Record(v.ID); !ok {
+				s.PutRecord(adoptedRecord{RecordBase: RecordBase{ID: v.ID, Type: v.Type, UserID: e.UserID, Verified: true}, amr: v.AMR})
+			}
+		}
 		if e.Event == settings.EventForgotPassword {
 			s.Cleared = true
 		} else {

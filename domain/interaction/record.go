@@ -147,6 +147,10 @@ func (s *State) PutRecord(r Record) {
 	typ := r.Base().Type
 	s.Records = slices.DeleteFunc(slices.Clone(s.Records), func(old Record) bool { return old.Base().Type == typ })
 	s.Records = append(s.Records, r)
+	if !s.adopting {
+		s.recordIDs = append(slices.Clone(s.recordIDs), r.Base().ID)
+		s.logged(typ)
+	}
 }
 
 // UpdateRecord replaces the record with id by fn's result; it reports
@@ -156,6 +160,9 @@ func (s *State) UpdateRecord(id string, fn func(Record) Record) bool {
 		if r.Base().ID == id {
 			s.Records = slices.Clone(s.Records)
 			s.Records[i] = fn(r)
+			if !s.adopting {
+				s.logged(r.Base().Type)
+			}
 			return true
 		}
 	}

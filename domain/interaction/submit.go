@@ -49,7 +49,7 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 			User: []domain.Event{&user.PasswordChanged{
 				Digest: *s.Profile.PasswordDigest, Reason: user.PasswordReset, At: in.Now, InteractionID: in.InteractionID,
 			}},
-			Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}},
+			Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID, Verifications: s.Adopted()}},
 		}, nil
 	}
 	if s.Event == settings.EventSignIn {
@@ -83,7 +83,7 @@ func Submit(s State, sie *settings.SignInExperience, in SubmitInput) (SubmitOutc
 	if err := CheckMFAFulfilment(s, sie, u); err != nil {
 		return SubmitOutcome{}, err
 	}
-	out := SubmitOutcome{Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID}}}
+	out := SubmitOutcome{Interaction: []domain.Event{&Submitted{Event: s.Event, UserID: u.ID, Verifications: s.Adopted()}}}
 	for _, id := range StagedCredentials(s) {
 		switch owner := in.CredentialOwners[id]; owner {
 		case "":

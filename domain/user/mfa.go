@@ -97,6 +97,9 @@ type TotpStepUsed struct {
 	Step     uint64    `json:"step"`
 	At       time.Time `json:"at"`
 	UseID    string    `json:"useId,omitempty"`
+	// In is the interaction the use verifies, when it is recorded on the
+	// user alone (Use); empty from the MFA API.
+	In *UseIn `json:"interaction,omitempty"`
 }
 
 // WebAuthnUsed records an assertion: the new sign counter and last use.
@@ -123,6 +126,7 @@ type BackupCodeUsed struct {
 	Index    int       `json:"index"`
 	At       time.Time `json:"at"`
 	UseID    string    `json:"useId,omitempty"`
+	In       *UseIn    `json:"interaction,omitempty"`
 }
 
 // The use events are claims (domain.Claim): the Experience API commits
@@ -161,6 +165,7 @@ func (s *State) applyMFA(ev domain.Event) bool {
 		s.Factors = slices.DeleteFunc(slices.Clone(s.Factors), func(f Factor) bool { return f.ID == e.FactorID })
 	case *TotpStepUsed:
 		s.updateFactor(e.FactorID, func(f *Factor) { f.LastStep, f.LastUsedAt, f.LastUse = e.Step, e.At, e.UseID })
+		s.recordUse(e.In, e.UseID, e.FactorID, FactorTotp, e.At)
 	case *WebAuthnUsed:
 		s.updateFactor(e.FactorID, func(f *Factor) { f.SignCount, f.LastUsedAt, f.LastUse = e.SignCount, e.At, e.UseID })
 	case *BackupCodeUsed:
@@ -172,6 +177,7 @@ func (s *State) applyMFA(ev domain.Event) bool {
 			}
 			f.LastUsedAt, f.LastUse = e.At, e.UseID
 		})
+		s.recordUse(e.In, e.UseID, e.FactorID, FactorBackupCode, e.At)
 	case *WebAuthnCounterRegressed:
 	default:
 		return false

@@ -31,6 +31,9 @@ type State struct {
 	// TempToken is the MFA API's temporary token (OneLogin's mfa_token),
 	// the last one issued; zero when none was.
 	TempToken TempToken
+	// Uses are the last verifications recorded on the user alone (Use),
+	// at most MaxUses.
+	Uses []Use
 }
 
 // MFAConfig mirrors Logto's logtoConfig.mfa.
