@@ -48,6 +48,14 @@ func summarize(eventType string, ev domain.Event, data map[string]any) string {
 			parts = append(parts, fmt.Sprintf("%s=%v", key, v))
 		}
 	}
+	if sub, ok := ev.(*interaction.Submitted); ok && len(sub.Verifications) > 0 {
+		// Recorded on the user alone (docs/architecture.md, Claims).
+		var types []string
+		for _, v := range sub.Verifications {
+			types = append(types, v.Type)
+		}
+		parts = append(parts, "verified on the user: "+strings.Join(types, ","))
+	}
 	if r, ok := ev.(domain.Refusal); ok {
 		parts = append(parts, "refused: "+r.RefusedWith())
 	}

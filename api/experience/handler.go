@@ -68,8 +68,9 @@ type Handler struct {
 	cookieMACs sync.Pool // of hash.Hash keyed with cfg.CookieKey; see sign
 	api        *command.API
 	methods    []Method
-	events     domain.Registry   // the interaction's, with every method's
-	binders    map[string]Binder // by MFA factor type
+	events     domain.Registry       // the interaction's, with every method's
+	binders    map[string]Binder     // by MFA factor type
+	adopters   map[string]UseAdopter // by MFA factor type
 }
 
 // Deps are the Handler's collaborators; Clock, IDs, Log and Random have
@@ -103,11 +104,16 @@ func New(cfg Config, d Deps, methods ...Method) *Handler {
 		d.Random = rand.Reader
 	}
 	h := &Handler{cfg: cfg, store: d.Store, users: d.Users, hasher: d.Hasher, breached: d.Breached,
-		clock: d.Clock, ids: d.IDs, log: d.Log, random: d.Random, limiter: d.Limiter, methods: methods, binders: map[string]Binder{}}
+		clock: d.Clock, ids: d.IDs, log: d.Log, random: d.Random, limiter: d.Limiter, methods: methods, binders: map[string]Binder{}, adopters: map[string]UseAdopter{}}
 	for _, m := range methods {
 		if b, ok := m.(Binder); ok {
 			for _, f := range b.Factors() {
 				h.binders[f] = b
+			}
+		}
+		if a, ok := m.(UseAdopter); ok {
+			for _, f := range a.Factors() {
+				h.adopters[f] = a
 			}
 		}
 	}

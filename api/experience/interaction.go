@@ -99,18 +99,21 @@ func (h *Handler) getInteraction(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, h.log, domain.E("session.not_found"))
 		return
 	}
-	envs, _, err := h.store.Load(r.Context(), eventstore.MustSubject(interaction.AggregateType, id))
+	// Read as a step reads it, with the verifications recorded on the
+	// user alone (interaction.State.Adopt); it writes nothing.
+	var st interaction.State
+	err := h.store.Run(r.Context(), h.meta(r, id), func(tx *eventstore.Tx) error {
+		s := &Step{ID: id, Subject: eventstore.MustSubject(interaction.AggregateType, id), Tx: tx}
+		if err := h.loadInteraction(r.Context(), s); err != nil {
+			return err
+		}
+		if _, err := h.IdentifiedUser(r.Context(), s); err != nil {
+			return err
+		}
+		st = s.State
+		return nil
+	})
 	if err != nil {
-		httpx.Error(w, r, h.log, err)
-		return
-	}
-	events, err := eventstore.Decode(envs, h.events)
-	if err != nil {
-		httpx.Error(w, r, h.log, err)
-		return
-	}
-	st := interaction.Fold(events)
-	if err := h.usable(st); err != nil {
 		httpx.Error(w, r, h.log, storeError(err))
 		return
 	}

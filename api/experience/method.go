@@ -6,6 +6,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/user"
 )
 
@@ -35,6 +36,16 @@ type Binder interface {
 	// interaction.GuardBinding passed: the method's checks, then
 	// interaction.Bound.
 	Bind(ctx context.Context, s *Step, u *user.State, factor, verificationID string) ([]domain.Event, error)
+}
+
+// A UseAdopter is a Binder whose verifications of the user's factor are
+// recorded on the user alone (user.Use, claimed there; nothing written on
+// the interaction): it turns such a use into the record event the
+// interaction folds (interaction.State.Adopt), which the interaction's
+// next success appends.
+type UseAdopter interface {
+	Binder
+	AdoptUse(use user.Use, userID string) interaction.RecordEvent
 }
 
 // A RootMounter is a Method that also serves routes outside

@@ -99,3 +99,12 @@ func totpVerify(t *testing.T, c *apitest.Client, secret string, srv *apitest.Ser
 	code, _ := totp.Code(secret, srv.Clock.Now())
 	return post(t, c, "/verification/totp/verify", map[string]any{"code": code})
 }
+
+// aliceBindingTotp registers alice and signs her in, binding a TOTP; the
+// interaction is not submitted yet. It returns its client and the secret.
+func aliceBindingTotp(t *testing.T, srv *apitest.Server) (*apitest.Client, string) {
+	t.Helper()
+	register(t, srv, "alice", goodPassword)
+	c := identified(t, srv, "alice")
+	return c, bindTotp(t, srv, c)
+}

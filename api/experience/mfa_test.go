@@ -68,9 +68,7 @@ func TestMFABindAndSignInWithEachFactor(t *testing.T) {
 
 func TestTotpReplayAndSteps(t *testing.T) {
 	srv := apitest.NewServer(t, apitest.Options{Settings: mfaSettings("NoPrompt")})
-	register(t, srv, "alice", goodPassword)
-	c := identified(t, srv, "alice")
-	secret := bindTotp(t, srv, c)
+	c, secret := aliceBindingTotp(t, srv)
 	expect(t, submit(t, c), http.StatusOK, "")
 
 	// The binding's step does not count as used: it is a new-bind check.
@@ -105,9 +103,7 @@ func TestBackupCodeConcurrencyAndLockouts(t *testing.T) {
 	sie := mfaSettings("NoPrompt")
 	sie.SentinelPolicy = settings.SentinelPolicy{MaxAttempts: 3, LockoutDuration: 60}
 	srv := apitest.NewServer(t, apitest.Options{Settings: sie})
-	register(t, srv, "alice", goodPassword)
-	c := identified(t, srv, "alice")
-	secret := bindTotp(t, srv, c)
+	c, secret := aliceBindingTotp(t, srv)
 	codes := bindBackupCodes(t, c)
 	expect(t, submit(t, c), http.StatusOK, "")
 

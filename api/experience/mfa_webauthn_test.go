@@ -89,9 +89,7 @@ func TestWebAuthnCeremonies(t *testing.T) {
 // The interaction shows staged MFA without secrets.
 func TestInteractionShowsStagedMFA(t *testing.T) {
 	srv := apitest.NewServer(t, apitest.Options{Settings: mfaSettings("NoPrompt")})
-	register(t, srv, "alice", goodPassword)
-	c := identified(t, srv, "alice")
-	secret := bindTotp(t, srv, c)
+	c, secret := aliceBindingTotp(t, srv)
 	bindBackupCodes(t, c)
 	r := c.Do(http.MethodGet, "/api/experience/interaction", nil)
 	expect(t, r, http.StatusOK, "")

@@ -12,6 +12,7 @@ import (
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	"github.com/authtrail/authtrail/domain/interaction"
+	"github.com/authtrail/authtrail/domain/user"
 	"github.com/authtrail/authtrail/eventstore"
 )
 
@@ -32,6 +33,9 @@ type Step struct {
 
 // Append queues success events of the interaction.
 func (s *Step) Append(events ...domain.Event) { s.Tx.Append(s.Subject, events...) }
+
+// In is how a use recorded on the user names this step's interaction.
+func (s *Step) In() user.UseIn { return s.State.In(s.ID) }
 
 // Failure queues the interaction's record of a refusal, instead of the
 // generic interaction.request.failed.

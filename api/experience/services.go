@@ -51,7 +51,18 @@ func (h *Handler) IdentifiedUser(ctx context.Context, s *Step) (*user.State, err
 	if !s.State.Identified() {
 		return nil, nil
 	}
-	return accounts.Load(ctx, s.Tx, s.State.UserID)
+	u, err := accounts.Load(ctx, s.Tx, s.State.UserID)
+	if err != nil || u == nil {
+		return u, err
+	}
+	s.State.Adopt(s.ID, u, func(use user.Use) (interaction.RecordEvent, bool) {
+		a, ok := h.adopters[use.FactorType]
+		if !ok {
+			return nil, false
+		}
+		return a.AdoptUse(use, u.ID), true
+	})
+	return u, nil
 }
 
 // RequireUser loads the interaction's user, refusing a step before

@@ -113,7 +113,7 @@ func TestEveryMessageOfAScriptedRunMatchesItsSchema(t *testing.T) {
 		seen[eventType]++
 	}
 	for _, want := range []string{"interaction.started", "interaction.password.failed", "interaction.submitted", "user.registered",
-		"sentinel.locked", "interaction.code.verified", "interaction.backup_code.verified", "interaction.totp.verified"} {
+		"sentinel.locked", "interaction.code.verified", "user.mfa.backup_code_used", "interaction.totp.verified"} {
 		if seen[want] == 0 {
 			t.Errorf("the run published no %s (%v)", want, seen)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
 	codes "github.com/authtrail/authtrail/domain/backupcode"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/sentinel"
 	"github.com/authtrail/authtrail/domain/user"
 )
@@ -24,7 +25,7 @@ type Method struct {
 	h      *experience.Handler
 }
 
-var _ experience.Binder = (*Method)(nil)
+var _ experience.UseAdopter = (*Method)(nil)
 
 // New returns the method; hasher keys the codes' hashes.
 func New(hasher *codes.Hasher) *Method { return &Method{hasher: hasher} }
@@ -41,6 +42,12 @@ func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 
 // Factors: the method binds the backup-code factor.
 func (m *Method) Factors() []string { return []string{user.FactorBackupCode} }
+
+// AdoptUse is the record of a backup code's use, which is recorded on the
+// user alone.
+func (m *Method) AdoptUse(use user.Use, userID string) interaction.RecordEvent {
+	return Adopted(use, userID)
+}
 
 // Bind stages new codes for binding.
 func (m *Method) Bind(_ context.Context, s *experience.Step, u *user.State, _ string, verificationID string) ([]domain.Event, error) {
@@ -110,7 +117,7 @@ func (m *Method) verify(ctx context.Context, s *experience.Step, in verification
 		}
 		return m.hasher.Find(hashes, u.ID, in.Code)
 	}
-	out := Verify(s.State, u, in.verificationID, find, m.h.Attempt(g, m.h.Clock().Now()))
+	out := Verify(s.State, u, s.In(), in.verificationID, find, m.h.Attempt(g, m.h.Clock().Now()))
 	if err := s.Settle(g, u.ID, out); err != nil {
 		return experience.Reply{}, err
 	}

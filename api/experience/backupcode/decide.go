@@ -17,9 +17,9 @@ func Generate(s interaction.State, verificationID string, hashes []user.CodeHash
 
 // Verify consumes one of the user's backup codes (docs/experience.md, Backup codes); find
 // locates the submitted code among the stored hashes. The code is claimed
-// on the user under the new record's id, verificationID, like a TOTP step
-// (totp.VerifyExisting).
-func Verify(s interaction.State, u *user.State, verificationID string, find func([]user.CodeHash) (int, bool), a interaction.Attempt) interaction.Outcome {
+// on the user under the new record's id, verificationID, and recorded
+// there alone, like a TOTP step (totp.VerifyExisting).
+func Verify(s interaction.State, u *user.State, in user.UseIn, verificationID string, find func([]user.CodeHash) (int, bool), a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return interaction.Outcome{Err: err}
 	}
@@ -35,14 +35,17 @@ func Verify(s interaction.State, u *user.State, verificationID string, find func
 		ok = ok && (factor.Codes[index].UsedAt == nil || mine)
 	}
 	return interaction.SettleMFA(a, "MfaBackupCode", user.FactorBackupCode, ok, domain.E("session.mfa.invalid_backup_code"), func() interaction.Outcome {
-		out := interaction.Outcome{
-			Interaction: []domain.Event{&Verified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
+		if mine {
+			return interaction.Outcome{}
 		}
-		if !mine {
-			out.User = []domain.Event{&user.BackupCodeUsed{FactorID: factor.ID, Index: index, At: a.Now, UseID: verificationID}}
-		}
-		return out
+		return interaction.Outcome{User: []domain.Event{&user.BackupCodeUsed{FactorID: factor.ID, Index: index, At: a.Now, UseID: verificationID, In: &in}}}
 	})
+}
+
+// Adopted is the interaction's record event of a verification recorded on
+// the user alone (Verify).
+func Adopted(use user.Use, userID string) *Verified {
+	return &Verified{VerificationID: use.UseID, UserID: userID, FactorID: use.FactorID}
 }
 
 // Bind stages new backup codes for binding (docs/experience.md, MFA binding): never as the only

@@ -57,7 +57,10 @@ type Generated struct {
 	Codes          []user.CodeHash `json:"codes"`
 }
 
-// Verified stores a verified BackupCode record.
+// Verified stores a verified BackupCode record. A verify records the
+// code's use on the user alone (Verify), and the interaction folds this
+// event from there without writing it (Adopted); logs written before
+// that hold it.
 type Verified struct {
 	VerificationID string `json:"verificationId"`
 	UserID         string `json:"userId"`

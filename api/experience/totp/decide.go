@@ -40,10 +40,12 @@ func VerifyNew(s interaction.State, verificationID string, matches bool) ([]doma
 // VerifyExisting proves the user's TOTP (docs/experience.md, TOTP: without
 // verificationId). step and matched come from checking the code at now;
 // the step must be newer than the last one used, so a code works once.
-// The step is claimed on the user (Outcome.Claims) under the new record's
-// id, verificationID; the same request decided again after its claim
-// committed finds the step used by itself and does not claim it again.
-func VerifyExisting(s interaction.State, u *user.State, verificationID string, step uint64, matched bool, a interaction.Attempt) interaction.Outcome {
+// The verification is recorded on the user alone: the step's claim
+// (Outcome.User), under the new record's id, verificationID, names the
+// interaction (in), which folds it from there (Method.AdoptUse). The same
+// request decided again after its claim committed finds the step used by
+// itself and does not claim it again.
+func VerifyExisting(s interaction.State, u *user.State, in user.UseIn, verificationID string, step uint64, matched bool, a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return interaction.Outcome{Err: err}
 	}
@@ -51,14 +53,17 @@ func VerifyExisting(s interaction.State, u *user.State, verificationID string, s
 	mine := factor.ClaimedBy(verificationID) && factor.LastStep == step
 	ok := has && matched && (step > factor.LastStep || mine)
 	return interaction.SettleMFA(a, "MfaTotp", user.FactorTotp, ok, domain.E("session.mfa.invalid_totp_code"), func() interaction.Outcome {
-		out := interaction.Outcome{
-			Interaction: []domain.Event{&Verified{VerificationID: verificationID, UserID: s.UserID, FactorID: factor.ID}},
+		if mine {
+			return interaction.Outcome{}
 		}
-		if !mine {
-			out.User = []domain.Event{&user.TotpStepUsed{FactorID: factor.ID, Step: step, At: a.Now, UseID: verificationID}}
-		}
-		return out
+		return interaction.Outcome{User: []domain.Event{&user.TotpStepUsed{FactorID: factor.ID, Step: step, At: a.Now, UseID: verificationID, In: &in}}}
 	})
+}
+
+// Adopted is the interaction's record event of a verification recorded on
+// the user alone (VerifyExisting).
+func Adopted(use user.Use, userID string) *Verified {
+	return &Verified{VerificationID: use.UseID, UserID: userID, FactorID: use.FactorID}
 }
 
 // Bind stages a verified new secret for binding (docs/experience.md, MFA binding).

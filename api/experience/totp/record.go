@@ -55,8 +55,9 @@ type SecretCreated struct {
 }
 
 // Verified verifies a Totp record: the new secret of a binding, or the
-// user's existing TOTP (then with the factor, and the step consumed on the
-// user).
+// user's existing TOTP (then with the factor; the step's use is recorded
+// on the user alone and the interaction folds this event from there
+// without writing it, Adopted).
 type Verified struct {
 	VerificationID string `json:"verificationId"`
 	UserID         string `json:"userId"`

@@ -13,6 +13,7 @@ import (
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/secretbox"
 	"github.com/authtrail/authtrail/domain/sentinel"
 	otp "github.com/authtrail/authtrail/domain/totp"
@@ -26,7 +27,7 @@ type Method struct {
 	h       *experience.Handler
 }
 
-var _ experience.Binder = (*Method)(nil)
+var _ experience.UseAdopter = (*Method)(nil)
 
 // New returns the method; secrets seals the TOTP secrets in the events.
 // New returns the method; issuer is what authenticator apps show beside
@@ -44,6 +45,12 @@ func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 	m.h = h
 	experience.Route(r, h, http.MethodPost, "/verification/totp/secret", m.parseSecret, m.createSecret)
 	experience.VerifyRoute(r, h, http.MethodPost, "/verification/totp/verify", m.parseVerify, m.verify)
+}
+
+// AdoptUse is the record of a verification of the user's TOTP, which is
+// recorded on the user alone.
+func (m *Method) AdoptUse(use user.Use, userID string) interaction.RecordEvent {
+	return Adopted(use, userID)
 }
 
 // Factors: the method binds the TOTP factor.
@@ -134,7 +141,7 @@ func (m *Method) verify(ctx context.Context, s *experience.Step, in verification
 	if err != nil {
 		return experience.Reply{}, err
 	}
-	out := VerifyExisting(s.State, u, in.newID, step, opened && matched, m.h.Attempt(g, now))
+	out := VerifyExisting(s.State, u, s.In(), in.newID, step, opened && matched, m.h.Attempt(g, now))
 	if err := s.Settle(g, u.ID, out); err != nil {
 		return experience.Reply{}, err
 	}
