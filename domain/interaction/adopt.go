@@ -51,7 +51,7 @@ func (s *State) Adopt(id string, u *user.State, eventOf func(user.Use) (RecordEv
 	}
 	var out []domain.Event
 	for _, use := range u.UsesIn(id, s.starts) {
-		if slices.Contains(s.recordIDs, use.UseID) || slices.ContainsFunc(s.adopted, func(v Verification) bool { return v.ID == use.UseID }) {
+		if slices.ContainsFunc(s.adopted, func(v Verification) bool { return v.ID == use.RecordID }) {
 			continue
 		}
 		ev, ok := eventOf(use)
@@ -62,12 +62,12 @@ func (s *State) Adopt(id string, u *user.State, eventOf func(user.Use) (RecordEv
 		s.adopting = true
 		ev.ApplyTo(s)
 		s.adopting = false
-		rec, put := s.Record(use.UseID)
-		if !put || s.putAt[rec.Base().Type] > use.In.After {
+		rec, put := s.Record(use.RecordID)
+		if !put || !rec.Base().Verified || s.putAt[rec.Base().Type] > use.In.After {
 			*s = before
 			continue
 		}
-		v := Verification{ID: use.UseID, Type: rec.Base().Type}
+		v := Verification{ID: use.RecordID, Type: rec.Base().Type}
 		if m, ok := rec.(AuthMethod); ok {
 			v.AMR = m.AMR()
 		}

@@ -83,9 +83,6 @@ type State struct {
 	counts map[string]int
 	// starts counts the Started events, across restarts (Start).
 	starts int
-	// recordIDs are the ids of every record the log put since the last
-	// start, so a use on the user is folded once (Adopt).
-	recordIDs []string
 	// puts counts the records the log put or updated since the last start,
 	// and putAt is that count at the last put or update of each record
 	// type: a use decided before it is superseded (Adopt).
@@ -139,7 +136,7 @@ func (s *State) Apply(ev domain.Event) {
 		// Read from the log alone (a view, the provider's callback), the
 		// verifications folded from the user are records too.
 		for _, v := range e.Verifications {
-			if _, ok := s.Record(v.ID); !ok {
+			if r, ok := s.Record(v.ID); !ok || !r.Base().Verified {
 				s.PutRecord(adoptedRecord{RecordBase: RecordBase{ID: v.ID, Type: v.Type, UserID: e.UserID, Verified: true}, amr: v.AMR})
 			}
 		}

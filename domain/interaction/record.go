@@ -148,7 +148,6 @@ func (s *State) PutRecord(r Record) {
 	s.Records = slices.DeleteFunc(slices.Clone(s.Records), func(old Record) bool { return old.Base().Type == typ })
 	s.Records = append(s.Records, r)
 	if !s.adopting {
-		s.recordIDs = append(slices.Clone(s.recordIDs), r.Base().ID)
 		s.logged(typ)
 	}
 }

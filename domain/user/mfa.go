@@ -108,6 +108,11 @@ type WebAuthnUsed struct {
 	SignCount uint32    `json:"signCount"`
 	At        time.Time `json:"at"`
 	UseID     string    `json:"useId,omitempty"`
+	// In and VerificationID are the interaction the assertion verifies
+	// and its record (the challenge answered), when the use is recorded on
+	// the user alone (Use); empty from the MFA API.
+	In             *UseIn `json:"interaction,omitempty"`
+	VerificationID string `json:"verificationId,omitempty"`
 }
 
 // WebAuthnCounterRegressed is a risk signal: the authenticator's counter
@@ -165,9 +170,10 @@ func (s *State) applyMFA(ev domain.Event) bool {
 		s.Factors = slices.DeleteFunc(slices.Clone(s.Factors), func(f Factor) bool { return f.ID == e.FactorID })
 	case *TotpStepUsed:
 		s.updateFactor(e.FactorID, func(f *Factor) { f.LastStep, f.LastUsedAt, f.LastUse = e.Step, e.At, e.UseID })
-		s.recordUse(e.In, e.UseID, e.FactorID, FactorTotp, e.At)
+		s.recordUse(e.In, e.UseID, e.UseID, e.FactorID, FactorTotp, e.At)
 	case *WebAuthnUsed:
 		s.updateFactor(e.FactorID, func(f *Factor) { f.SignCount, f.LastUsedAt, f.LastUse = e.SignCount, e.At, e.UseID })
+		s.recordUse(e.In, e.UseID, e.VerificationID, e.FactorID, FactorWebAuthn, e.At)
 	case *BackupCodeUsed:
 		s.updateFactor(e.FactorID, func(f *Factor) {
 			if e.Index >= 0 && e.Index < len(f.Codes) {
@@ -177,7 +183,7 @@ func (s *State) applyMFA(ev domain.Event) bool {
 			}
 			f.LastUsedAt, f.LastUse = e.At, e.UseID
 		})
-		s.recordUse(e.In, e.UseID, e.FactorID, FactorBackupCode, e.At)
+		s.recordUse(e.In, e.UseID, e.UseID, e.FactorID, FactorBackupCode, e.At)
 	case *WebAuthnCounterRegressed:
 	default:
 		return false

@@ -18,13 +18,14 @@ type UseIn struct {
 }
 
 // A Use is a verification recorded on the user alone: the Experience API's
-// TOTP and backup-code verifies claim the factor's use here and write
-// nothing on the interaction, which folds the use from here on every load
+// TOTP, backup-code and WebAuthn verifies claim the factor's use here and
+// write nothing on the interaction, which folds the use from here on every load
 // (interaction.State.Adopt) and names it in its submit
 // (docs/architecture.md, Claims).
 type Use struct {
 	In         UseIn
-	UseID      string // the verification record's id
+	UseID      string // the request's use id
+	RecordID   string // the interaction's record it verifies
 	FactorID   string
 	FactorType string
 	At         time.Time
@@ -48,7 +49,7 @@ func (s *State) UsesIn(id string, start int) []Use {
 	return out
 }
 
-func (s *State) recordUse(in *UseIn, useID, factorID, factorType string, at time.Time) {
+func (s *State) recordUse(in *UseIn, useID, recordID, factorID, factorType string, at time.Time) {
 	if in == nil {
 		return
 	}
@@ -56,5 +57,5 @@ func (s *State) recordUse(in *UseIn, useID, factorID, factorType string, at time
 	if len(uses) >= MaxUses {
 		uses = uses[len(uses)-MaxUses+1:]
 	}
-	s.Uses = append(uses, Use{In: *in, UseID: useID, FactorID: factorID, FactorType: factorType, At: at})
+	s.Uses = append(uses, Use{In: *in, UseID: useID, RecordID: recordID, FactorID: factorID, FactorType: factorType, At: at})
 }

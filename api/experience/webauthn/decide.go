@@ -49,13 +49,23 @@ type Assertion struct {
 }
 
 // FinishAuthentication verifies an authentication record (docs/experience.md, WebAuthn). The
-// counter is recorded; a counter that went backwards is recorded as a risk
-// event, not silently passed. Both are claimed on the user under useID, the
-// request's own id (totp.VerifyExisting); the record's challenge, consumed
-// on the interaction, keeps the assertion one-use.
-func FinishAuthentication(s interaction.State, u *user.State, verificationID, useID string, verify func(session json.RawMessage) (Assertion, error), a interaction.Attempt) interaction.Outcome {
+// verification is recorded on the user alone, like a TOTP step
+// (totp.VerifyExisting): the counter, claimed under useID, the request's
+// own id, names the interaction (in) and the record, whose challenge the
+// interaction then folds as consumed (Adopted), so the assertion is
+// one-use. A counter that went backwards is recorded as a risk event, not
+// silently passed. The same request decided again after its claim
+// committed finds the counter claimed by itself and does not claim again.
+func FinishAuthentication(s interaction.State, u *user.State, in user.UseIn, verificationID, useID string, verify func(session json.RawMessage) (Assertion, error), a interaction.Attempt) interaction.Outcome {
 	if err := interaction.RequireIdentified(s); err != nil {
 		return interaction.Outcome{Err: err}
+	}
+	for _, f := range u.WebAuthnFactors() {
+		if f.ClaimedBy(useID) {
+			// Decided again after its claim committed: the interaction has
+			// folded it, and the challenge is this assertion's already.
+			return interaction.SettleMFA(a, "WebAuthn", user.FactorWebAuthn, true, nil, func() interaction.Outcome { return interaction.Outcome{} })
+		}
 	}
 	rec, ok := interaction.RecordOf[Record](s, verificationID)
 	if !ok {
@@ -77,20 +87,20 @@ func FinishAuthentication(s interaction.State, u *user.State, verificationID, us
 		}
 	}
 	return interaction.SettleMFA(a, "WebAuthn", user.FactorWebAuthn, err == nil && factor.ID != "", domain.E("session.mfa.webauthn_verification_failed"), func() interaction.Outcome {
-		out := interaction.Outcome{
-			Interaction: []domain.Event{&Authenticated{VerificationID: verificationID, FactorID: factor.ID}},
-		}
-		if factor.ClaimedBy(useID) {
-			// Decided again after its claim committed: the counter is this
-			// assertion's already.
-			return out
-		}
-		out.User = []domain.Event{&user.WebAuthnUsed{FactorID: factor.ID, SignCount: got.SignCount, At: a.Now, UseID: useID}}
+		out := interaction.Outcome{User: []domain.Event{&user.WebAuthnUsed{FactorID: factor.ID, SignCount: got.SignCount, At: a.Now, UseID: useID,
+			In: &in, VerificationID: verificationID}}}
 		if got.CloneWarning {
 			out.User = append(out.User, &user.WebAuthnCounterRegressed{FactorID: factor.ID, Stored: factor.SignCount, Received: got.SignCount, At: a.Now, UseID: useID})
 		}
 		return out
 	})
+}
+
+// Adopted is the interaction's record event of an assertion recorded on
+// the user alone (FinishAuthentication): its record verified, the
+// challenge consumed.
+func Adopted(use user.Use) *Authenticated {
+	return &Authenticated{VerificationID: use.RecordID, FactorID: use.FactorID}
 }
 
 // Bind stages a registered credential for binding (docs/experience.md, MFA binding): WebAuthn

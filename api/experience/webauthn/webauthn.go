@@ -15,6 +15,7 @@ import (
 	"github.com/authtrail/authtrail/api/experience"
 	"github.com/authtrail/authtrail/api/httpx"
 	"github.com/authtrail/authtrail/domain"
+	"github.com/authtrail/authtrail/domain/interaction"
 	"github.com/authtrail/authtrail/domain/passkey"
 	"github.com/authtrail/authtrail/domain/sentinel"
 	"github.com/authtrail/authtrail/domain/user"
@@ -27,7 +28,7 @@ type Method struct {
 	h    *experience.Handler
 }
 
-var _ experience.Binder = (*Method)(nil)
+var _ experience.UseAdopter = (*Method)(nil)
 
 // New returns the method for the relying party rp, whose id is rpID.
 func New(rp *passkey.RP, rpID string) *Method { return &Method{rp: rp, rpID: rpID} }
@@ -46,6 +47,10 @@ func (m *Method) Mount(h *experience.Handler, r *mux.Router) {
 
 // Factors: the method binds the WebAuthn factor.
 func (m *Method) Factors() []string { return []string{user.FactorWebAuthn} }
+
+// AdoptUse is the record of an assertion, which is recorded on the user
+// alone.
+func (m *Method) AdoptUse(use user.Use, _ string) interaction.RecordEvent { return Adopted(use) }
 
 // Bind stages a registered credential for binding.
 func (m *Method) Bind(_ context.Context, s *experience.Step, _ *user.State, _ string, verificationID string) ([]domain.Event, error) {
@@ -167,7 +172,7 @@ func (m *Method) verifyAuthentication(ctx context.Context, s *experience.Step, b
 		return experience.Reply{}, err
 	}
 	now := m.h.Clock().Now()
-	out := FinishAuthentication(s.State, u, body.VerificationID, body.useID, func(stored json.RawMessage) (Assertion, error) {
+	out := FinishAuthentication(s.State, u, s.In(), body.VerificationID, body.useID, func(stored json.RawMessage) (Assertion, error) {
 		var session passkey.Session
 		if err := json.Unmarshal(stored, &session); err != nil {
 			return Assertion{}, err
